@@ -1,0 +1,5 @@
+"""Allows `python -m neuralab`, which torchrun also uses."""
+
+from neuralab.cli import main
+
+main()

