@@ -103,3 +103,13 @@ def test_unknown_flag_is_one_line_exit_2():
     result = run_cli(["data", "info", "--no-such-flag"])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == ["error: No such option: --no-such-flag (neuralab data info)"]
+
+
+def test_finished_run_is_found_only_when_config_matches(tmp_path):
+    from neuralab.core.runs import find_finished
+
+    run = Run.create(tmp_path, "toy", {"seed": 1, "depth": 2})
+    assert find_finished(tmp_path, "toy", {"seed": 1, "depth": 2}) is None  # not finished yet
+    run.finish({"accuracy": 0.9})
+    assert find_finished(tmp_path, "toy", {"seed": 1, "depth": 2}).path == run.path
+    assert find_finished(tmp_path, "toy", {"seed": 1, "depth": 3}) is None

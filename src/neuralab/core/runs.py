@@ -63,11 +63,34 @@ class Run:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
+    def finish(self, result: dict) -> None:
+        """Mark the run finished with its final figures; only finished runs are reused."""
+        atomic_write_json(self.path / "result.json", result)
+
+    @property
+    def result(self) -> dict | None:
+        path = self.path / "result.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def truncate_metrics(self, after_epoch: int) -> None:
         """Drop records past a checkpoint, so a resumed run logs each epoch once."""
         kept = [m for m in self.metrics() if m.get("epoch", 0) <= after_epoch]
         with atomic_path(self.path / "metrics.jsonl") as tmp:
             tmp.write_text("".join(json.dumps(m) + "\n" for m in kept))
+
+
+def find_finished(root: Path | str, part: str, config: Any) -> Run | None:
+    """The newest finished run of `part` under root whose resolved config equals `config`."""
+    wanted = {"part": part, "version": __version__, **json.loads(json.dumps(config_dict(config), default=str))}
+    candidates = sorted((Path(root) / part).glob("*/result.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for result in candidates:
+        run = Run(result.parent)
+        try:
+            if run.config == wanted:
+                return run
+        except (UserError, json.JSONDecodeError):
+            continue
+    return None
 
 
 def _flatten(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
