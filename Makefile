@@ -2,8 +2,9 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench clean
+.PHONY: run test chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -13,12 +14,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
 	touch $(STAMP)
 
+# Debian's chromium, for the browser tests (Playwright cannot download a browser here)
+chromium:
+	@command -v chromium >/dev/null || $(SUDO) apt-get install -y -q chromium \
+	  || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
+
 run: $(STAMP)
 	$(VENV)/bin/neuralab data fetch
 	$(VENV)/bin/neuralab data info
+	$(VENV)/bin/neuralab report --profile quick --out report
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -q -n 2
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis
+	rm -rf $(VENV) runs report .pytest_cache .hypothesis

@@ -20,9 +20,10 @@ app = typer.Typer(name="neuralab", no_args_is_help=True, add_completion=False,
 
 
 def _register() -> None:
-    from neuralab.cli import data
+    from neuralab.cli import data, report
 
     app.add_typer(data.app, name="data")
+    app.command(name="report")(report.report)
 
 
 _register()

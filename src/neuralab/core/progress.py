@@ -1,4 +1,8 @@
-"""Progress bars: rich on a terminal, plain log lines otherwise (CI logs, pipes, the report)."""
+"""Progress bars: rich on a terminal, plain log lines otherwise (CI logs, pipes, the report).
+
+Bars nest: inside `live()` (the report's per-part display) every `bar()` becomes one more task
+line of the same rich display, since rich allows one live display at a time.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 log = logging.getLogger(__name__)
+_active: Progress | None = None
 
 
 class Bar:
@@ -36,14 +41,40 @@ def is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
+def _new_progress(transient: bool) -> Progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn(), TextColumn("{task.fields[figures]}"))
+    return Progress(*columns, console=Console(stderr=True), transient=transient)
+
+
+@contextmanager
+def live() -> Iterator[None]:
+    """One rich display that every `bar()` opened inside it joins (no-op when not a terminal)."""
+    global _active
+    if not is_terminal() or _active is not None:
+        yield
+        return
+    with _new_progress(transient=False) as progress:
+        _active = progress
+        try:
+            yield
+        finally:
+            _active = None
+
+
 @contextmanager
 def bar(description: str, total: int) -> Iterator[Bar]:
     """A progress bar with ETA on a terminal; a plain line every 10 s otherwise."""
     if not is_terminal():
         yield Bar(None, None, description, total)
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn(), TextColumn("{task.fields[figures]}"))
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    if _active is not None:
+        task = _active.add_task(description, total=total, figures="")
+        try:
+            yield Bar(_active, task, description, total)
+        finally:
+            _active.remove_task(task)
+        return
+    with _new_progress(transient=True) as progress:
         task = progress.add_task(description, total=total, figures="")
         yield Bar(progress, task, description, total)

@@ -1,0 +1,93 @@
+"""The report: every section renders (or is marked failed), images are inlined, math is MathML,
+and the page loads in headless Chromium with every image decoded."""
+
+import sys
+import types
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from neuralab.report.build import PARTS, ReportConfig, build_report  # noqa: E402
+from neuralab.report.section import Section  # noqa: E402
+
+from .helpers import run_cli  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def fake_part(key, number, fail=False):
+    """A stand-in part that writes a real figure and answers with Markdown, math and a table."""
+    def build(ctx):
+        if fail:
+            raise RuntimeError(f"{key} broke\non two lines")
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, 1], [1, 0])
+        fig.savefig(ctx.assets_dir / "plot.png")
+        fig.savefig(ctx.assets_dir / "plot.svg")
+        plt.close(fig)
+        rel = ctx.assets_dir.relative_to(ctx.out_dir)
+        md = (f"Answer for {key}: $w_0 = 0.6$ and\n\n$$\\frac{{\\partial L}}{{\\partial w}} = 2$$\n\n"
+              f"![plot]({rel}/plot.png)\n\n![plot]({rel}/plot.svg)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+        return Section(key, number, f"Title {key}", md, published={"accuracy": 0.9}, ours={"accuracy": 0.99},
+                       run_dirs=["runs/x"])
+    return types.SimpleNamespace(build=build)
+
+
+@pytest.fixture
+def fake_parts(monkeypatch):
+    for key, number, _ in PARTS:
+        monkeypatch.setitem(sys.modules, f"neuralab.{key}.section", fake_part(key, number, fail=key == "caption"))
+
+
+def test_every_section_renders_and_a_failure_is_marked(tmp_path, fake_parts):
+    sections = build_report(ReportConfig(out_dir=tmp_path / "r", runs_root=tmp_path / "runs"))
+    assert [s.key for s in sections] == [p for p, _, _ in PARTS]
+    failed = [s for s in sections if s.failed]
+    assert [s.key for s in failed] == ["caption"] and failed[0].reason == "RuntimeError: caption broke on two lines"
+    page = (tmp_path / "r" / "index.html").read_text()
+    for key, number, _ in PARTS:
+        assert f'<section id="{key}">' in page
+    assert 'src="assets/' not in page and page.count('src="data:image/png;base64,') == 4
+    assert page.count("data:image/svg+xml;base64,") == 4
+    assert "<math" in page and "<mfrac>" in page
+    assert "This section failed:</strong> RuntimeError: caption broke on two lines" in page
+    md = (tmp_path / "r" / "index.md").read_text()
+    assert "## 1.8 Title calc" in md and "| accuracy | 0.9 | 0.99 |" in md
+
+
+def test_cli_exits_nonzero_when_a_part_fails(tmp_path, fake_parts):
+    result = run_cli(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "runs")])
+    assert result.exit_code == 1
+    assert "1.6 caption" in result.stdout and "FAILED: RuntimeError" in result.stdout
+
+
+def test_cli_rejects_unknown_part_and_profile(tmp_path):
+    result = run_cli(["report", "--parts", "backprop,nope", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown part(s) nope" in result.stderr
+    result = run_cli(["report", "--profile", "huge", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown profile 'huge'" in result.stderr
+
+
+@pytest.mark.browser
+def test_page_loads_in_chromium(tmp_path, fake_parts):
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "install Debian's chromium (make test does this)"
+    build_report(ReportConfig(out_dir=tmp_path / "r", runs_root=tmp_path / "runs"))
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        page = browser.new_page()
+        page.goto((tmp_path / "r" / "index.html").as_uri())
+        headings = page.locator("h2").all_inner_texts()
+        assert headings == [f"{n} Title {k}" if k != "caption" else f"{n} {t}" for k, n, t in PARTS]
+        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert len(widths) == 8 and all(w > 0 for w in widths)
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "report.png").stat().st_size > 0
