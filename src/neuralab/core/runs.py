@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from neuralab import __version__
+from neuralab.core import dist
 from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_path, atomic_write_json
 
@@ -36,6 +37,12 @@ class Run:
 
     @classmethod
     def create(cls, root: Path | str, part: str, config: Any, name: str | None = None) -> "Run":
+        """A new run folder; under torchrun only rank 0 creates it and every rank gets its path."""
+        path = cls._create(root, part, config, name).path if dist.is_main() else None
+        return cls(dist.broadcast(path))
+
+    @classmethod
+    def _create(cls, root: Path | str, part: str, config: Any, name: str | None) -> "Run":
         name = name or time.strftime("%Y%m%d-%H%M%S")
         run = cls(Path(root) / part / name)
         suffix = 1
@@ -54,6 +61,8 @@ class Run:
         return json.loads(path.read_text())
 
     def log_metrics(self, record: dict) -> None:
+        if not dist.is_main():
+            return
         with open(self.path / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -65,7 +74,8 @@ class Run:
 
     def finish(self, result: dict) -> None:
         """Mark the run finished with its final figures; only finished runs are reused."""
-        atomic_write_json(self.path / "result.json", result)
+        if dist.is_main():
+            atomic_write_json(self.path / "result.json", result)
 
     @property
     def result(self) -> dict | None:
@@ -135,6 +145,8 @@ def save_checkpoint(path: Path | str, model: torch.nn.Module, *, kind: str, conf
     safetensors file under `state.*` and its structure into the sidecar.
     """
     path = Path(path).with_suffix(".safetensors")
+    if not dist.is_main():
+        return path
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     extra = _flatten(state or {}, "state", tensors)
     meta = {"kind": kind, "version": __version__, "config": config_dict(config), "step": step,

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Sized
 import torch
 from torch import nn
 
+from neuralab.core import dist
 from neuralab.core.progress import bar
 from neuralab.core.runs import Run, load_checkpoint, save_checkpoint
 from neuralab.core.runtime import rng_state, set_rng_state
@@ -50,7 +51,7 @@ def train_one_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.
     with bar(description, total) as progress:
         for batch in batches:
             optimizer.zero_grad(set_to_none=True)
-            loss, stats = step_fn(model, batch)
+            loss, stats = step_fn(model, dist.shard(batch))  # this rank's rows of the global batch
             loss.backward()
             if clip_norm:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
@@ -58,7 +59,8 @@ def train_one_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.
             loss_sum += loss.item() * stats["count"]
             _accumulate(sums, stats)
             progress.advance(1, loss=loss_sum / sums["count"])
-    return _summarise(loss_sum, sums)
+    totals = dist.all_sum({**sums, "__loss": loss_sum})
+    return _summarise(totals.pop("__loss"), totals)
 
 
 @torch.no_grad()
@@ -96,18 +98,19 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, *, kind: s
     start, best_value = 1, float("-inf")
     if resume and last.exists():
         model_state, meta, state = load_checkpoint(last, kind)
-        model.load_state_dict(model_state)
+        dist.unwrap(model).load_state_dict(model_state)
         optimizer.load_state_dict(state["optimizer"])
         set_rng_state(state["rng"])
         start, best_value = meta["step"] + 1, state["best"]
         run.truncate_metrics(meta["step"])
         log.info("resuming %s from epoch %d", run.path, start)
+    bare, model = model, dist.wrap(model)  # checkpoints hold the bare model's weights
     try:
         for epoch in range(start, epochs + 1):
             t0 = time.perf_counter()
             train = train_one_epoch(model, train_batches(epoch), optimizer, step_fn,
                                     f"epoch {epoch}/{epochs}", clip_norm)
-            test = eval_fn(model) if eval_fn else evaluate(model, eval_batches(), step_fn)
+            test = eval_fn(bare) if eval_fn else evaluate(bare, eval_batches(), step_fn)
             record = {"epoch": epoch, **{f"train_{k}": v for k, v in train.items()},
                       **{f"test_{k}": v for k, v in test.items()}, "seconds": time.perf_counter() - t0}
             run.log_metrics(record)
@@ -116,9 +119,9 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, *, kind: s
             value = test.get(monitor, float("-inf"))
             if value > best_value:
                 best_value = value
-                save_checkpoint(best, model, kind=kind, config=config, step=epoch, metric=test,
+                save_checkpoint(best, bare, kind=kind, config=config, step=epoch, metric=test,
                                 data_hash=data_hash)
-            save_checkpoint(last, model, kind=kind, config=config, step=epoch, metric=test,
+            save_checkpoint(last, bare, kind=kind, config=config, step=epoch, metric=test,
                             data_hash=data_hash, state={"optimizer": optimizer.state_dict(),
                                                         "rng": rng_state(), "best": best_value})
     except KeyboardInterrupt:

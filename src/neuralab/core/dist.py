@@ -1,0 +1,96 @@
+"""Distributed data parallel training under torchrun, with no change to the commands.
+
+`torchrun --nproc-per-node N -m neuralab ...` sets WORLD_SIZE/RANK/LOCAL_RANK; `setup()` (called
+by the CLI) then joins the process group: gloo on CPU, nccl on CUDA. Semantics:
+
+- A batch from a part's loader is the *global* batch. Rank r trains on rows r, r+W, r+2W, ...
+  of it, so global batch = per-rank batch x world size, and no two ranks see the same example.
+  DDP averages gradients over ranks, which equals the single-process gradient of the global
+  batch when the shards are equal in size (make the batch size a multiple of W).
+- Evaluation runs the whole test set on every rank (identical figures, no gather needed).
+- Only rank 0 creates run folders, logs, writes metrics and saves checkpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+
+def world_size() -> int:
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def rank() -> int:
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def setup() -> None:
+    """Join the process group when launched by torchrun with more than one process."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        return
+    use_cuda = torch.cuda.is_available()
+    if use_cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    if not is_main():
+        logging.getLogger("neuralab").setLevel(logging.WARNING)
+    log.info("distributed: %d processes (%s)", world_size(), dist.get_backend())
+
+
+def teardown() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def wrap(model: nn.Module) -> nn.Module:
+    """DistributedDataParallel when distributed; the model itself otherwise."""
+    if world_size() == 1:
+        return model
+    device = next(model.parameters()).device
+    return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def shard(batch):
+    """This rank's rows of a global batch (a tensor, or a tuple/list of tensors)."""
+    W = world_size()
+    if W == 1:
+        return batch
+    if isinstance(batch, torch.Tensor):
+        return batch[rank()::W]
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(shard(b) for b in batch)
+    raise TypeError(f"cannot shard a batch of type {type(batch).__name__}")
+
+
+def all_sum(values: dict[str, float]) -> dict[str, float]:
+    """Sum each figure over ranks (identity when not distributed)."""
+    if world_size() == 1:
+        return values
+    keys = sorted(values)
+    t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
+    dist.all_reduce(t)
+    return dict(zip(keys, t.tolist()))
+
+
+def broadcast(obj):
+    """Rank 0's value of a picklable object, on every rank."""
+    if world_size() == 1:
+        return obj
+    holder = [obj]
+    dist.broadcast_object_list(holder, src=0)
+    return holder[0]
