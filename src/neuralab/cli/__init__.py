@@ -12,6 +12,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
+from neuralab.core import dist
 from neuralab.core.errors import UserError
 
 app = typer.Typer(name="neuralab", no_args_is_help=True, add_completion=False,
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     command = typer.main.get_command(app)
     try:
+        dist.setup()  # joins the process group under torchrun; nothing otherwise
         rv = command.main(args=argv, prog_name="neuralab", standalone_mode=False)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -49,4 +51,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
+    finally:
+        dist.teardown()
     sys.exit(rv if isinstance(rv, int) else 0)
