@@ -21,9 +21,10 @@ app = typer.Typer(name="neuralab", no_args_is_help=True, add_completion=False,
 
 
 def _register() -> None:
-    from neuralab.cli import data, filters, report
+    from neuralab.cli import backprop, data, filters, report
 
     app.add_typer(data.app, name="data")
+    app.command(name="backprop")(backprop.backprop)
     app.add_typer(filters.app, name="filters")
     app.command(name="report")(report.report)
 

@@ -1,0 +1,83 @@
+"""Solve one exercise end to end: compute, then write the run directory.
+
+A run directory holds `config.json`, `derivation.md`, one compute-graph picture per data point
+(`graph-point<i>.png` and `.svg`) and `result.json` (the `--json` object). Everything is computed
+and checked before the directory is created, so bad input leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from fractions import Fraction
+from pathlib import Path
+
+from neuralab.backprop.derive import render
+from neuralab.backprop.graph import draw
+from neuralab.backprop.network import BackpropConfig, Step, descend
+from neuralab.backprop.symbolic import analyse, num_text
+from neuralab.core.errors import UserError
+from neuralab.core.io import atomic_path, atomic_write_json
+from neuralab.core.runs import Run
+
+log = logging.getLogger(__name__)
+PART = "backprop"
+
+
+def _num(v) -> float:
+    return float(v)
+
+
+def _params_json(params: dict) -> dict:
+    return {k: _num(v) for k, v in params.items()}
+
+
+def result_json(config: BackpropConfig, steps: list[Step]) -> dict:
+    """The `--json` object: final weights, every step, and exact text of the final numbers."""
+    out_steps = []
+    for k, step in enumerate(steps, start=1):
+        points = [{"x": _num(p.x), "y": _num(p.y), "loss": _num(p.graph.loss.data), "grad": _params_json(p.grad),
+                   "nodes": [{"name": n.label, "op": n.op, "value": _num(n.data), "grad": _num(n.grad)}
+                             for n in p.visit if n.label]} for p in step.passes]
+        out_steps.append({"step": k, "points": points, "before": _params_json(step.before),
+                          "grad": _params_json(step.grad), "after": _params_json(step.after)})
+    final = steps[-1].after
+    return {"final": _params_json(final), "final_exact": {k: num_text(v) for k, v in final.items()},
+            "exact": all(isinstance(v, (int, Fraction)) for v in final.values()),
+            "loss": config.loss, "reduction": config.reduction, "lr": _num(config.lr),
+            "activations": list(config.activations), "initial": _params_json(config.initial_params()),
+            "steps": out_steps}
+
+
+def open_run(config: BackpropConfig, out: Path | None, runs_root: Path | str = "runs") -> Run:
+    """`runs_root/backprop/<time>/`, or exactly `out` when given (created if missing)."""
+    if out is None:
+        return Run.create(runs_root, PART, config.to_json())
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out: {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "config.json", {"part": PART, **config.to_json()})
+    return Run(out)
+
+
+def solve(config: BackpropConfig, out: Path | None = None, runs_root: Path | str = "runs") -> tuple[Run, dict]:
+    """Compute the step(s), then write derivation.md, the pictures and result.json into a run dir."""
+    steps = descend(config)  # validates; raises UserError before anything is written
+    analysis = analyse(config)
+    run = open_run(config, out, runs_root)
+    pictures = []
+    index = 0
+    for step in steps:
+        for point in step.passes:
+            index += 1
+            title = (f"data point {index}: (x, y) = ({num_text(point.x)}, {num_text(point.y)}), "
+                     f"loss {config.loss}, weights " + ", ".join(f"{k} = {num_text(v)}" for k, v in step.before.items()))
+            draw(point.visit, set(step.before), title, run.path / f"graph-point{index}")
+            pictures.append((f"Compute graph, data point {index}", f"graph-point{index}.png"))
+    with atomic_path(run.path / "derivation.md") as tmp:
+        tmp.write_text(render(config, analysis, steps, pictures))
+    result = result_json(config, steps)
+    result["run_dir"] = str(run.path)
+    run.finish(result)
+    log.debug("wrote %s", run.path / "derivation.md")
+    return run, result

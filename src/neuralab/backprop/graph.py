@@ -1,0 +1,87 @@
+"""The compute-graph picture: one box per node with its forward value and gradient, drawn with matplotlib.
+
+Columns follow the data flow (inputs on the left, the loss on the right); each leaf sits just left
+of the node that uses it. No graphviz binary is needed. Written as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from neuralab.backprop.engine import Value
+from neuralab.backprop.symbolic import name_tex, num_text
+from neuralab.core.io import atomic_path
+
+_COLORS = {"param": "#fde2c4", "input": "#d6e6fa", "const": "#eeeeee", "op": "#ffffff", "loss": "#f8d0d0"}
+_DX, _DY = 2.5, 1.5  # column and row spacing in data units; a box is about 2.1 x 1.1
+
+
+def layout(visit: list[Value]) -> dict[int, tuple[int, int]]:
+    """(column, row) of every node, by id(node)."""
+    col: dict[int, int] = {}
+    for node in reversed(visit):  # children before parents
+        col[id(node)] = 1 + max((col[id(c)] for c in node.children), default=-1)
+    for node in visit:  # a leaf goes one column left of the node that uses it
+        for child in node.children:
+            if not child.children:
+                col[id(child)] = col[id(node)] - 1
+    columns: dict[int, list[Value]] = {}
+    for node in visit:
+        columns.setdefault(col[id(node)], []).append(node)
+    pos = {}
+    for c, nodes in columns.items():
+        nodes.sort(key=lambda n: (not n.children, n.id))  # computed nodes on top, then leaves by creation
+        for r, node in enumerate(nodes):
+            pos[id(node)] = (c, r)
+    return pos
+
+
+def _kind(node: Value, root: Value, params: set[str]) -> str:
+    if node is root:
+        return "loss"
+    if node.children:
+        return "op"
+    if node.label in params:
+        return "param"
+    return "input" if node.label else "const"
+
+
+def _box_text(node: Value) -> str:
+    name = f"${name_tex(node.label)}$" if node.label else num_text(node.data)
+    head = f"{name}   [{node.op}]" if node.op else name
+    return f"{head}\nvalue {num_text(node.data)}\ngrad {num_text(node.grad)}"
+
+
+def draw(visit: list[Value], params: set[str], title: str, stem: Path) -> list[Path]:
+    """Draw the graph whose nodes `visit` lists (after backward()); write stem.png and stem.svg."""
+    pos = layout(visit)
+    n_cols = 1 + max(c for c, _ in pos.values())
+    n_rows = 1 + max(r for _, r in pos.values())
+    fig = Figure(figsize=(1.0 + 1.9 * n_cols, 1.0 + 1.2 * n_rows))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - 0.4 / (1.0 + 1.2 * n_rows)))  # fixed layout: no tight-bbox redraw
+    ax.set_axis_off()
+    ax.set_xlim(-_DX / 2, (n_cols - 0.5) * _DX)
+    ax.set_ylim(-(n_rows - 0.5) * _DY, _DY / 2)
+    ax.set_title(title, fontsize=10)
+    boxes = {}
+    for node in visit:
+        c, r = pos[id(node)]
+        boxes[id(node)] = ax.text(c * _DX, -r * _DY, _box_text(node), ha="center", va="center", fontsize=10,
+                                  bbox=dict(boxstyle="round,pad=0.4", fc=_COLORS[_kind(node, visit[0], params)],
+                                            ec="#555555"))
+    for node in visit:
+        for child in node.children:
+            (c0, r0), (c1, r1) = pos[id(child)], pos[id(node)]
+            ax.annotate("", xy=(c1 * _DX, -r1 * _DY), xytext=(c0 * _DX, -r0 * _DY),
+                        arrowprops=dict(arrowstyle="-|>", color="#555555", lw=0.8,
+                                        patchA=boxes[id(child)].get_bbox_patch(),
+                                        patchB=boxes[id(node)].get_bbox_patch()))
+    paths = []
+    for suffix in (".png", ".svg"):
+        target = stem.with_suffix(suffix)
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=suffix[1:], dpi=150)
+        paths.append(target)
+    return paths

@@ -1,0 +1,62 @@
+"""`neuralab backprop`: one gradient-descent step on a chain network, derived by hand, exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from neuralab.backprop.answer import solve
+from neuralab.backprop.network import BackpropConfig, parse_list, parse_number
+from neuralab.backprop.symbolic import num_text
+from neuralab.core.errors import UserError
+
+
+def _config(activations: str, weights: str, bias: bool, data: list[str] | None, lr: str, loss: str,
+            reduction: str) -> BackpropConfig:
+    points = []
+    for text in data or []:
+        pair = parse_list(text, f"--data {text!r}")
+        if len(pair) != 2:
+            raise UserError(f"--data {text!r}: a data point is two numbers x,y")
+        points.append((pair[0], pair[1]))
+    config = BackpropConfig(
+        activations=[a.strip() for a in activations.split(",")] if activations.strip() else [],
+        weights=parse_list(weights, "--weights"), bias=bias, lr=parse_number(lr, "--lr"),
+        loss=loss, reduction=reduction)
+    if data is not None:
+        config.data = points
+    config.validate()
+    return config
+
+
+def backprop(
+    activations: str = typer.Option("relu,relu", help="Activation per layer, input side first: "
+                                    "relu, sigmoid, tanh, linear."),
+    weights: str = typer.Option("1,2", help="Starting weight per layer, w0 first (decimals or fractions like 1/3)."),
+    bias: bool = typer.Option(False, "--bias", help="Give every layer a bias b<i>, starting at 0."),
+    data: Optional[list[str]] = typer.Option(None, "--data", help="A data point x,y; repeat for more. "
+                                             "Default: --data 1,2 --data 2,3."),
+    lr: str = typer.Option("0.1", help="Learning rate, > 0."),
+    loss: str = typer.Option("half-squared", help="half-squared 1/2(yhat-y)^2, squared (yhat-y)^2, absolute |yhat-y|."),
+    reduction: str = typer.Option("sgd", help="sgd: one update per point in order; sum / mean: one update "
+                                  "with the gradients summed / averaged over all points."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of runs/backprop/<time>/."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (final weights, every step)."),
+) -> None:
+    """One gradient-descent step by hand: writes derivation.md (Markdown + LaTeX) and compute-graph pictures.
+
+    With no options: the 2017 assignment's case, y = relu(w1 relu(w0 x)), w0 = 1, w1 = 2, points
+    (1, 2) and (2, 3), learning rate 0.1. relu'(0) is taken as 0, as in torch.
+    """
+    config = _config(activations, weights, bias, data, lr, loss, reduction)
+    run, result = solve(config, out)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo("final " + ", ".join(f"{k} = {v}" for k, v in result["final_exact"].items()))
+    typer.echo(f"wrote {run.path / 'derivation.md'}")
+    for k, step in enumerate(result["steps"], start=1):
+        typer.echo(f"after step {k}: " + ", ".join(f"{n} {num_text(v)}" for n, v in step["after"].items()))
