@@ -21,6 +21,8 @@ _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
 
 def _math(latex: str, display: bool) -> str:
+    # latex2mathml lays out align* as a table but not aligned: the two mean the same here
+    latex = latex.replace("{aligned}", "{align*}")
     try:
         return latex_to_mathml(latex, display="block" if display else "inline")
     except Exception:  # an expression MathML cannot hold is shown as its LaTeX source
