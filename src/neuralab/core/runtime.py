@@ -12,14 +12,18 @@ from neuralab.core.errors import UserError
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, numpy and torch (all devices); optionally ask torch for deterministic kernels."""
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, numpy and torch (all devices).
+
+    CPU kernels for the layers we use are deterministic already; `deterministic=True` also asks
+    torch for deterministic CUDA kernels (it costs seconds of imports, so it is opt-in).
+    """
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = False  # autotuning picks kernels by timing: not repeatable
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
 
 
 def pick_device(name: str = "auto") -> torch.device:

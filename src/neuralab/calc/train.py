@@ -1,0 +1,179 @@
+"""Train a calculator from sums alone, and evaluate a checkpoint on sums of MNIST-test digits.
+
+Each epoch draws fresh training sums from MNIST-train images, by (seed, epoch). The best epoch is
+chosen on `val_size` sums that also come from MNIST-train images (never from MNIST-test); the
+figure printed at the end is that checkpoint scored on `test_count` sums of MNIST-test images by
+`evaluate_checkpoint`, the very function `calc eval` calls, so the two agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from neuralab.calc.data import Bank, Layout, make_examples
+from neuralab.calc.metrics import Batches, score
+from neuralab.calc.models import MODELS, build
+from neuralab.core import mnist
+from neuralab.core.data import epoch_generator
+from neuralab.core.errors import UserError
+from neuralab.core.runs import Run, load_checkpoint
+from neuralab.core.runtime import pick_device, seed_everything
+from neuralab.core.train import fit
+
+log = logging.getLogger(__name__)
+KIND = "calc"
+
+
+@dataclass
+class CalcConfig:
+    model: str = "symbolic"        # exact arithmetic over a per-image CNN; "seed" is the 2017 LSTM
+    format: str = "expression"     # the 2017 layout: a '+' b, blank-padded
+    digits: int = 5                # N: the 2017 operands had up to 5 digits
+    operands: int = 2              # K: the 2017 task added two numbers
+    specials: str = "noise"        # '+' and blank as fixed noise images, as in 2017
+    supervise: str = "final"       # operands format: learn from the final total only
+    train_size: int = 20000        # sums drawn per epoch (fresh each epoch)
+    epochs: int = 4                # enough for the symbolic model to read digits at ~99%
+    batch_size: int = 64           # sums per step; all their slots go through the CNN at once
+    lr: float = 3e-3               # symbolic: 3x Adam's default learns digits from sums sooner
+    warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
+    val_size: int = 1000           # MNIST-train sums that pick the best epoch
+    test_count: int = 10000        # MNIST-test sums behind the printed figure
+    test_seed: int = 1             # the default of `calc eval --seed`
+    seed: int = 0                  # fixes weights, training sums and batch order
+    max_seconds: float = 0.0       # 0: no limit; else stop training after this wall time (benchmarks)
+    profile: str = "custom"        # which preset filled in the sizes
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.format, self.digits, self.operands, self.specials)
+
+
+# Sizes per (profile, model). quick: the report's default, a few minutes on 2 CPU cores.
+PROFILES = {
+    ("quick", "symbolic"): dict(warmup=12800, train_size=6400, epochs=1, val_size=500, test_count=1000),
+    ("quick", "seed"): dict(warmup=0, lr=1e-3, train_size=12800, epochs=2, val_size=500, test_count=1000),
+    ("full", "symbolic"): dict(warmup=19200, train_size=32000, epochs=5, test_count=10000),
+    ("full", "seed"): dict(warmup=0, lr=1e-3, train_size=450000, epochs=9, batch_size=512, test_count=10000),
+}
+
+
+def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
+    """Check the config and apply a profile's sizes (explicit sizes are set after this)."""
+    if config.model not in MODELS:
+        raise UserError(f"--model: unknown model {config.model!r} (choose from {', '.join(MODELS)})")
+    if config.supervise not in ("final", "running"):
+        raise UserError(f"--supervise: {config.supervise!r} is not final or running")
+    if config.supervise == "running" and config.format != "operands":
+        raise UserError("--supervise running needs --format operands")
+    config.layout  # validates format, digits, operands, specials
+    if profile is not None:
+        if (profile, config.model) not in PROFILES:
+            raise UserError(f"--profile: unknown profile {profile!r} (choose quick or full)")
+        config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
+    if config.model == "seed":
+        config = replace(config, warmup=0)      # it reads one fixed layout: no short-sum warm-up
+    if config.warmup < 0:
+        raise UserError(f"--warmup: must be 0 or more, got {config.warmup}")
+    for name in ("train_size", "epochs", "batch_size", "val_size", "test_count"):
+        if getattr(config, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(config, name)}")
+    return config
+
+
+def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | str | None = None,
+          device: str = "auto", name: str | None = None) -> tuple[Run, Path, dict]:
+    """Train, pick the best epoch, score it on MNIST-test sums. Returns (run, checkpoint, test figures).
+
+    With `warmup`, epoch 1 is a warm-up on sums of numbers of at most 2 digits in the same format (sums
+    alone): the CNN first learns digits where the arithmetic is short, then the real epochs follow.
+    """
+    dev = pick_device(device)
+    layout = config.layout
+    data = mnist.load(data_dir)
+    train_bank = Bank.from_mnist(data, "train", layout.specials)
+    seed_everything(config.seed)
+    model = build(config.model, layout).to(dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    run = Run.create(runs_root, KIND, config, name)
+    count = None if layout.format == "fixed" else config.train_size
+    val = make_examples(layout, train_bank, config.val_size, seed=config.seed + 10_000)
+
+    warm = replace(layout, digits=min(2, layout.digits))
+
+    def train_batches(epoch: int) -> Batches | list:
+        if config.max_seconds and time.perf_counter() - t0 > config.max_seconds:
+            return []                            # out of time: the remaining epochs are empty
+        warming = config.warmup and epoch == 1
+        lay = warm if warming else layout
+        size = config.warmup if warming and layout.format != "fixed" else count
+        examples = make_examples(lay, train_bank, size, seed=config.seed * 1000 + epoch)
+        order = torch.randperm(len(examples), generator=epoch_generator(config.seed, epoch)).numpy()
+        deadline = t0 + config.max_seconds if config.max_seconds else None
+        return Batches(train_bank, examples, config.batch_size, order, lay, deadline)
+
+    last_val: dict = {}
+
+    def step(m, batch):
+        images, numbers, lay = batch
+        last_val.clear()                         # the model changes: the next validation rescores
+        loss = m.loss(images.to(dev), numbers.to(dev), config.supervise, lay)
+        return loss, {"count": len(numbers)}
+
+    def val_score(m) -> dict:
+        if not last_val:                         # empty epochs after the deadline keep the last score
+            last_val.update(score(m, layout, train_bank, val, dev))
+        return dict(last_val)
+
+    t0 = time.perf_counter()
+    result = fit(run, model, optimizer, kind=KIND, config=config, epochs=config.epochs + bool(config.warmup),
+                 train_batches=train_batches, eval_batches=lambda: [], step_fn=step, eval_fn=val_score,
+                 monitor="exact_sum_accuracy", data_hash=data.sha256)
+    train_seconds = sum(m["seconds"] for m in run.metrics())
+    test = evaluate_checkpoint(result.best_path, count=config.test_count, seed=config.test_seed,
+                               data=data, device=device)
+    test["train_seconds"] = train_seconds
+    run.finish({"checkpoint": str(result.best_path), "test": test, "interrupted": result.interrupted})
+    return run, result.best_path, test
+
+
+def load_model(checkpoint: Path | str, layout: Layout | None = None, device: str = "auto"):
+    """A checkpoint's model (in eval mode) and config; the symbolic model may read another layout."""
+    state, meta, _ = load_checkpoint(checkpoint, KIND)
+    config = CalcConfig(**meta["config"])
+    layout = layout or config.layout
+    if config.model == "seed" and layout != config.layout:
+        raise UserError(f"{checkpoint}: the seed model only reads the layout it was trained on "
+                        f"({config.format}, {config.digits} digits, {config.operands} operands)")
+    model = build(config.model, layout)
+    model.load_state_dict(state)
+    model.to(pick_device(device)).eval()
+    return model, config, layout
+
+
+def evaluate_checkpoint(checkpoint: Path | str, *, format: str | None = None, digits: int | None = None,
+                        operands: int | None = None, count: int | None = 10000, seed: int = 1,
+                        data: mnist.MNIST | None = None, data_dir: Path | str | None = None,
+                        device: str = "auto") -> dict:
+    """Score a checkpoint on `count` sums of MNIST-test images drawn with `seed`.
+
+    For `fixed`, count=None follows the protocol (floor(10000 / 2N) sums, each image once).
+    """
+    _, meta, _ = load_checkpoint(checkpoint, KIND)
+    trained = CalcConfig(**meta["config"]).layout
+    layout = Layout(format or trained.format, digits or trained.digits, operands or trained.operands,
+                    trained.specials)
+    model, config, layout = load_model(checkpoint, layout, device)
+    data = data or mnist.load(data_dir)
+    bank = Bank.from_mnist(data, "test", layout.specials)
+    examples = make_examples(layout, bank, count, seed=seed + 20_000)
+    out = score(model, layout, bank, examples, pick_device(device))
+    out.update(model=config.model, format=layout.format, digits=layout.digits,
+               operands=layout.operands, seed=seed)
+    return out
+

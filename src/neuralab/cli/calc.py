@@ -1,0 +1,132 @@
+"""`neuralab calc`: the MNIST calculator: train it from sums alone, evaluate it, read your numbers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from neuralab.core.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, help="The MNIST calculator: handwritten numbers in, their running sum out.")
+
+DataDir = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX folder). Default: the cache.")
+Device = typer.Option("auto", "--device", help="auto, cpu or cuda.")
+Checkpoint = typer.Option(..., "--checkpoint", help="A calc checkpoint (.safetensors with its .json).")
+
+
+@app.command()
+def train(
+    model: str = typer.Option("symbolic", help="symbolic (CNN + exact arithmetic) or seed (the 2017 LSTM)."),
+    format: str = typer.Option("expression", "--format", help="expression, operands or fixed."),
+    digits: int = typer.Option(5, help="N: digits per number (at most)."),
+    operands: int = typer.Option(2, help="K: numbers per example."),
+    specials: str = typer.Option("noise", help="'+' and blank images: noise (as in 2017) or glyph."),
+    supervise: str = typer.Option("final", help="operands format: learn from the final total or every running total."),
+    train_size: Optional[int] = typer.Option(None, help="Sums drawn per epoch (default: from the profile)."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs (default: from the profile)."),
+    warmup: Optional[int] = typer.Option(None, help="symbolic: sums of numbers of at most 2 digits in a first epoch (default: from the profile)."),
+    test_count: Optional[int] = typer.Option(None, help="MNIST-test sums behind the final figure (default: from the profile)."),
+    profile: str = typer.Option("quick", help="quick: a few minutes on 2 CPU cores; full: the assignment's scale."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
+    seed: int = typer.Option(0, help="Fixes the weights, the training sums and the batch order."),
+    device: str = Device,
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Train a calculator from sums alone; print its test figures and, last, the checkpoint path."""
+    from neuralab.calc.train import CalcConfig, resolve
+    from neuralab.calc.train import train as run_training
+
+    config = resolve(CalcConfig(model=model, format=format, digits=digits, operands=operands,
+                                specials=specials, supervise=supervise, seed=seed), profile)
+    if train_size is not None:
+        config = replace(config, train_size=train_size)
+    if epochs is not None:
+        config = replace(config, epochs=epochs)
+    if warmup is not None:
+        config = replace(config, warmup=warmup)
+    if test_count is not None:
+        config = replace(config, test_count=test_count, val_size=min(config.val_size, test_count))
+    config = resolve(config, None)
+    run, checkpoint, test = run_training(config, out, data_dir, device)
+    typer.echo(_summary(test))
+    typer.echo(f"same figure: neuralab calc eval --checkpoint {checkpoint} --count {test['count']} --seed {test['seed']}")
+    typer.echo(f"run {run.path}")
+    typer.echo(str(checkpoint))
+
+
+def _summary(figures: dict) -> str:
+    line = (f"{figures['model']} {figures['format']} N={figures['digits']} K={figures['operands']} on "
+            f"{figures['count']} MNIST-test sums (seed {figures['seed']}): "
+            f"exact {figures['exact_sum_accuracy']:.4f}  char {figures['char_accuracy']:.4f}")
+    if figures.get("digit_accuracy") is not None:
+        line += f"  digit {figures['digit_accuracy']:.4f}  ceiling {figures['ceiling']:.4f}"
+    if figures.get("running_accuracy"):
+        line += "  running " + " ".join(f"{a:.4f}" for a in figures["running_accuracy"])
+    return line
+
+
+@app.command("eval")
+def evaluate(
+    checkpoint: Path = Checkpoint,
+    format: Optional[str] = typer.Option(None, "--format", help="Default: the checkpoint's (symbolic may read others)."),
+    digits: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
+    operands: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
+    count: Optional[int] = typer.Option(None, help="Test sums (default 10000; fixed: the protocol's floor(10000/2N))."),
+    seed: int = typer.Option(1, help="Draws the test sums from MNIST-test."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    device: str = Device,
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Score a checkpoint on sums of MNIST-test digits."""
+    from neuralab.calc.train import evaluate_checkpoint, load_model
+
+    if count is not None and count < 1:
+        raise UserError(f"--count: must be at least 1, got {count}")
+    fmt = format or load_model(checkpoint, device="cpu")[1].format
+    if count is None and fmt != "fixed":
+        count = 10000
+    figures = evaluate_checkpoint(checkpoint, format=format, digits=digits, operands=operands,
+                                  count=count, seed=seed, data_dir=data_dir, device=device)
+    typer.echo(json.dumps(figures) if as_json else _summary(figures))
+
+
+@app.command()
+def predict(
+    numbers: Optional[List[Path]] = typer.Argument(None, help="Each NUMBER: a folder of digit images or one strip image."),
+    checkpoint: Path = Checkpoint,
+    compose: Optional[str] = typer.Option(None, help="Build the numbers from MNIST-test digits, e.g. \"294+61\"."),
+    seed: int = typer.Option(1, help="Draws the --compose digits."),
+    show: Optional[Path] = typer.Option(None, help="Write a PNG of the images, the readings and the answer."),
+    as_json: bool = typer.Option(False, "--json", help="Print {numbers, running, sum} as JSON."),
+    device: str = Device,
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Read handwritten numbers and print their running sum."""
+    from neuralab.calc import predict as calc_predict
+    from neuralab.calc.preprocess import read_number
+    from neuralab.calc.train import load_model
+    from neuralab.core import mnist
+    from neuralab.core.runtime import pick_device
+
+    if bool(compose) == bool(numbers):
+        raise UserError("give either --compose \"294+61\" or one or more NUMBER paths")
+    if show is not None and show.suffix.lower() != ".png":
+        raise UserError(f"--show: {show} must end in .png")
+    model, _, _ = load_model(checkpoint, device=device)
+    if compose:
+        groups = calc_predict.compose(compose, seed, mnist.load(data_dir))
+    else:
+        groups = [read_number(p) for p in numbers]
+    answer = calc_predict.read(model, groups, pick_device(device))
+    if show is not None:
+        calc_predict.show(groups, answer, show)
+    if as_json:
+        typer.echo(json.dumps({"numbers": answer.numbers, "running": answer.running, "sum": answer.sum}))
+    else:
+        read = " + ".join(answer.readings)
+        typer.echo(f"{read} = {answer.sum}" + (f"  (running {', '.join(map(str, answer.running))})"
+                                               if len(answer.running) > 1 else ""))

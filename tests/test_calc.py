@@ -1,0 +1,216 @@
+"""calc library: the exact-sum likelihood against brute-force enumeration, its gradients, the
+decoding rule, the generators (train and test images never mix) and strip segmentation."""
+
+import itertools
+import re
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from neuralab.calc import arith
+from neuralab.calc.data import BLANK, PLUS, SYMBOLS, Bank, Layout, make_examples
+from neuralab.calc.preprocess import read_number, to_mnist
+from neuralab.core.errors import UserError
+
+SETTINGS = settings(max_examples=15, deadline=None)
+
+
+def random_logp(seed: int, shape, scale: float = 2.0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (scale * torch.randn(*shape, generator=g, dtype=torch.float64)).log_softmax(-1)
+
+
+# --- the dynamic program over columns and carries -------------------------------------------
+
+@given(K=st.integers(2, 3), W=st.integers(1, 2), seed=st.integers(0, 10_000))
+@SETTINGS
+def test_sum_loglik_equals_enumeration_of_digit_assignments(K, W, seed):
+    logp = random_logp(seed, (K, W, 10))
+    p = logp.exp().numpy()
+    # every assignment of a digit to each (operand, column): its probability and its sum, exactly
+    probs = np.ones([10] * (K * W))
+    values = np.zeros([10] * (K * W), dtype=np.int64)
+    for axis, (k, i) in enumerate(itertools.product(range(K), range(W))):
+        shape = [1] * (K * W)
+        shape[axis] = 10
+        probs = probs * p[k, i].reshape(shape)
+        values = values + (np.arange(10) * 10**i).reshape(shape)
+    rng = np.random.default_rng(seed)
+    for total in [int(values.max()), 0, int(rng.integers(0, values.max() + 1))]:
+        expected = np.log(probs[values == total].sum())
+        got = arith.sum_loglik(logp, torch.tensor(total)).item()
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def _pattern(layout: Layout) -> re.Pattern:
+    N, K = layout.digits, layout.operands
+    if layout.format == "expression":
+        return re.compile(r"\+".join([rf"(\d{{1,{N}}})"] * K) + " *")
+    if layout.format == "fixed":
+        return re.compile("".join([rf"(\d{{{N}}})"] * K))
+    return re.compile("".join([rf"(\d{{1,{N}}}) {{0,{N - 1}}}"] * K))
+
+
+@lru_cache(maxsize=None)
+def valid_strings(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Every string of the 12 symbols that is a valid example of the layout: (strings, operands)."""
+    pattern, N = _pattern(layout), layout.digits
+    rows, numbers = [], []
+    for s in itertools.product(range(12), repeat=layout.slots):
+        text = "".join(SYMBOLS[c] for c in s)
+        m = pattern.fullmatch(text)
+        groups_ok = layout.format != "operands" or all(
+            len(text[k * N:(k + 1) * N].rstrip(" ")) == len(m.group(k + 1)) for k in range(layout.operands)) if m else False
+        if m and groups_ok:
+            rows.append(s)
+            numbers.append([int(g) for g in m.groups()])
+    return np.array(rows), np.array(numbers)
+
+
+LAYOUTS = [Layout("expression", 1, 2), Layout("expression", 2, 2), Layout("expression", 1, 3),
+           Layout("operands", 2, 2), Layout("operands", 1, 3), Layout("fixed", 2, 2)]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.format}-N{lay.digits}-K{lay.operands}")
+@given(seed=st.integers(0, 10_000))
+@settings(max_examples=5, deadline=None)
+def test_layout_loglik_equals_enumeration_of_symbol_strings(layout, seed):
+    strings, numbers = valid_strings(layout)
+    logp = random_logp(seed, (1, layout.slots, 12))
+    string_p = np.prod(logp[0].exp().numpy()[np.arange(layout.slots), strings], axis=1)
+    totals = numbers.sum(1)
+    for total in np.random.default_rng(seed).choice(totals, 3):
+        got = arith.loglik(logp, layout, torch.tensor([int(total)])).item()
+        assert got == pytest.approx(np.log(string_p[totals == total].sum()), rel=1e-9)
+    if layout.format == "operands":  # running supervision: every group shows its own operand
+        target = numbers[0]
+        got = arith.loglik_each(logp, layout, torch.from_numpy(target[None])).item()
+        assert got == pytest.approx(np.log(string_p[(numbers == target).all(1)].sum()), rel=1e-9)
+
+
+@pytest.mark.parametrize("layout", [Layout("expression", 5, 2), Layout("operands", 4, 3), Layout("fixed", 4, 2)])
+def test_gradients_are_finite_even_for_near_one_hot_readings(layout):
+    torch.manual_seed(0)
+    logits = (60.0 * torch.nn.functional.one_hot(torch.randint(0, 12, (8, layout.slots)), 12).float()
+              + 0.01 * torch.randn(8, layout.slots, 12)).requires_grad_()
+    totals = torch.randint(0, 10**layout.digits, (8,))   # mostly impossible under the readings
+    loss = -arith.loglik(logits.log_softmax(-1), layout, totals).mean()
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
+    assert logits.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("layout", [Layout("expression", 3, 2), Layout("operands", 3, 3), Layout("fixed", 3, 2)])
+def test_decode_reads_confident_slots_exactly(layout, fake_bank):
+    ex = make_examples(layout, fake_bank, 50, seed=3)
+    logp = (20.0 * torch.nn.functional.one_hot(torch.from_numpy(ex.symbol), 12).double()).log_softmax(-1)
+    assert torch.equal(arith.decode(logp, layout), torch.from_numpy(ex.numbers))
+
+
+# --- generators -------------------------------------------------------------------------------
+
+def fake_split(value: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n images whose every pixel is `value` (so the split can be told from the pixels), labels 0-9."""
+    rng = np.random.default_rng(seed)
+    return np.full((n, 28, 28), value, np.uint8), rng.integers(0, 10, n)
+
+
+@pytest.fixture(scope="module")
+def fake_bank() -> Bank:
+    return Bank(*fake_split(1, 600, 0), "train", "glyph")
+
+
+def _parse(layout: Layout, symbols: np.ndarray) -> list[int]:
+    text = "".join(SYMBOLS[s] for s in symbols)
+    if layout.format == "operands":
+        N = layout.digits
+        return [int(text[k * N:(k + 1) * N].rstrip(" ")) for k in range(layout.operands)]
+    if layout.format == "fixed":
+        N = layout.digits
+        return [int(text[k * N:(k + 1) * N]) for k in range(layout.operands)]
+    return [int(t) for t in text.rstrip(" ").split("+")]
+
+
+@pytest.mark.parametrize("layout", [Layout("expression", 5, 2), Layout("operands", 4, 3), Layout("fixed", 3, 2),
+                                    Layout("expression", 3, 3, "glyph")])
+@pytest.mark.parametrize("count", [None, 200])
+def test_examples_are_consistent_deterministic_and_never_mix_splits(layout, count):
+    if count is None and layout.format != "fixed":
+        count = 300
+    train = Bank(*fake_split(1, 600, 0), "train", layout.specials)
+    test = Bank(*fake_split(2, 400, 1), "test", layout.specials)
+    for bank, value in ((train, 1), (test, 2)):
+        ex = make_examples(layout, bank, count, seed=5)
+        again = make_examples(layout, bank, count, seed=5)
+        assert np.array_equal(ex.image, again.image) and np.array_equal(ex.numbers, again.numbers)
+        digit = ex.symbol < 10
+        assert (ex.image[digit] < bank.n_digits).all()
+        assert np.array_equal(bank.labels[ex.image[digit]], ex.symbol[digit])
+        assert (bank.render(ex.image)[torch.from_numpy(digit)] == value / 255).all()   # only this split's pixels
+        assert np.isin(ex.image[ex.symbol == PLUS], bank.plus_index).all()
+        assert np.isin(ex.image[ex.symbol == BLANK], bank.blank_index).all()
+        assert [_parse(layout, s) for s in ex.symbol] == ex.numbers.tolist()
+        if layout.format == "fixed" and count is None:   # the protocol: each image once
+            assert len(ex) == bank.n_digits // (2 * layout.digits)
+            assert len(np.unique(ex.image)) == ex.image.size
+
+
+def test_expression_lengths_are_uniform():
+    layout = Layout("expression", 5, 2)
+    ex = make_examples(layout, Bank(*fake_split(1, 600, 0), "train", "noise"), 20000, seed=0)
+    lengths = np.char.str_len(ex.numbers.astype(str))
+    freq = np.bincount(lengths.ravel(), minlength=6)[1:] / lengths.size
+    assert np.allclose(freq, 0.2, atol=0.01)
+
+
+# --- strip images -----------------------------------------------------------------------------
+
+def strip(widths, light: bool) -> np.ndarray:
+    """A strip of filled 'digits' (rectangles of the given widths) separated by empty columns."""
+    img = np.zeros((40, 10 + sum(w + 8 for w in widths)), np.uint8)
+    x = 6
+    for w in widths:
+        img[8:32, x:x + w] = 255
+        x += w + 8
+    return 255 - img if light else img
+
+
+@pytest.mark.parametrize("light", [False, True])
+def test_strip_is_split_at_empty_columns_and_centred(tmp_path, light):
+    path = tmp_path / "strip.png"
+    Image.fromarray(strip([4, 12, 7], light)).save(path)
+    digits = read_number(path)
+    assert digits.shape == (3, 28, 28) and digits.dtype == np.uint8
+    ys, xs = np.indices((28, 28))
+    for d in digits:
+        mass = d.astype(float).sum()
+        assert abs((ys * d).sum() / mass - 13.5) <= 1 and abs((xs * d).sum() / mass - 13.5) <= 1
+        rows = np.nonzero(d.any(1))[0]
+        assert 19 <= rows.max() - rows.min() + 1 <= 21   # the tall side fits 20 pixels
+    widths = [np.count_nonzero(d.any(0)) for d in digits]
+    assert widths[0] < widths[2] < widths[1]
+
+
+def test_folder_of_digits_is_read_in_name_order_and_bad_files_refused(tmp_path):
+    for name, w in (("b.png", 12), ("a.png", 3)):
+        Image.fromarray(strip([w], light=True)).save(tmp_path / name)
+    digits = read_number(tmp_path)
+    assert np.count_nonzero(digits[0].any(0)) < np.count_nonzero(digits[1].any(0))
+    (tmp_path / "c.png").write_text("not an image")
+    with pytest.raises(UserError, match="not a readable image"):
+        read_number(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="empty group"):
+        read_number(empty)
+
+
+def test_to_mnist_keeps_aspect():
+    tall = np.ones((40, 10))
+    out = to_mnist(tall)
+    assert np.count_nonzero(out.any(1)) == 20 and np.count_nonzero(out.any(0)) in (5, 6)

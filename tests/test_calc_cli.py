@@ -1,0 +1,128 @@
+"""calc CLI: the quick paths of train, eval and predict on tiny fake MNIST, and every bad input
+the issue lists (one line, exit 2)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from neuralab.core.runs import Run, save_checkpoint
+
+from .helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def fake_mnist(tmp_path_factory) -> Path:
+    """A Keras-layout npz of the right shapes: each digit a fixed random pattern plus noise."""
+    rng = np.random.default_rng(0)
+    protos = rng.integers(0, 200, (10, 28, 28), dtype=np.uint8)
+    noise = rng.integers(0, 50, (1000, 28, 28), dtype=np.uint8)
+
+    def split(n):
+        y = rng.integers(0, 10, n)
+        return protos[y] + noise[np.arange(n) % 1000], y
+
+    path = tmp_path_factory.mktemp("mnist") / "mnist.npz"
+    (x_tr, y_tr), (x_te, y_te) = split(60000), split(10000)
+    np.savez(path, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
+    return path
+
+
+TINY = ["--digits", "2", "--train-size", "64", "--warmup", "64", "--epochs", "1", "--test-count", "40"]
+
+
+def train(fake_mnist, tmp_path, *extra):
+    result = run_cli(["calc", "train", *TINY, *extra, "--out", str(tmp_path / "runs"), "--data-dir", str(fake_mnist)])
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def symbolic(fake_mnist, tmp_path_factory):
+    result = train(fake_mnist, tmp_path_factory.mktemp("sym"))
+    return Path(result.stdout.strip().splitlines()[-1]), result
+
+
+def test_train_prints_checkpoint_and_eval_reproduces_its_figure(symbolic, fake_mnist):
+    checkpoint, result = symbolic
+    assert checkpoint.is_file() and checkpoint.suffix == ".safetensors"
+    run_dir = Path(result.stdout.splitlines()[-2].split(" ", 1)[1])
+    printed = Run(run_dir).result["test"]
+    ev = run_cli(["calc", "eval", "--checkpoint", str(checkpoint), "--count", "40", "--json",
+                  "--data-dir", str(fake_mnist)])
+    assert ev.exit_code == 0, ev.stderr
+    figures = json.loads(ev.stdout)
+    for key in ("exact_sum_accuracy", "char_accuracy", "digit_accuracy", "count"):
+        assert figures[key] == printed[key]
+    assert figures["count"] == 40 and 0 <= figures["exact_sum_accuracy"] <= 1
+
+
+def test_symbolic_checkpoint_reads_other_layouts(symbolic, fake_mnist):
+    ev = run_cli(["calc", "eval", "--checkpoint", str(symbolic[0]), "--format", "fixed", "--digits", "3", "--json",
+                  "--data-dir", str(fake_mnist)])
+    assert ev.exit_code == 0, ev.stderr
+    assert json.loads(ev.stdout)["count"] == 10000 // 6          # the protocol: floor(10000 / 2N)
+
+
+def test_predict_compose_json_and_show(symbolic, fake_mnist, tmp_path):
+    png = tmp_path / "out.png"
+    res = run_cli(["calc", "predict", "--checkpoint", str(symbolic[0]), "--compose", "294+61+7", "--json",
+                   "--show", str(png), "--data-dir", str(fake_mnist)])
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert len(out["numbers"]) == 3 and out["running"] == np.cumsum(out["numbers"]).tolist()
+    assert out["sum"] == out["running"][-1]
+    assert Image.open(png).size[0] > 100
+
+
+def test_predict_reads_strip_images_and_folders(symbolic, fake_mnist, tmp_path):
+    x = np.load(fake_mnist)["x_test"][:3]
+    Image.fromarray(np.concatenate([np.pad(d, ((0, 0), (4, 4))) for d in x[:2]], 1)).save(tmp_path / "a.png")
+    folder = tmp_path / "b"
+    folder.mkdir()
+    Image.fromarray(x[2]).save(folder / "0.png")
+    res = run_cli(["calc", "predict", "--checkpoint", str(symbolic[0]), str(tmp_path / "a.png"), str(folder), "--json"])
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert len(out["numbers"]) == 2 and out["sum"] == sum(out["numbers"])
+
+
+def test_seed_model_quick_path_and_its_limits(fake_mnist, tmp_path):
+    result = train(fake_mnist, tmp_path, "--model", "seed")
+    checkpoint = result.stdout.strip().splitlines()[-1]
+    res = run_cli(["calc", "predict", "--checkpoint", checkpoint, "--compose", "12+3", "--json",
+                   "--data-dir", str(fake_mnist)])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["numbers"] is None
+    too_long = run_cli(["calc", "predict", "--checkpoint", checkpoint, "--compose", "123+4", "--data-dir", str(fake_mnist)])
+    assert too_long.exit_code == 2 and "digits" in too_long.stderr
+
+
+def test_bad_inputs_give_one_line_and_exit_2(symbolic, fake_mnist, tmp_path):
+    ckpt = str(symbolic[0])
+    not_image = tmp_path / "x.png"
+    not_image.write_text("hello")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    other = save_checkpoint(tmp_path / "other", torch.nn.Linear(2, 2), kind="depth", config={})
+    cases = [
+        ["calc", "predict", "--checkpoint", ckpt, str(not_image)],
+        ["calc", "predict", "--checkpoint", ckpt, str(empty)],
+        ["calc", "predict", "--checkpoint", ckpt, "--compose", "29++1", "--data-dir", str(fake_mnist)],
+        ["calc", "predict", "--checkpoint", ckpt],
+        ["calc", "predict", "--checkpoint", str(other), "--compose", "1+2"],
+        ["calc", "eval", "--checkpoint", str(tmp_path / "missing.safetensors")],
+        ["calc", "train", "--format", "roman"],
+        ["calc", "train", "--digits", "0"],
+        ["calc", "train", "--supervise", "running"],
+        ["calc", "train", "--digits", "9", "--operands", "5"],
+        ["calc", "eval", "--checkpoint", ckpt, "--count", "0"],
+    ]
+    for args in cases:
+        res = run_cli(args)
+        assert res.exit_code == 2, (args, res.stderr)
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:"), (args, res.stderr)
