@@ -1,0 +1,75 @@
+"""Pick the model the web page serves, and run the app on uvicorn.
+
+Order: `--checkpoint`, else the best checkpoint of the newest finished symbolic `calc` run in
+`runs/`, else train the quick calculator first (with its progress shown) and serve that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from neuralab.core import mnist
+from neuralab.core.errors import UserError
+from neuralab.web.app import Limits, create_app
+from neuralab.web.reader import DigitReader
+
+log = logging.getLogger(__name__)
+
+
+def newest_calc_checkpoint(runs_root: Path) -> Path | None:
+    """The best checkpoint of the newest finished symbolic calc run, if any."""
+    finished = sorted((runs_root / "calc").glob("*/result.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for result in finished:
+        config = json.loads((result.parent / "config.json").read_text())
+        best = result.parent / "best.safetensors"
+        if config.get("model") == "symbolic" and best.is_file():
+            return best
+    return None
+
+
+def resolve_checkpoint(checkpoint: Path | None, runs_root: Path, data_dir: Path | None) -> Path:
+    if checkpoint is not None:
+        return checkpoint
+    found = newest_calc_checkpoint(runs_root)
+    if found is not None:
+        log.info("serving %s", found)
+        return found
+    from neuralab.calc.train import CalcConfig, resolve, train
+
+    log.info("no calc run in %s: training the quick calculator first", runs_root)
+    _, best, _ = train(resolve(CalcConfig(), "quick"), runs_root, data_dir)
+    return best
+
+
+def mnist_test_sampler(data_dir: Path | None):
+    """`count -> (count, 28, 28)` MNIST-test digits; the data is loaded on the first call."""
+    cache: dict = {}
+    rng = np.random.default_rng()
+
+    def sample(count: int) -> np.ndarray:
+        if "x" not in cache:
+            cache["x"] = mnist.load(data_dir).x_test
+        return cache["x"][rng.integers(0, len(cache["x"]), count)]
+
+    return sample
+
+
+def build_app(checkpoint: Path | None, runs_root: Path = Path("runs"), data_dir: Path | None = None,
+              device: str = "cpu", limits: Limits = Limits()):
+    from neuralab.calc.train import load_model
+
+    path = resolve_checkpoint(checkpoint, runs_root, data_dir)
+    model, _, _ = load_model(path, device=device)
+    return create_app(DigitReader(model, device), limits, mnist_test_sampler(data_dir))
+
+
+def serve(app, host: str, port: int) -> None:
+    import uvicorn
+
+    if not 0 < port < 65536:
+        raise UserError(f"--port: {port} is not a TCP port")
+    uvicorn.run(app, host=host, port=port, log_level="info")

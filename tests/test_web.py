@@ -1,0 +1,173 @@
+"""The calculator web app: API answers match the model and exact integer sums; every bad request
+is a one-line 4xx; the page, driven by mouse strokes in headless Chromium, shows the server's total."""
+
+import base64
+import io
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from neuralab.calc.data import Layout
+from neuralab.calc.models import SymbolicCalc
+from neuralab.calc.preprocess import crop, to_ink, to_mnist
+from neuralab.web.app import Limits, create_app
+from neuralab.web.reader import DigitReader
+
+CHROMIUM = Path("/usr/bin/chromium")
+LIMITS = Limits(max_body_bytes=200_000, max_digits=4, max_numbers=3)
+
+
+def digit_images(count, seed=0):
+    """Blob-like 28x28 'digits' in [0, 1]: a few bright strokes on black."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((count, 28, 28))
+    for img in out:
+        r, c = rng.integers(6, 18, 2)
+        img[r:r + rng.integers(4, 10), c:c + 3] = 1.0
+        img[r:r + 3, c:c + rng.integers(4, 10)] = 1.0
+    return out
+
+
+def png_url(gray01):
+    buf = io.BytesIO()
+    Image.fromarray((np.asarray(gray01) * 255).astype(np.uint8)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return SymbolicCalc(Layout("expression", 5, 2, "noise")).eval()
+
+
+@pytest.fixture(scope="module")
+def client(model):
+    sampler = lambda n: (digit_images(n, seed=5) * 255).astype(np.uint8)  # noqa: E731
+    return TestClient(create_app(DigitReader(model), LIMITS, sampler), raise_server_exceptions=False)
+
+
+def model_digits(model, images_u8):
+    with torch.no_grad():
+        x = torch.from_numpy(images_u8).float().div(255).unsqueeze(1)
+        return model.reader(x)[:, :10].argmax(-1).tolist()
+
+
+def test_sum_of_arrays_matches_model_and_exact_integers(client, model):
+    numbers = [digit_images(3, seed=1), digit_images(2, seed=2), digit_images(4, seed=3)]
+    response = client.post("/api/sum", json={"numbers": [{"digits": n.tolist()} for n in numbers]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected = [int("".join(map(str, model_digits(model, np.rint(n * 255).astype(np.uint8))))) for n in numbers]
+    assert [n["number"] for n in body["numbers"]] == expected
+    assert body["running"] == [sum(expected[:k + 1]) for k in range(3)]
+    assert all(0 < d["probability"] <= 1 for n in body["numbers"] for d in n["digits"])
+
+
+def test_png_digit_uses_the_calc_predict_preprocessing(client, model):
+    images = digit_images(2, seed=4)
+    response = client.post("/api/read", json={"digits": [png_url(1 - img) for img in images]})  # ink on paper
+    assert response.status_code == 200, response.text
+    u8 = (images * 255).astype(np.uint8) / 255.0
+    prepared = np.stack([to_mnist(crop(to_ink(1 - g))) for g in u8])
+    assert [d["digit"] for d in response.json()["digits"]] == model_digits(model, prepared)
+
+
+def test_random_gives_png_digits(client):
+    response = client.get("/api/random?count=3")
+    assert response.status_code == 200
+    assert len(response.json()["digits"]) == 3 and all(u.startswith("data:image/png;base64,") for u in response.json()["digits"])
+
+
+BAD = [
+    ("malformed json", dict(content=b"{not json", headers={"content-type": "application/json"}), 422),
+    ("missing field", dict(json={"digitz": []}), 422),
+    ("not a data url", dict(json={"digits": ["hello"]}), 400),
+    ("bad base64", dict(json={"digits": ["data:image/png;base64,@@@"]}), 400),
+    ("not a png", dict(json={"digits": ["data:image/png;base64," + base64.b64encode(b"GIF89a...").decode()]}), 400),
+    ("empty box", dict(json={"digits": [png_url(np.zeros((28, 28)))]}), 400),
+    ("wrong array shape", dict(json={"digits": [[[0.5] * 27] * 28]}), 400),
+    ("array out of range", dict(json={"digits": [[[2.0] * 28] * 28]}), 400),
+    ("empty number", dict(json={"digits": []}), 400),
+    ("too many digits", dict(json={"digits": digit_images(5).tolist()}), 400),
+    ("body too large", dict(content=b"x" * 300_000, headers={"content-type": "application/json"}), 413),
+]
+
+
+@pytest.mark.parametrize("name,request_kwargs,status", BAD, ids=[b[0] for b in BAD])
+def test_bad_read_requests_are_one_line_4xx(client, name, request_kwargs, status):
+    response = client.post("/api/read", **request_kwargs)
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail and "\n" not in detail
+
+
+def test_too_many_numbers_and_empty_sum(client):
+    one = {"digits": digit_images(1).tolist()}
+    assert client.post("/api/sum", json={"numbers": [one] * 4}).status_code == 400
+    assert "at most 3" in client.post("/api/sum", json={"numbers": [one] * 4}).json()["detail"]
+    assert client.post("/api/sum", json={"numbers": []}).status_code == 400
+
+
+def test_openapi_docs_and_page_are_served(client):
+    assert client.get("/docs").status_code == 200
+    assert "/api/sum" in client.get("/openapi.json").json()["paths"]
+    assert 'id="total"' in client.get("/").text and client.get("/static/app.js").status_code == 200
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.browser
+def test_page_draws_adds_twice_and_shows_the_server_total(tmp_path, model):
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "install Debian's chromium (make test does this)"
+    app = create_app(DigitReader(model), Limits())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    sent = []
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+            page = browser.new_page()
+            page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/api/read") else None)
+            page.goto(f"http://127.0.0.1:{port}/")
+            strokes = [[(0.3, 0.2), (0.7, 0.2), (0.4, 0.8)], [(0.5, 0.15), (0.5, 0.85)], [(0.3, 0.3), (0.7, 0.7)]]
+            for boxes_used in ((0, 1), (2,)):
+                for i, stroke in zip(boxes_used, strokes):
+                    box = page.locator("canvas.box").nth(i).bounding_box()
+                    page.mouse.move(box["x"] + stroke[0][0] * box["width"], box["y"] + stroke[0][1] * box["height"])
+                    page.mouse.down()
+                    for fx, fy in stroke[1:]:
+                        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=8)
+                    page.mouse.up()
+                page.click("#add")
+                page.wait_for_function(f"document.querySelectorAll('#tape li').length === {len(sent)}")
+            shown = int(page.inner_text("#total"))
+            page.screenshot(path=str(tmp_path / "calculator.png"), full_page=True)
+            browser.close()
+        client = TestClient(app)
+        answer = client.post("/api/sum", json={"numbers": sent}).json()
+        assert len(sent) == 2 and [len(s["digits"]) for s in sent] == [2, 1]
+        assert shown == answer["running"][-1]
+        assert (tmp_path / "calculator.png").stat().st_size > 0
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
