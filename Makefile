@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	# the CPU wheel of torch lies on local disk; install the pin first so nothing pulls a CUDA build
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,onnx]"
 	touch $(STAMP)
 
 # Debian's chromium, for the browser tests (Playwright cannot download a browser here)

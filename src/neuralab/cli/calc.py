@@ -130,3 +130,25 @@ def predict(
         read = " + ".join(answer.readings)
         typer.echo(f"{read} = {answer.sum}" + (f"  (running {', '.join(map(str, answer.running))})"
                                                if len(answer.running) > 1 else ""))
+
+
+@app.command()
+def export(
+    checkpoint: Path = Checkpoint,
+    onnx: Path = typer.Option(..., "--onnx", help="Where to write the ONNX graph (.onnx)."),
+    digits: Optional[int] = typer.Option(None, help="Digits per number in the graph's input. Default: the checkpoint's N."),
+) -> None:
+    """Export the digit reader and the exact addition (argmax, place values, running sum) to ONNX."""
+    from neuralab.calc.export import export_onnx
+    from neuralab.calc.train import load_model
+
+    if onnx.suffix.lower() != ".onnx":
+        raise UserError(f"--onnx: {onnx} must end in .onnx")
+    try:
+        import onnx as _onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError:
+        raise UserError("export needs the onnx extra: pip install 'neuralab[onnx]'") from None
+    model, config, _ = load_model(checkpoint, device="cpu")
+    path = export_onnx(model, digits or config.digits, onnx)
+    typer.echo(f"wrote {path}: images (B, K, {digits or config.digits}, 1, 28, 28) -> probs (B, K, N, 10), running (B, K)")
