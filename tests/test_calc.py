@@ -214,3 +214,17 @@ def test_to_mnist_keeps_aspect():
     tall = np.ones((40, 10))
     out = to_mnist(tall)
     assert np.count_nonzero(out.any(1)) == 20 and np.count_nonzero(out.any(0)) in (5, 6)
+
+
+def test_reading_each_distinct_image_once_changes_no_output():
+    from neuralab.calc.data import Layout
+    from neuralab.calc.models import SymbolicCalc
+
+    torch.manual_seed(0)
+    model = SymbolicCalc(Layout("expression", 3, 2, "noise")).eval()
+    images = torch.rand(4, 7, 1, 28, 28)
+    images[:, 3] = images[0, 3]          # a repeated '+'-like slot
+    images[:, 5:] = images[1, 6]         # repeated blanks
+    with torch.no_grad():
+        per_slot = model.reader(images.flatten(0, 1)).log_softmax(-1).view(4, 7, -1)
+        torch.testing.assert_close(model(images), per_slot, rtol=0, atol=1e-6)
