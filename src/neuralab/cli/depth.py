@@ -1,0 +1,45 @@
+"""`neuralab depth`: the MLP depth study (question 1.3): train the grid, write the summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from neuralab.core.runtime import pick_device
+from neuralab.depth import experiment, plan
+
+app = typer.Typer(no_args_is_help=True, help="The MLP depth study on MNIST: reproduce the collapse, fix it.")
+
+
+@app.command()
+def run(
+    depths: Optional[str] = typer.Option(None, help="Hidden-layer counts, comma-separated. Default 1,2,3."),
+    activations: Optional[str] = typer.Option(None, help="sigmoid,relu (comma-separated). Default both."),
+    variant: Optional[list[str]] = typer.Option(None, help="keras|he|batchnorm|residual|adam; repeat or "
+                                                "comma-separate. Default keras."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs per run. Default 10."),
+    seeds: Optional[int] = typer.Option(None, help="Seeds per cell (1234, 1235, ...). Default 3."),
+    profile: Optional[str] = typer.Option(None, help="quick (the report's CPU share) or full (the issue's "
+                                          "protocol with the variant table); flags above override it."),
+    out: Path = typer.Option(Path("runs"), help="Runs root: runs go in OUT/depth/<run>/, summary in OUT/depth/."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary rows as JSON."),
+    device: str = typer.Option("auto", help="auto|cpu|cuda. Default auto."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX "
+                                            "folder). Default: $NEURALAB_MNIST, else the cache."),
+) -> None:
+    """Train (or reuse finished) runs and write per-run metrics.jsonl and summary.csv/.md."""
+    grids = plan.make_plan(profile, variants=variant, activations=activations, depths=depths,
+                           epochs=epochs, seeds=seeds)
+    data = experiment.load_tensors(data_dir, pick_device(device))
+    runs = experiment.run_configs(plan.plan_configs(grids), data, out)
+    rows = experiment.write_summary(runs, out / experiment.PART, plan.plan_depths(grids))
+    if json_out:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['variant']:<10} {row['activation']:<8} depth {row['depth']:>2}  seed {row['seed']}  "
+                   f"test acc {row['test_accuracy']:.4f}  loss {row['test_loss']:.4f}")
+    typer.echo(f"summary {out / experiment.PART / 'summary.csv'}")

@@ -1,0 +1,179 @@
+"""One depth-study run (config, training, metrics) and a grid of runs with its summary files.
+
+MNIST stays in memory on the training device as (N, 784) float tensors and batches are taken by
+index, as Keras does with arrays (a DataLoader costs more than the model here). Every run writes
+`metrics.jsonl`: an epoch-0 record (diagnostics of one backward pass at initialisation, no
+step) and one record per epoch with train/test loss and accuracy and the diagnostics.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from neuralab.core import mnist
+from neuralab.core.data import images_to_float, index_batches
+from neuralab.core.io import atomic_write_bytes
+from neuralab.core.runs import Run, find_finished
+from neuralab.core.runtime import seed_everything
+from neuralab.core import dist
+from neuralab.core.train import evaluate, train_one_epoch
+from neuralab.depth.diagnostics import Monitor
+from neuralab.depth.model import build_model, make_optimizer
+
+log = logging.getLogger(__name__)
+
+PART = "depth"
+PROBE_SIZE = 1000  # training images in the eval-mode spread probe: enough for a stable std
+SUMMARY_COLUMNS = ("variant", "activation", "depth", "seed", "test_accuracy", "test_loss")
+
+
+@dataclass
+class DepthConfig:
+    variant: str = "keras"       # the assignment's model; see model.VARIANTS
+    activation: str = "sigmoid"  # the assignment's activation; relu is the published fix
+    depth: int = 3               # hidden layers; 3 is where the published run collapsed
+    seed: int = 1234             # the assignment's np.random.seed(1234); more seeds count up
+    epochs: int = 10             # the assignment's nb_epoch
+    batch_size: int = 128        # the assignment's batch_size
+    width: int = 512             # the assignment's Dense(512)
+    dropout: float = 0.2         # the assignment's Dropout(0.2)
+    data_sha256: str = ""        # filled in from the data, so runs on other data are never reused
+
+
+@dataclass
+class Tensors:
+    """MNIST as float pixels/255, flattened, on one device."""
+
+    x_train: torch.Tensor  # (60000, 784)
+    y_train: torch.Tensor  # (60000,)
+    x_test: torch.Tensor   # (10000, 784)
+    y_test: torch.Tensor   # (10000,)
+    sha256: str
+
+
+def load_tensors(data_dir: Path | str | None, device: torch.device) -> Tensors:
+    data = mnist.load(data_dir)
+    flat = lambda x: images_to_float(x).flatten(1).to(device)  # noqa: E731  (N, 784)
+    return Tensors(flat(data.x_train), torch.from_numpy(data.y_train).to(device),
+                   flat(data.x_test), torch.from_numpy(data.y_test).to(device), data.sha256)
+
+
+def make_step_fn(x: torch.Tensor, y: torch.Tensor):
+    """step_fn(model, idx) for the shared loop: batch idx (B,) of rows of x (N, 784)."""
+    def step_fn(model, idx):
+        logits = model(x[idx])  # (B, 10)
+        loss = F.cross_entropy(logits, y[idx])
+        correct = (logits.argmax(1) == y[idx]).sum()
+        return loss, {"count": len(idx), "correct": correct}
+    return step_fn
+
+
+def _batches_on(device: torch.device, batches: list[torch.Tensor]) -> list[torch.Tensor]:
+    return [b.to(device, non_blocking=True) for b in batches]
+
+
+def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: bool = True) -> Run:
+    """Train one configuration (or reuse its finished run) and return the finished run."""
+    config = replace(config, data_sha256=data.sha256)
+    if reuse and (found := find_finished(runs_root, PART, config)):
+        log.info("reusing %s", found.path)
+        return found
+    device = data.x_train.device
+    seed_everything(config.seed)
+    model = build_model(config.variant, config.activation, config.depth, config.width,
+                        config.dropout).to(device)
+    optimizer = make_optimizer(model, config.variant)
+    monitor = Monitor(model.dense_layers(), model.activations(), config.activation)
+    name = f"{config.variant}-{config.activation}-d{config.depth}-s{config.seed}-e{config.epochs}"
+    run = Run.create(runs_root, PART, config, name)
+    train_step = make_step_fn(data.x_train, data.y_train)
+    test_step = make_step_fn(data.x_test, data.y_test)
+    test_batches = _batches_on(device, index_batches(len(data.y_test), 1000))  # size: speed only
+
+    probe_x = data.x_train[:PROBE_SIZE]  # (PROBE_SIZE, 784), fixed: the eval-mode spread probe
+    model.train()  # epoch 0: one backward at initialisation, no optimizer step
+    first = index_batches(len(data.y_train), config.batch_size, seed=config.seed, epoch=0)[0].to(device)
+    train_step(model, first)[0].backward()
+    model.zero_grad(set_to_none=True)
+    monitor.probe(model, probe_x)
+    run.log_metrics({"epoch": 0, **monitor.collect()})
+
+    trained = dist.wrap(model)  # DDP under torchrun: each rank trains on its rows of every batch
+    t_start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        t0 = time.perf_counter()
+        batches = _batches_on(device, index_batches(len(data.y_train), config.batch_size,
+                                                    seed=config.seed, epoch=epoch))
+        train = train_one_epoch(trained, batches, optimizer, train_step, f"{name} epoch {epoch}")
+        monitor.probe(model, probe_x)
+        diagnostics = monitor.collect()
+        test = evaluate(model, test_batches, test_step)  # sets model.eval(); train_one_epoch sets train()
+        record = {"epoch": epoch, **{f"train_{k}": v for k, v in train.items()},
+                  **{f"test_{k}": v for k, v in test.items()}, **diagnostics,
+                  "seconds": time.perf_counter() - t0}
+        run.log_metrics(record)
+        log.info("%s epoch %2d  train acc %.4f  test acc %.4f  loss %.4f  (%.1fs)", name, epoch,
+                 train["accuracy"], test["accuracy"], test["loss"], record["seconds"])
+    monitor.remove()
+    run.finish({"test_accuracy": record["test_accuracy"], "test_loss": record["test_loss"],
+                "seconds": time.perf_counter() - t_start, "device": str(device)})
+    return run
+
+
+def summary_row(run: Run) -> dict:
+    config, result = run.config, run.result or {}
+    return {"variant": config["variant"], "activation": config["activation"], "depth": config["depth"],
+            "seed": config["seed"], "test_accuracy": result.get("test_accuracy"),
+            "test_loss": result.get("test_loss")}
+
+
+def run_configs(configs: list[DepthConfig], data: Tensors, runs_root: Path | str,
+                reuse: bool = True) -> list[Run]:
+    """Train (or reuse) each config in order; duplicates run once."""
+    runs, seen = [], set()
+    for config in configs:
+        key = tuple(sorted(asdict(config).items()))
+        if key not in seen:
+            seen.add(key)
+            runs.append(train_run(config, data, runs_root, reuse))
+    return runs
+
+
+def write_summary(runs: list[Run], out_dir: Path | str, depths: list[int] | None = None) -> list[dict]:
+    """Write summary.csv (one row per run) and summary.md (mean accuracy per variant); return the rows."""
+    rows = dist.broadcast([summary_row(run) for run in runs] if dist.is_main() else None)  # rank 0 wrote the results
+    if not dist.is_main():
+        return rows
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(Path(out_dir) / "summary.csv", buf.getvalue().encode())
+    atomic_write_bytes(Path(out_dir) / "summary.md", (summary_markdown(rows, depths) + "\n").encode())
+    return rows
+
+
+def summary_markdown(rows: list[dict], depths: list[int] | None = None) -> str:
+    """Mean test accuracy (over seeds) per (variant, activation) and depth, with the seed count."""
+    depths = depths or sorted({r["depth"] for r in rows})
+    cells: dict[tuple, list[float]] = {}
+    for r in rows:
+        cells.setdefault((r["variant"], r["activation"], r["depth"]), []).append(r["test_accuracy"])
+    keys = list(dict.fromkeys((r["variant"], r["activation"]) for r in rows))
+    lines = ["| variant | activation | " + " | ".join(f"depth {d}" for d in depths) + " |",
+             "|---|---|" + "---|" * len(depths)]
+    for variant, activation in keys:
+        vals = []
+        for d in depths:
+            accs = cells.get((variant, activation, d))
+            vals.append(f"{sum(accs) / len(accs):.3f} (n={len(accs)})" if accs else "–")
+        lines.append(f"| {variant} | {activation} | " + " | ".join(vals) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,243 @@
+"""The depth study: Keras-faithful init, the variant table, the diagnostics and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from neuralab.core.runs import Run
+from neuralab.depth import experiment, plan
+from neuralab.depth.diagnostics import Monitor, dead_units, saturated_fraction, spread
+from neuralab.depth.model import ACTIVATIONS, VARIANTS, build_model, dense, make_optimizer
+from tests.helpers import run_cli
+
+
+@pytest.mark.parametrize("n_in,n_out,init", [(784, 512, "glorot"), (512, 10, "glorot"), (512, 512, "he")])
+def test_init_matches_keras_bounds(n_in, n_out, init):
+    torch.manual_seed(0)
+    layer = dense(n_in, n_out, init)
+    a = math.sqrt(6 / (n_in + n_out)) if init == "glorot" else math.sqrt(6 / n_in)
+    w = layer.weight.detach().double()
+    assert w.abs().max() <= a
+    assert w.abs().max() > 0.99 * a                      # uses the whole interval
+    assert abs(w.std().item() - a / math.sqrt(3)) < 0.03 * a / math.sqrt(3)  # std of U(-a, a)
+    assert torch.count_nonzero(layer.bias) == 0
+
+
+def test_keras_model_layers_all_glorot():
+    torch.manual_seed(0)
+    model = build_model("keras", "sigmoid", 3)
+    for d in model.dense_layers():
+        fan_out, fan_in = d.weight.shape
+        assert d.weight.abs().max() <= math.sqrt(6 / (fan_in + fan_out))
+    assert [tuple(d.weight.shape) for d in model.dense_layers()] == [(512, 784), (512, 512), (512, 512), (10, 512)]
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("name", list(VARIANTS))
+@pytest.mark.parametrize("depth", [1, 3])
+def test_every_variant_builds_and_trains(name, activation, depth):
+    torch.manual_seed(0)
+    model = build_model(name, activation, depth, width=32)
+    optimizer = make_optimizer(model, name)
+    assert isinstance(optimizer, torch.optim.Adam if VARIANTS[name].optimizer == "adam" else torch.optim.SGD)
+    assert optimizer.defaults["lr"] == VARIANTS[name].lr
+    assert len(model.dense_layers()) == depth + 1
+    assert any(isinstance(m, nn.BatchNorm1d) for m in model.modules()) == VARIANTS[name].batchnorm
+    x, y = torch.rand(8, 1, 28, 28), torch.arange(8) % 10
+    logits = model(x)
+    assert logits.shape == (8, 10) and torch.isfinite(logits).all()
+    nn.functional.cross_entropy(logits, y).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer.step()
+    assert any(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+
+
+def test_residual_adds_the_input_of_later_layers():
+    torch.manual_seed(0)
+    model = build_model("residual", "relu", 2, width=16).eval()
+    x = torch.rand(4, 784)
+    h1 = model.hidden[0](x)
+    assert torch.allclose(model(x), model.head(h1 + model.hidden[1](h1)))
+
+
+def test_saturation_and_dead_on_hand_made_values():
+    h = torch.tensor([[0.01, 0.5, 0.96, 0.05], [0.94, 0.99, 0.2, 0.951]])
+    assert saturated_fraction(h).item() == pytest.approx(4 / 8)   # 0.01, 0.96, 0.99, 0.951
+    r = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    assert dead_units(r).tolist() == [True, False, True]
+    assert spread(torch.tensor([[0.0, 1.0], [2.0, 1.0]])).item() == pytest.approx(math.sqrt(2) / 2)
+
+
+def test_monitor_records_mean_gradient_norm_and_dead_units():
+    torch.manual_seed(0)
+    model = build_model("keras", "relu", 2, width=6, dropout=0.0).double()
+    with torch.no_grad():  # units 0 and 3 of layer 2 can never fire, the others always do
+        model.hidden[1].dense.bias.copy_(torch.tensor([-1e3, 10, 10, -1e3, 10, 10]))
+    monitor = Monitor(model.dense_layers(), model.activations(), "relu")
+    model.train()
+    expected = torch.zeros(3, dtype=torch.float64)
+    for seed in (1, 2):  # two batches; reference norms from autograd.grad on a fresh graph
+        x = torch.rand(5, 784, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        y = torch.tensor([0, 1, 2, 3, 4])
+        loss = nn.functional.cross_entropy(model(x), y)
+        grads = torch.autograd.grad(loss, [d.weight for d in model.dense_layers()], retain_graph=True)
+        expected += torch.stack([g.norm() for g in grads]) / 2
+        loss.backward()
+        model.zero_grad()
+    out = monitor.collect()
+    assert out["grad_norm"] == pytest.approx(expected.tolist(), rel=1e-9)
+    assert out["dead"][1] == pytest.approx(2 / 6)
+    with torch.no_grad():
+        model.eval()(torch.rand(3, 784, dtype=torch.float64))  # eval passes are not counted
+    assert monitor.collect() == {"grad_norm": [0.0, 0.0, 0.0]}
+    monitor.remove()
+
+
+def test_sigmoid_monitor_counts_saturated_outputs():
+    model = build_model("keras", "sigmoid", 1, width=4, dropout=0.0)
+    with torch.no_grad():
+        model.hidden[0].dense.weight.zero_()
+        model.hidden[0].dense.bias.copy_(torch.tensor([-10.0, 10.0, 0.0, 1.0]))  # 2 of 4 saturated
+    monitor = Monitor(model.dense_layers(), model.activations(), "sigmoid")
+    model.train()(torch.rand(3, 784))
+    out = monitor.collect()
+    assert out["saturated"] == [pytest.approx(0.5)]
+    assert out["train_spread"] == [pytest.approx(0.0, abs=1e-7)]  # zero weights: every input looks alike
+
+
+def test_probe_spread_is_eval_mode_std_across_examples():
+    torch.manual_seed(0)
+    model = build_model("keras", "sigmoid", 2, width=8)  # dropout 0.2: must be off in the probe
+    monitor = Monitor(model.dense_layers(), model.activations(), "sigmoid")
+    x = torch.rand(50, 784)
+    model.train()
+    monitor.probe(model, x)
+    assert model.training  # the mode is restored
+    with torch.no_grad():
+        h1 = torch.sigmoid(model.hidden[0].dense(x))
+        h2 = torch.sigmoid(model.hidden[1].dense(h1))
+    out = monitor.collect()
+    assert out["spread"] == pytest.approx([h1.std(0).mean().item(), h2.std(0).mean().item()], rel=1e-6)
+    assert "train_spread" not in out and "saturated" not in out  # the probe is not a training batch
+
+
+def test_summary_markdown_means_over_seeds():
+    rows = [{"variant": "keras", "activation": "relu", "depth": 1, "test_accuracy": a} for a in (0.9, 0.92)]
+    rows.append({"variant": "adam", "activation": "relu", "depth": 3, "test_accuracy": 0.98})
+    table = experiment.summary_markdown(rows, [1, 3])
+    assert "| keras | relu | 0.910 (n=2) | – |" in table
+    assert "| adam | relu | – | 0.980 (n=1) |" in table
+
+
+def test_plan_profiles_and_overrides():
+    quick = plan.plan_configs(plan.make_plan("quick"))
+    assert {(c.variant, c.activation, c.depth) for c in quick} >= {("keras", a, d) for a in ("sigmoid", "relu")
+                                                                  for d in (1, 2, 3)}
+    full = plan.make_plan("full")
+    assert full[1].depths == (1, 2, 3, 5, 10) and full[1].variants == tuple(VARIANTS) and full[1].seeds == 3
+    grids = plan.make_plan(None, variants=["he,adam", "residual"], depths="2,5", seeds=2, epochs=4)
+    configs = plan.plan_configs(grids)
+    assert len(configs) == 3 * 2 * 2 * 2 and {c.seed for c in configs} == {1234, 1235}
+    assert {c.epochs for c in configs} == {4}
+
+
+@pytest.fixture(scope="module")
+def fake_mnist(tmp_path_factory):
+    """Random uint8 'digits' in the Keras npz layout (the loader checks the 60000/10000 shapes)."""
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("fake") / "mnist.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8),
+             y_train=rng.integers(0, 10, 60000), x_test=rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8),
+             y_test=rng.integers(0, 10, 10000))
+    return path
+
+
+def test_cli_quick_writes_summary_and_reuses_runs(fake_mnist, tmp_path):
+    args = ["depth", "run", "--profile", "quick", "--epochs", "1", "--depths", "1", "--variant", "keras",
+            "--activations", "relu",
+            "--out", str(tmp_path), "--data-dir", str(fake_mnist), "--device", "cpu", "--json"]
+    result = run_cli(args)
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    with open(tmp_path / "depth" / "summary.csv") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames) == experiment.SUMMARY_COLUMNS
+        assert [(r["variant"], r["activation"], r["depth"], r["seed"]) for r in reader] == [
+            ("keras", "relu", "1", "1234")]
+    assert [(r["activation"], r["depth"]) for r in rows] == [("relu", 1)]
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 and r["test_loss"] > 0 for r in rows)
+    assert (tmp_path / "depth" / "summary.md").read_text().startswith("| variant | activation | depth 1 |")
+    run_dirs = sorted(p.parent for p in (tmp_path / "depth").glob("*/result.json"))
+    metrics = Run(run_dirs[0]).metrics()
+    assert [m["epoch"] for m in metrics] == [0, 1]
+    assert len(metrics[1]["grad_norm"]) == 2 and "dead" in metrics[1] and "saturated" not in metrics[1]
+    assert rows[0]["test_accuracy"] == metrics[1]["test_accuracy"]
+    again = run_cli(args)  # finished runs with the same config are reused, not retrained
+    assert again.exit_code == 0 and json.loads(again.stdout) == rows
+    assert sorted(p.parent for p in (tmp_path / "depth").glob("*/result.json")) == run_dirs
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--variant", "vgg"], "--variant: unknown variant 'vgg'"),
+    (["--depths", "1,x"], "--depths: expected comma-separated integers"),
+    (["--activations", "tanh"], "--activations: unknown activation 'tanh'"),
+    (["--seeds", "0"], "--seeds: must be at least 1"),
+    (["--profile", "huge"], "--profile: unknown profile 'huge'"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
+])
+def test_cli_bad_input_is_one_line_exit_2(flags, message, tmp_path):
+    result = run_cli(["depth", "run", "--out", str(tmp_path), *flags])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"error: {message}") and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "depth").exists()
+
+
+def _fake_finished_run(root, config) -> None:
+    """A finished run with made-up metrics whose figures identify the cell they belong to."""
+    run = Run.create(root, "depth", config, f"{config.variant}-{config.activation}-d{config.depth}")
+    acc = 0.5 + config.depth / 100 + (0.3 if config.activation == "relu" else 0.0)
+    layers = range(1, config.depth + 1)
+    unit_key = "saturated" if config.activation == "sigmoid" else "dead"
+    for epoch in range(config.epochs + 1):
+        record = {"epoch": epoch, "grad_norm": [0.01 * 4.0 ** i for i in range(config.depth + 1)],
+                  "spread": [0.2 / 4.0 ** i for i in layers], "train_spread": [0.06 for _ in layers],
+                  unit_key: [0.001 * epoch for _ in layers]}
+        if epoch:
+            record.update(train_accuracy=acc - 0.01, test_accuracy=acc, train_loss=1.0, test_loss=1.0)
+        run.log_metrics(record)
+    run.finish({"test_accuracy": acc, "test_loss": 1.0})
+
+
+def test_section_reads_every_number_from_the_runs(fake_mnist, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from neuralab.core import mnist
+    from neuralab.depth import section
+    from neuralab.report.section import SectionContext
+
+    monkeypatch.setenv("NEURALAB_MNIST", str(fake_mnist))
+    sha = mnist.load().sha256
+    configs = {tuple(sorted(vars(c).items())): c for c in plan.plan_configs(plan.PROFILES["quick"])}
+    for config in configs.values():
+        _fake_finished_run(tmp_path / "runs", replace(config, data_sha256=sha))
+    ctx = SectionContext(out_dir=tmp_path / "report", assets_dir=tmp_path / "report" / "assets" / "depth",
+                         runs_root=tmp_path / "runs", profile="quick", reuse=True)
+    result = section.build(ctx)  # every run is reused: nothing trains
+    assert len(list((tmp_path / "runs" / "depth").iterdir())) == len(configs)
+    assert result.ours == {f"{a} depth {d}": pytest.approx(0.5 + d / 100 + (0.3 if a == "ReLU" else 0))
+                           for a in ("ReLU", "sigmoid") for d in (1, 2, 3)}
+    assert result.published["sigmoid depth 3"] == 0.149
+    md = result.markdown
+    assert "the head's gradient is\n  64× the first layer's, a factor 4.0 per layer" in md  # 0.64 / 0.01
+    assert "was 0.05, 0.0125, 0.0031" in md and "0.2% of sigmoid outputs" in md  # max over training epochs
+    for name in ("accuracy-sigmoid.png", "accuracy-relu.png", "diagnostics.png", "summary.csv"):
+        assert (ctx.assets_dir / name).is_file() and f"(assets/depth/{name})" in md
+    assert "| adam | sigmoid | – | – | 0.530 (n=1) |" in (ctx.assets_dir / "summary.md").read_text()
