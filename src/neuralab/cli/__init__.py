@@ -21,12 +21,13 @@ app = typer.Typer(name="neuralab", no_args_is_help=True, add_completion=False,
 
 
 def _register() -> None:
-    from neuralab.cli import backprop, calc, data, depth, filters, report, serve
+    from neuralab.cli import backprop, calc, caption, data, depth, filters, report, serve
 
     app.add_typer(data.app, name="data")
     app.command(name="backprop")(backprop.backprop)
     app.add_typer(depth.app, name="depth")
     app.add_typer(filters.app, name="filters")
+    app.add_typer(caption.app, name="caption")
     app.add_typer(calc.app, name="calc")
     app.command(name="report")(report.report)
     app.command(name="serve")(serve.serve)

@@ -1,0 +1,66 @@
+"""Benchmark: the captioner on both splits, each figure beside its target, with wall times.
+
+Trains (or reuses, with the same resolved config) one captioner per split under the chosen profile
+and prints exact match, per-word accuracy and BLEU-4 on 2,000 held-out MNIST-test clips, plus
+training and total wall time. The target is >= 95% exact match on the random split within 15
+minutes on 2 CPU cores; the compositional split has no target and is reported as measured. The
+published 2017 answer was only a drawing, so it has no figure to compare with.
+
+    python bench/caption.py                    # the full profile (reuses finished runs in runs/)
+    python bench/caption.py --profile quick    # the report's quick profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+import torch
+
+from neuralab.caption.train import make_config, train_or_reuse
+from neuralab.core import mnist
+from neuralab.core.runtime import pick_device
+
+TARGET_EXACT, TARGET_SECONDS = 0.95, 15 * 60
+
+
+def _seconds(value) -> str:
+    return "-" if value is None else f"{value:.0f}"   # a resumed run has no single wall time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="full", choices=["quick", "full"], help="default: full")
+    parser.add_argument("--runs", default="runs", help="runs root (default: runs)")
+    parser.add_argument("--seed", type=int, default=0, help="default: 0")
+    parser.add_argument("--no-reuse", action="store_true", help="train even if a finished run matches")
+    parser.add_argument("--device", default="auto", help="default: auto")
+    parser.add_argument("--data-dir", default=None, help="MNIST location (default: the cache)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    device = pick_device(args.device)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}")
+    rows = []
+    for split in ("random", "compositional"):
+        t0 = time.perf_counter()
+        run, reused = train_or_reuse(make_config(args.profile, split, args.seed), lambda: mnist.load(args.data_dir),
+                                     args.runs, device, reuse=not args.no_reuse)
+        rows.append((split, run.result, reused, time.perf_counter() - t0, run.path))
+    print(f"\n{'split':<14}{'exact':>8}{'target':>8}{'word acc':>10}{'BLEU-4':>8}{'clips':>7}"
+          f"{'train s':>9}{'wall s':>8}  run")
+    for split, r, reused, _, path in rows:
+        target = f">={TARGET_EXACT:.2f}" if split == "random" else "none"
+        print(f"{split:<14}{r['exact_match']:>8.4f}{target:>8}{r['word_accuracy']:>10.4f}{r['bleu4']:>8.4f}"
+              f"{r['count']:>7}{r['train_seconds']:>9.0f}{_seconds(r.get('wall_seconds')):>8}  {path}"
+              f"{' (reused)' if reused else ''}")
+    random = rows[0][1]
+    print(f"\nrandom split: exact match {random['exact_match']:.4f} vs target {TARGET_EXACT}: "
+          f"{'met' if random['exact_match'] >= TARGET_EXACT else 'MISSED'}; training wall "
+          f"{random['train_seconds']:.0f} s vs {TARGET_SECONDS} s: "
+          f"{'met' if random['train_seconds'] <= TARGET_SECONDS else 'MISSED'}")
+    print("published 2017 answer: a drawing only, no measured figure")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The 1.6 design answer, written from the code's own config and model, and the architecture
+figure, whose boxes and shapes come from running the model on one clip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from neuralab.caption.grammar import MAX_WORDS, VOCAB, WORDS  # noqa: E402
+from neuralab.caption.model import CaptionModel  # noqa: E402
+
+
+def layer_shapes(model: CaptionModel, frames: int) -> list[tuple[str, str, tuple]]:
+    """(group, description, output shape) for every stage of one teacher-forced pass on one clip;
+    a conv block (Conv2d + BatchNorm + ReLU + MaxPool) is one stage, shown with its last shape."""
+    rows, hooks = [], []
+
+    def record(group, module):
+        def hook(_, __, out):
+            out = out[0] if isinstance(out, tuple) else out
+            rows.append([group, _describe(module), tuple(out.shape)])
+        return hook
+
+    for name, module in model.named_modules():
+        if next(module.children(), None) is not None or isinstance(module, (nn.Flatten,)):
+            continue
+        group = "frame CNN (each frame)" if name.startswith("encoder") else "sequence"
+        hooks.append(module.register_forward_hook(record(group, module)))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, frames, 3, 64, 64), torch.zeros(1, MAX_WORDS + 1, dtype=torch.long))
+    model.train(was_training)
+    for h in hooks:
+        h.remove()
+    merged = []
+    for group, text, shape in rows:                      # fold BN/ReLU/pool/dropout into the row above
+        if merged and group == merged[-1][0] == "frame CNN (each frame)" and \
+                text.split()[0] in ("BatchNorm2d", "ReLU", "MaxPool2d", "Dropout"):
+            merged[-1][1] += f", {text}"
+            merged[-1][2] = shape
+        else:
+            merged.append([group, text, shape])
+    return [tuple(r) for r in merged]
+
+
+def _describe(m: nn.Module) -> str:
+    if isinstance(m, nn.Conv2d):
+        return f"Conv2d {m.in_channels}->{m.out_channels} {m.kernel_size[0]}x{m.kernel_size[1]}"
+    if isinstance(m, nn.LSTM):
+        return f"LSTM {m.input_size}->{m.hidden_size}"
+    if isinstance(m, nn.Linear):
+        return f"Linear {m.in_features}->{m.out_features}"
+    if isinstance(m, nn.Embedding):
+        return f"Embedding {m.num_embeddings}->{m.embedding_dim} (previous word)"
+    if isinstance(m, nn.Dropout):
+        return f"Dropout {m.p:g}"
+    if isinstance(m, (nn.AvgPool2d, nn.MaxPool2d)):
+        return f"{type(m).__name__} {m.kernel_size}"
+    return type(m).__name__
+
+
+def architecture_figure(model: CaptionModel, frames: int, path: Path | str) -> Path:
+    """Draw the model as a column of boxes with each stage's output shape; returns the path."""
+    rows = layer_shapes(model, frames)
+    fig, ax = plt.subplots(figsize=(8.5, 0.62 * len(rows) + 1.2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-len(rows) - 0.6, 1)
+    ax.axis("off")
+    ax.text(5, 0.4, f"input clip (1, {frames}, 3, 64, 64): B=1 clip of T={frames} RGB frames",
+            ha="center", fontsize=9, weight="bold")
+    colours = {"frame CNN (each frame)": "#dbe9f6", "sequence": "#fde6c8"}
+    for i, (group, text, shape) in enumerate(rows):
+        y = -i - 0.5
+        ax.add_patch(plt.Rectangle((0.3, y - 0.32), 6.4, 0.64, fc=colours[group], ec="#555"))
+        ax.text(0.45, y, text, va="center", fontsize=8)
+        ax.text(6.9, y, str(shape), va="center", fontsize=8, family="monospace")
+        if i:
+            ax.annotate("", (3.5, y + 0.32), (3.5, y + 0.68), arrowprops=dict(arrowstyle="->", lw=0.8))
+    ax.text(0.3, -len(rows) - 0.4, "blue: shared CNN run on every frame (B*T, C, H, W); orange: LSTM stack "
+            f"over T+L={frames}+{MAX_WORDS + 1} steps and the word softmax", fontsize=7.5, color="#333")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def design_answer(config, model: CaptionModel) -> str:
+    """Markdown answering 1.6's six points, every number taken from `config` and `model`."""
+    n_params = sum(p.numel() for p in model.parameters())
+    cnn = " → ".join(f"conv {w}" for w in config.widths)
+    lstm_sizes = [f"LSTM {m.input_size}→{m.hidden_size}" for m in model.lstms]
+    return "\n\n".join([
+        "**Input data format.** A clip is a float tensor (T, 3, 64, 64) of T = "
+        f"{config.frames} RGB frames scaled to [0, 1], batched as (B, T, 3, 64, 64). A caption is a sequence "
+        f"of word indices over a vocabulary of {len(VOCAB)} tokens ({len(WORDS)} words plus <pad>, <bos>, <eos>), "
+        f"ended by <eos> and right-padded, at most {MAX_WORDS + 1} tokens.",
+        f"**Layers ({len(config.widths)} convolutional, 1 dense, {config.layers} recurrent, an embedding and "
+        f"the output layer; {n_params:,} parameters).** Per frame: 2x2 average pool, {cnn} (each 3x3, batch "
+        f"norm, ReLU, 2x2 max pool), then a dense layer to {config.features} features: 2D convolutions, because "
+        "a frame is an image. Over time: " + ", ".join(lstm_sizes) + f" (stacked, {config.hidden} units): the "
+        "bottom LSTM reads the frame features, the top one also reads the embedding "
+        f"({config.embed} dimensions) of the previous word and emits the caption, as in S2VT. The CNN is "
+        + (f"pretrained for {config.pretrain_steps} steps on MNIST digit classification (single coloured digits "
+           "placed anywhere in a 64x64 frame), the analogue of ImageNet pretraining, then fine-tuned with the rest."
+           if config.pretrain_steps else "trained from scratch (pretraining is off in this config)."),
+        f"**Regularisation.** Dropout {config.dropout:g} on the frame features, between LSTM layers and before "
+        "the softmax; batch normalisation in the CNN; every training step sees newly generated clips, so no clip "
+        f"is seen twice; the kept checkpoint is the epoch with the best exact match on {config.val_clips} "
+        f"validation clips (early stopping). Gradients are clipped to norm {config.clip_norm:g} for stability.",
+        f"**Output.** At each decoding step a softmax over the {len(VOCAB)} tokens; the caption is the words "
+        "before the first <eos>.",
+        "**Loss.** Cross-entropy of each reference word given the clip and the previous reference words, i.e. the "
+        "negative log-likelihood of the caption, averaged over the non-padding tokens of the batch; Adam, "
+        f"learning rate {config.lr:g} decaying to {config.lr_end:g}, batches of {config.batch_size} clips.",
+        "**Training vs execution.** Training feeds the true previous word (teacher forcing), with dropout on and "
+        "batch statistics in batch norm. Execution feeds the model's own previous word, with dropout off and "
+        f"running statistics, and decodes by beam search of width {config.beam} (greedy when 1; validation "
+        f"uses greedy), stopping at <eos> or after {MAX_WORDS + 1} steps.",
+    ])

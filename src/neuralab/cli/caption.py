@@ -1,0 +1,125 @@
+"""`neuralab caption`: train the clip captioner, score it on a split, caption one clip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from neuralab.core.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, help="Caption generated clips of moving coloured digits (S2VT design).")
+
+DataDir = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz, or a folder with it or the IDX files).")
+Device = typer.Option("auto", "--device", help="auto, cpu or cuda.")
+Checkpoint = typer.Option(..., "--checkpoint", help="A caption checkpoint (.safetensors with its .json).")
+Beam = typer.Option(None, "--beam", help="Beam width (1 = greedy). Default: the checkpoint's.")
+Json = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+@app.command()
+def train(profile: str = typer.Option("quick", "--profile",
+                                      help="quick (short run, the report's default) or full (aims at the 95% target)."),
+          out: Path = typer.Option(Path("runs"), "--out", help="Runs root: writes OUT/caption/<name>/."),
+          split: str = typer.Option("random", "--split", help="random or compositional (unseen combinations in test)."),
+          seed: int = typer.Option(0, "--seed", help="Seed of clips, weights and dropout."),
+          device: str = Device, data_dir: Optional[Path] = DataDir,
+          dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI)."),
+          resume: Optional[Path] = typer.Option(None, "--resume",
+                                                help="Continue an interrupted run (its folder).")) -> None:
+    """Pretrain the frame CNN on MNIST digits, train the captioner, test it on held-out clips."""
+    from neuralab.caption.train import make_config, resume_run, train as train_run
+    from neuralab.core import mnist
+    from neuralab.core.runtime import pick_device
+
+    if profile not in ("quick", "full"):
+        raise UserError(f"--profile: unknown profile {profile!r} (choose from quick, full)")
+    config = make_config("dry-run" if dry_run else profile, split, seed)
+    previous = None
+    if resume is not None:
+        previous, config = resume_run(resume)
+    run = train_run(config, mnist.load(data_dir), out, pick_device(device), resume=previous)
+    result = run.result
+    typer.echo(f"run {run.path}")
+    typer.echo(f"checkpoint {result['checkpoint']}")
+    typer.echo(f"{result['split']} split, {result['count']} test clips: exact match {result['exact_match']:.4f}  "
+               f"word accuracy {result['word_accuracy']:.4f}  BLEU-4 {result['bleu4']:.4f}  "
+               f"(training {result['train_seconds']:.0f} s)")
+
+
+@app.command("eval")
+def evaluate(checkpoint: Path = Checkpoint,
+             split: Optional[str] = typer.Option(None, "--split",
+                                                 help="random or compositional. Default: the checkpoint's."),
+             count: int = typer.Option(2000, "--count", help="Held-out clips to caption."),
+             beam: Optional[int] = Beam, as_json: bool = Json,
+             device: str = Device, data_dir: Optional[Path] = DataDir) -> None:
+    """Exact match, per-word accuracy and BLEU-4 on held-out MNIST-test clips of a split."""
+    from neuralab.caption.clips import DigitSource
+    from neuralab.caption.evaluate import EVAL_SEED, evaluate_split, load_model
+    from neuralab.core import mnist
+    from neuralab.core.runtime import pick_device
+
+    if count < 1:
+        raise UserError(f"--count must be at least 1, got {count}")
+    _check_beam(beam)
+    model, config, _ = load_model(checkpoint, pick_device(device))
+    split = split or config.split
+    if split not in ("random", "compositional"):
+        raise UserError(f"--split: unknown split {split!r} (choose from random, compositional)")
+    if split == "compositional" and config.split != "compositional":
+        raise UserError(f"--split compositional: {checkpoint} was trained on the random split and has seen "
+                        "every combination; train one with --split compositional")
+    metrics, *_ = evaluate_split(model, DigitSource(mnist.load(data_dir)), config, "test", count, EVAL_SEED,
+                                 next(model.parameters()).device, beam=beam, split=split)
+    if as_json:
+        typer.echo(json.dumps({**metrics, "split": split}))
+    else:
+        typer.echo(f"{split} split, {metrics['count']} clips: exact match {metrics['exact_match']:.4f}  "
+                   f"word accuracy {metrics['word_accuracy']:.4f}  BLEU-4 {metrics['bleu4']:.4f}")
+
+
+@app.command()
+def predict(clip: Optional[Path] = typer.Argument(None, help="An animated GIF: 10-20 frames of 64x64."),
+            checkpoint: Path = Checkpoint,
+            seed: Optional[int] = typer.Option(None, "--seed", help="Caption generated test clip N instead."),
+            show: Optional[Path] = typer.Option(None, "--show", help="Write the clip with its caption as a GIF."),
+            beam: Optional[int] = Beam, as_json: bool = Json,
+            device: str = Device, data_dir: Optional[Path] = DataDir) -> None:
+    """Caption one clip: a GIF file, or generated MNIST-test clip --seed N (default 0)."""
+    from neuralab.caption.clips import DigitSource, frames_to_tensor, make_clip
+    from neuralab.caption.evaluate import caption_frames, load_model
+    from neuralab.caption.gif import read_gif, write_gif
+    from neuralab.core import mnist
+    from neuralab.core.runtime import pick_device
+
+    if clip is not None and seed is not None:
+        raise UserError("give either CLIP.gif or --seed, not both")
+    _check_beam(beam)
+    if show is not None and show.suffix.lower() != ".gif":
+        raise UserError(f"--show {show}: the output must be a .gif file")
+    model, config, _ = load_model(checkpoint, pick_device(device))
+    reference = None
+    if clip is not None:
+        frames = read_gif(clip)
+    else:
+        generated = make_clip(DigitSource(mnist.load(data_dir)), "test", config.split, seed or 0, 0, config.frames)
+        frames, reference = generated.frames, generated.caption
+    video = frames_to_tensor(frames)[None].to(next(model.parameters()).device)   # (1, T, 3, 64, 64)
+    caption = caption_frames(model, video, config.beam if beam is None else beam)[0]
+    if show is not None:
+        write_gif(show, frames, caption, scale=4)
+    if as_json:
+        typer.echo(json.dumps({"caption": caption, "reference": reference, "frames": len(frames),
+                               "show": str(show) if show else None}))
+    else:
+        typer.echo(caption)
+        if reference is not None:
+            typer.echo(f"reference: {reference}")
+
+
+def _check_beam(beam: int | None) -> None:
+    if beam is not None and beam < 1:
+        raise UserError(f"--beam must be at least 1, got {beam}")

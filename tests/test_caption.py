@@ -1,0 +1,189 @@
+"""Caption part: grammar, clip generator, model shapes and decoding, metrics, overfitting."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neuralab.caption import grammar
+from neuralab.caption.clips import DigitSource, held_out, make_batch, make_clip, trajectory
+from neuralab.caption.grammar import Actor, caption, parse
+from neuralab.caption.metrics import bleu4, exact_match, word_accuracy
+from neuralab.caption.model import CaptionModel, beam_search, greedy
+from neuralab.core.errors import UserError
+from neuralab.core.mnist import MNIST
+
+
+def fake_mnist(n_train: int = 60000, n_test: int = 10000, train_value: int = 100, val_value: int = 60,
+               test_value: int = 255) -> MNIST:
+    """Digit d is a fixed random 28x28 stroke pattern; MNIST-train images 0..54999 have brightness
+    `train_value`, 55000.. `val_value`, MNIST-test `test_value`, so a clip shows where its digits came from."""
+    rng = np.random.default_rng(0)
+    patterns = (rng.random((10, 28, 28)) < 0.3).astype(np.uint8)
+    patterns[:, :4] = patterns[:, -4:] = 0
+    y_train, y_test = np.arange(n_train) % 10, np.arange(n_test) % 10
+    brightness = np.where(np.arange(n_train) < 55000, train_value, val_value).astype(np.uint8)
+    x_train = patterns[y_train] * brightness[:, None, None]
+    x_test = patterns[y_test] * np.uint8(test_value)
+    return MNIST(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), "fake", "0" * 64)
+
+
+@pytest.fixture(scope="module")
+def source() -> DigitSource:
+    return DigitSource(fake_mnist())
+
+
+actors = st.builds(Actor, st.integers(0, 9), st.integers(0, 5), st.integers(0, 5))
+
+
+@given(st.lists(actors, min_size=1, max_size=2, unique_by=lambda a: a.colour))
+def test_caption_round_trips_through_the_grammar(chosen):
+    sentence = caption(chosen)
+    assert 5 <= len(sentence.split()) <= 10
+    assert parse(sentence) == sorted(chosen)
+
+
+@pytest.mark.parametrize("bad", ["the red three moves", "red three moves up and red four moves up",
+                                 "blue nine moves up and green two moves down", "the red ten moves up",
+                                 "the red three bounces up", "a red three moves up"])
+def test_parse_rejects_sentences_outside_the_grammar(bad):
+    with pytest.raises(ValueError):
+        parse(bad)
+
+
+def test_vocabulary_size_is_documented():
+    assert len(grammar.WORDS) == 26 and len(grammar.VOCAB) == 29
+    assert "26 words" in grammar.__doc__ and "29 in all" in grammar.__doc__
+
+
+@pytest.mark.parametrize("split", ["random", "compositional"])
+@pytest.mark.parametrize("role", ["train", "val", "test"])
+def test_every_generated_caption_is_in_the_grammar(source, split, role):
+    for i in range(60):
+        clip = make_clip(source, role, split, seed=3, index=i)
+        assert 5 <= len(clip.caption.split()) <= 10
+        assert parse(clip.caption) == sorted(clip.actors)
+        assert clip.frames.shape == (10, 64, 64, 3) and clip.frames.dtype == np.uint8
+
+
+def test_train_val_and_test_digit_images_are_disjoint(source):
+    # brightness marks the source: MNIST-train 0..54999 -> 100, 55000.. -> 60, MNIST-test -> 255
+    for role, value in (("train", 100), ("val", 60), ("test", 255)):
+        for i in range(40):
+            assert make_clip(source, role, "random", seed=1, index=i).frames.max() == value
+
+
+def test_compositional_split_keeps_held_out_combinations_for_test(source):
+    for i in range(80):
+        assert not any(held_out(a) for a in make_clip(source, "train", "compositional", 0, i).actors)
+        assert all(held_out(a) for a in make_clip(source, "test", "compositional", 0, i).actors)
+    singles = {(a.digit,) for a in (Actor(d, c, m) for d in range(10) for c in range(6) for m in range(6))
+               if not held_out(a)}
+    assert len(singles) == 10   # every digit still appears in training
+
+
+def test_clips_are_deterministic_by_seed(source):
+    a, b = make_clip(source, "train", "random", 5, 7), make_clip(source, "train", "random", 5, 7)
+    assert np.array_equal(a.frames, b.frames) and a.caption == b.caption
+    assert not np.array_equal(a.frames, make_clip(source, "train", "random", 6, 7).frames)
+
+
+@pytest.mark.parametrize("frames", [10, 20])
+@pytest.mark.parametrize("motion", range(6))
+def test_motions_stay_in_frame_and_bounces_reflect(motion, frames):
+    for k in range(50):
+        path = trajectory(motion, frames, np.random.default_rng(k))
+        assert path.min() >= 0 and path.max() <= 36
+        steps = np.diff(path, axis=0)
+        moving = steps[:, np.abs(steps).sum(0).argmax()]
+        assert (steps[:, 1 - np.abs(steps).sum(0).argmax()] == 0).all()
+        if grammar.MOTIONS[motion].startswith("moves"):
+            assert len(set(np.sign(moving))) == 1 and 0 not in moving
+        else:
+            assert {-1, 1} <= set(np.sign(moving))
+
+
+def test_bad_frame_count_is_a_user_error(source):
+    with pytest.raises(UserError):
+        make_clip(source, "train", "random", 0, 0, frames=9)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_model_shapes(layers):
+    model = CaptionModel(features=16, embed=8, hidden=24, layers=layers, widths=(4, 8, 8))
+    assert len(model.lstms) == layers
+    clips, tokens = torch.rand(3, 10, 3, 64, 64), torch.randint(3, 29, (3, 9))
+    assert model(clips, tokens).shape == (3, 9, 29)
+    model.eval()
+    assert model.encode_frames(clips).shape == (3, 10, 16)
+    out = greedy(model, clips)
+    assert out.shape[0] == 3 and out.shape[1] <= 10
+    assert torch.equal(beam_search(model, clips, width=1), out)
+    assert beam_search(model, clips, width=3).shape[0] == 3
+
+
+def test_beam_finds_the_best_sentence_of_a_tiny_model():
+    torch.manual_seed(0)
+    model = CaptionModel(features=8, embed=4, hidden=8, layers=1, widths=(2, 2, 2)).eval()
+    clips = torch.rand(2, 10, 3, 64, 64)
+    best = beam_search(model, clips, width=29 * 29, max_len=2)   # wide enough to be exhaustive
+    states = model.start(clips)
+    logp1, states1 = model.step(torch.full((2,), grammar.BOS), states)
+    for b in range(2):
+        scores = {}
+        for w1 in range(29):
+            s = [(h[:, b:b + 1], c[:, b:b + 1]) for h, c in states1]
+            lp2, _ = model.step(torch.tensor([w1]), s)
+            for w2 in range(29):
+                scores[(w1, w2)] = logp1[b, w1].item() + (0.0 if w1 == grammar.EOS else lp2[0, w2].item())
+        w1, w2 = max((k for k in scores if k[0] != grammar.EOS or k[1] == grammar.PAD), key=scores.get)
+        assert best[b].tolist()[:2] == [w1, w2]
+
+
+def test_metrics_on_known_cases():
+    assert exact_match(["the red one moves up", "the red one moves"], ["the red one moves up"] * 2) == 0.5
+    assert word_accuracy(["a b x", "a"], ["a b c", "a b"]) == pytest.approx(3 / 5)
+    assert bleu4(["a b c d e f"], ["a b c d e f"]) == pytest.approx(1.0)
+    # 1..4-gram precisions 4/5, 3/4, 2/3, 1/2, no brevity penalty
+    assert bleu4(["a b c d e"], ["a b c d f"]) == pytest.approx((4 / 5 * 3 / 4 * 2 / 3 * 1 / 2) ** 0.25)
+    # perfect precisions, brevity penalty exp(1 - 6/4)
+    assert bleu4(["a b c d"], ["a b c d e f"]) == pytest.approx(math.exp(-0.5))
+    # corpus sums, not a mean of sentence scores: 2nd pair has no 4-gram match on its own
+    corpus = bleu4(["a b c d", "x y z w"], ["a b c d", "x y z q"])
+    assert corpus == pytest.approx((7 / 8 * 5 / 6 * 3 / 4 * 1 / 2) ** 0.25)
+    assert bleu4(["a b c"], ["a b c"]) == 0.0           # no 4-grams at all
+    with pytest.raises(ValueError):
+        bleu4([], [])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text("abc ", min_size=1, max_size=12), min_size=1, max_size=4))
+def test_bleu_of_a_corpus_with_itself_is_one_or_zero(sentences):
+    score = bleu4(sentences, sentences)
+    has_4grams = any(len(s.split()) >= 4 for s in sentences)
+    assert score == (pytest.approx(1.0) if has_4grams else 0.0)
+
+
+def test_overfitting_a_handful_of_clips_reaches_exact_match(source):
+    torch.manual_seed(0)
+    video, tokens, captions = make_batch(source, "train", "random", 0, range(4))
+    model = CaptionModel(features=32, embed=16, hidden=64, layers=2, dropout=0.0, widths=(8, 8, 8))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    scores = []
+    for step in range(200):
+        model.train()
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(video, tokens).flatten(0, 1), tokens.flatten(), ignore_index=0)
+        loss.backward()
+        optimizer.step()
+        if step % 10 == 9:
+            model.eval()
+            predicted = [grammar.decode(row.tolist()) for row in greedy(model, video)]
+            scores.append(exact_match(predicted, captions))
+            if scores[-1] == 1.0:
+                break
+    assert scores[0] < 1.0 and scores[-1] == 1.0   # learnt, not right from the start

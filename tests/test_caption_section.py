@@ -1,0 +1,32 @@
+"""Caption part in the report: the design answer follows the config, the figure follows the model,
+and build() writes its assets and reuses finished runs."""
+
+from dataclasses import replace
+
+from neuralab.caption import section, train
+from neuralab.caption.design import design_answer, layer_shapes
+from neuralab.caption.evaluate import build_model
+from neuralab.report.section import SectionContext
+from tests.test_caption import fake_mnist
+
+
+def test_design_answer_is_written_from_the_config():
+    config = replace(train.make_config("quick"), dropout=0.37, beam=5, hidden=40, features=24, widths=(4, 8, 8))
+    text = design_answer(config, build_model(config))
+    for fact in ("Dropout 0.37", "beam search of width 5", "LSTM 24→40", "LSTM 72→40", "29 tokens"):
+        assert fact in text
+    assert len(layer_shapes(build_model(replace(config, layers=1)), 10)) == \
+        len(layer_shapes(build_model(config), 10)) - 2   # one LSTM and the dropout after it
+
+
+def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
+    monkeypatch.setitem(train.PROFILES, "quick", train.PROFILES["dry-run"])
+    monkeypatch.setattr(section.mnist, "load", lambda *a: fake_mnist())
+    ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path / "assets" / "caption",
+                         runs_root=tmp_path / "runs", profile="quick")
+    first = section.build(ctx)
+    assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == 2 * section.EXAMPLES
+    assert all((tmp_path / "assets" / "caption" / f"caption-random-{i}.gif").is_file() for i in range(3))
+    assert set(first.ours) >= {"random exact match", "compositional exact match"}
+    again = section.build(ctx)
+    assert again.run_dirs == first.run_dirs   # reused, not retrained
