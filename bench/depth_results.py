@@ -1,0 +1,47 @@
+"""Print the depth study's figures from a folder of finished runs, beside the published table.
+
+Reads `RUNS/depth/*/` (config.json, metrics.jsonl, result.json) as `neuralab depth run --out RUNS`
+writes them; nothing is re-trained and no number is typed in. The runs measured for the docs are
+in `docs/results/depth-h200/` (an H200 GPU, 2026-11-28):
+
+    python bench/depth_results.py docs/results/depth-h200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from neuralab.core.runs import Run
+from neuralab.depth import experiment, findings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, help="the runs root (holding depth/)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = parser.parse_args()
+    runs = [Run(p.parent) for p in sorted((args.runs / experiment.PART).glob("*/result.json"))]
+    cells = findings.by_cell(runs)
+    repro = findings.reproduction(cells)
+    print(f"{len(runs)} finished runs in {args.runs}")
+    print("reproduction (keras model, mean ± sd over seeds) vs the published single Keras run, band ±0.02:")
+    for r in repro:
+        verdict = "within" if r["within"] else "OUTSIDE"
+        print(f"  {r['activation']:<7} depth {r['depth']}: {r['mean']:.4f} ± {r['std']:.4f} ({r['seeds']} seeds, "
+              f"{r['epochs']} epochs)  published {r['published']:.3f}  {verdict}  "
+              f"last-3-epoch range {r['late_min']:.3f}-{r['late_max']:.3f}")
+    rows = [experiment.summary_row(run) for run in runs]
+    print("\nmean test accuracy per variant (seeds pooled):")
+    print(experiment.summary_markdown(rows, sorted({r["depth"] for r in rows})))
+    print(f"\ntarget: a modified model >= {findings.TARGET} at every depth 1-3:")
+    for variant, activation, worst in findings.variant_minimums(cells):
+        print(f"  {variant:<10} {activation:<8} worst depth 1-3 mean {worst:.4f}  "
+              f"{'met' if worst >= findings.TARGET else 'missed'}")
+    if args.json:
+        args.json.write_text(json.dumps({"reproduction": repro, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
