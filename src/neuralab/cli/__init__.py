@@ -7,6 +7,7 @@ and exit code 2, with no traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         dist.setup()  # joins the process group under torchrun; nothing otherwise
+        if not dist.is_main():
+            sys.stdout = open(os.devnull, "w")  # one process prints the results
         rv = command.main(args=argv, prog_name="neuralab", standalone_mode=False)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

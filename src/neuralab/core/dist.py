@@ -53,20 +53,42 @@ def teardown() -> None:
         dist.destroy_process_group()
 
 
+class _Dispatch(nn.Module):
+    """Routes a call through DDP's forward to any of the model's methods (`forward`, `loss`, ...)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, *args, _method: str = "forward", **kwargs):
+        return getattr(self.model, _method)(*args, **kwargs)
+
+
+class DataParallel(nn.parallel.DistributedDataParallel):
+    """DistributedDataParallel that also syncs gradients of a model's `loss(...)` method.
+
+    DDP hooks only its forward call; parts whose step calls `model.loss(...)` get the same
+    gradient averaging through `loss`, which goes through DDP's forward.
+    """
+
+    def loss(self, *args, **kwargs):
+        return self(*args, _method="loss", **kwargs)
+
+
 def wrap(model: nn.Module) -> nn.Module:
-    """DistributedDataParallel when distributed; the model itself otherwise."""
+    """DataParallel (DDP) when distributed; the model itself otherwise."""
     if world_size() == 1:
         return model
     device = next(model.parameters()).device
-    return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    return DataParallel(_Dispatch(model), device_ids=[device.index] if device.type == "cuda" else None)
 
 
 def unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    return model.module.model if isinstance(model, DataParallel) else model
 
 
 def shard(batch):
-    """This rank's rows of a global batch (a tensor, or a tuple/list of tensors)."""
+    """This rank's rows of a global batch: every tensor in it is cut, anything else is kept."""
     W = world_size()
     if W == 1:
         return batch
@@ -74,7 +96,7 @@ def shard(batch):
         return batch[rank()::W]
     if isinstance(batch, (tuple, list)):
         return type(batch)(shard(b) for b in batch)
-    raise TypeError(f"cannot shard a batch of type {type(batch).__name__}")
+    return batch  # per-batch settings (a layout, a flag) are the same on every rank
 
 
 def all_sum(values: dict[str, float]) -> dict[str, float]:
@@ -85,6 +107,12 @@ def all_sum(values: dict[str, float]) -> dict[str, float]:
     t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
     dist.all_reduce(t)
     return dict(zip(keys, t.tolist()))
+
+
+def barrier() -> None:
+    """Wait for every rank (e.g. until rank 0 has written a checkpoint the others will read)."""
+    if world_size() > 1:
+        dist.barrier()
 
 
 def broadcast(obj):

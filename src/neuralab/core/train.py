@@ -127,4 +127,5 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, *, kind: s
     except KeyboardInterrupt:
         log.warning("interrupted; best checkpoint kept at %s; continue with --resume %s", best, run.path)
         return FitResult(run, best, last, run.metrics(), interrupted=True)
+    dist.barrier()  # rank 0's checkpoints are on disk before any rank reads them
     return FitResult(run, best, last, run.metrics())
