@@ -15,6 +15,8 @@ def test_design_answer_is_written_from_the_config():
     text = design_answer(config, build_model(config))
     for fact in ("Dropout 0.37", "beam search of width 5", "LSTM 24→40", "LSTM 72→40", "29 tokens"):
         assert fact in text
+    assert "frozen" in text and "pool of" in text
+    assert "end to end" in design_answer(replace(config, freeze_cnn=False), build_model(config))
     assert len(layer_shapes(build_model(replace(config, layers=1)), 10)) == \
         len(layer_shapes(build_model(config), 10)) - 2   # one LSTM and the dropout after it
 

@@ -149,14 +149,14 @@ def make_batch(source: DigitSource, role: str, split: str, seed: int, indices, f
     return video, tokens_tensor(captions), captions
 
 
-def digit_frames(source: DigitSource, seed: int, step: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+def digit_frames(source: DigitSource, seed: int, step: int, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pretraining batch `step`: single frames (B, 3, 64, 64) of one coloured MNIST-train digit at
-    a random place, and its labels (B,)."""
+    a random place, its digit labels (B,) and colour labels (B,)."""
     rng = np.random.default_rng([seed, 9, step])
     frames = np.zeros((batch, SIZE, SIZE, 3), np.float32)
-    labels = rng.integers(10, size=batch)
-    for i, d in enumerate(labels):
+    labels, colours = rng.integers(10, size=batch), rng.integers(len(COLOURS), size=batch)
+    for i, (d, k) in enumerate(zip(labels, colours)):
         glyph = source.images["train"][source.pick("train", int(d), rng)].astype(np.float32) / 255.0
         r, c = rng.integers(SPAN + 1, size=2)
-        frames[i, r:r + DIGIT, c:c + DIGIT] = glyph[..., None] * _RGB[rng.integers(len(COLOURS))]
-    return torch.from_numpy(frames).movedim(-1, 1), torch.from_numpy(labels)
+        frames[i, r:r + DIGIT, c:c + DIGIT] = glyph[..., None] * _RGB[k]
+    return torch.from_numpy(frames).movedim(-1, 1), torch.from_numpy(labels), torch.from_numpy(colours)

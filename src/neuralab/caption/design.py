@@ -107,20 +107,41 @@ def design_answer(config, model: CaptionModel) -> str:
         "a frame is an image. Over time: " + ", ".join(lstm_sizes) + f" (stacked, {config.hidden} units): the "
         "bottom LSTM reads the frame features, the top one also reads the embedding "
         f"({config.embed} dimensions) of the previous word and emits the caption, as in S2VT. The CNN is "
-        + (f"pretrained for {config.pretrain_steps} steps on MNIST digit classification (single coloured digits "
-           "placed anywhere in a 64x64 frame), the analogue of ImageNet pretraining, then fine-tuned with the rest."
-           if config.pretrain_steps else "trained from scratch (pretraining is off in this config)."),
+        + _cnn_training(config),
         f"**Regularisation.** Dropout {config.dropout:g} on the frame features, between LSTM layers and before "
-        "the softmax; batch normalisation in the CNN; every training step sees newly generated clips, so no clip "
-        f"is seen twice; the kept checkpoint is the epoch with the best exact match on {config.val_clips} "
-        f"validation clips (early stopping). Gradients are clipped to norm {config.clip_norm:g} for stability.",
+        "the softmax; batch normalisation in the CNN; " + _data_regime(config)
+        + f"; the kept checkpoint is the epoch with the best exact match on {config.val_clips} validation clips "
+        f"(early stopping). Gradients are clipped to norm {config.clip_norm:g} for stability.",
         f"**Output.** At each decoding step a softmax over the {len(VOCAB)} tokens; the caption is the words "
         "before the first <eos>.",
         "**Loss.** Cross-entropy of each reference word given the clip and the previous reference words, i.e. the "
         "negative log-likelihood of the caption, averaged over the non-padding tokens of the batch; Adam, "
         f"learning rate {config.lr:g} decaying to {config.lr_end:g}, batches of {config.batch_size} clips.",
-        "**Training vs execution.** Training feeds the true previous word (teacher forcing), with dropout on and "
-        "batch statistics in batch norm. Execution feeds the model's own previous word, with dropout off and "
-        f"running statistics, and decodes by beam search of width {config.beam} (greedy when 1; validation "
+        "**Training vs execution.** Training feeds the true previous word (teacher forcing), with dropout on"
+        + (" (the frozen CNN's batch norm always uses its pretraining statistics)" if config.freeze_cnn
+           else " and batch statistics in batch norm")
+        + ". Execution feeds the model's own previous word, with dropout off and running statistics"
+        f", and decodes by beam search of width {config.beam} (greedy when 1; validation "
         f"uses greedy), stopping at <eos> or after {MAX_WORDS + 1} steps.",
     ])
+
+
+def _cnn_training(config) -> str:
+    pretrained = (f"pretrained for {config.pretrain_steps} steps on MNIST-train digit classification (single "
+                  "coloured digits placed anywhere in a 64x64 frame; a linear head reads each channel's maximum "
+                  "over the 4x4 map, so every cell learns to detect digits, and a second head names the colour), "
+                  "the analogue of ImageNet pretraining, then ")
+    if not config.pretrain_steps:
+        pretrained = "not pretrained (pretraining is off in this config) and "
+    if config.freeze_cnn:
+        return pretrained + ("frozen: its 4x4 maps of the training clips are computed once, and only the dense "
+                             "layer, the LSTMs, the embedding and the softmax are trained on them.")
+    return pretrained + "trained with the rest, end to end."
+
+
+def _data_regime(config) -> str:
+    if config.freeze_cnn:
+        seen = config.epochs * config.steps_per_epoch * config.batch_size / config.train_clips
+        return (f"training batches are drawn from a pool of {config.train_clips:,} generated clips (each seen "
+                f"about {seen:.0f} times), and the frozen CNN's weights cannot overfit them")
+    return "every training step sees newly generated clips, so no clip is seen twice"

@@ -8,9 +8,11 @@
     DIGIT    -> zero | one | ... | nine
     MOTION   -> "moves" (up | down | left | right) | "bounces" (vertically | horizontally)
 
-Every sentence therefore has 5 or 9 words. In a two-digit clip the actors are named in a fixed
-order, smaller digit first and, for equal digits, in the order of COLOUR above; the two digits of a
-clip always have different colours, so the order is never ambiguous and a caption is exact.
+Every sentence therefore has 5 or 9 words. In a two-digit clip the actors are named in the order
+of COLOUR above (red before green before blue ...); the two digits of a clip always have different
+colours, so the order is never ambiguous and a caption is exact. Ordering by colour rather than by
+digit value lets a captioner decide what to say first from the colours alone, which a frame CNN
+reads without error, instead of from comparing two digit readings.
 
 The vocabulary has 26 words (2 function words, 6 colours, 10 digits, 2 verbs, 6 directions) and
 the model adds 3 tokens: <pad>, <bos> and <eos>, 29 in all.
@@ -36,7 +38,7 @@ INDEX = {w: i for i, w in enumerate(VOCAB)}
 MAX_WORDS = 9  # the TWO rule; decoding allows one more step for <eos>
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Actor:
     """One digit of a clip: what it is, its colour and its motion (indices into the tables)."""
 
@@ -48,12 +50,17 @@ class Actor:
         return [COLOURS[self.colour], DIGITS[self.digit], *MOTIONS[self.motion].split()]
 
 
+def ordered(actors) -> list[Actor]:
+    """The actors in the order a caption names them: by colour."""
+    return sorted(actors, key=lambda a: a.colour)
+
+
 def caption(actors: list[Actor] | tuple[Actor, ...]) -> str:
     """The one sentence the grammar gives a clip with these actors (1 or 2)."""
     if len(actors) == 1:
         return " ".join(["the", *actors[0].words()])
     if len(actors) == 2:
-        a, b = sorted(actors)
+        a, b = ordered(actors)
         if a.colour == b.colour:
             raise ValueError("the two digits of a clip must have different colours")
         return " ".join([*a.words(), "and", *b.words()])

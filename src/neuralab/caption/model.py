@@ -22,10 +22,10 @@ class FrameEncoder(nn.Module):
 
     The frame is first averaged down to 32x32 (a digit keeps 14x14 pixels, still legible); each
     block then is a 3x3 convolution, batch normalisation and a 2x2 max pool (32 -> 16 -> 8 -> 4), so
-    most of the work is done on small maps, which makes end-to-end training affordable on a CPU.
-    Max pooling gives the small shifts tolerance that digits anywhere in the frame need; batch
-    normalisation keeps the mostly black frames from starving the deeper layers of signal. The
-    final 4x4 map is flattened, not pooled, so the features still say where each digit is.
+    most of the work is done on small maps. `maps` is that convolutional part: a (C, 4, 4) map whose
+    channels say what is in each cell (digit and colour, once pretrained). `fc` flattens the map
+    rather than pooling it, so the features still say where each digit is, which is what makes
+    motion visible from one frame to the next.
     """
 
     def __init__(self, features: int, widths: tuple[int, ...] = (16, 32, 32), dropout: float = 0.0):
@@ -36,12 +36,16 @@ class FrameEncoder(nn.Module):
                        nn.MaxPool2d(2)]
             c_in = c_out
         side = 32 // 2 ** len(widths)
+        self.channels = c_in
         self.conv = nn.Sequential(*layers)
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, features), nn.ReLU(), nn.Dropout(dropout))
 
+    def maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Frames (N, 3, 64, 64) -> convolutional maps (N, C, 4, 4), the part a frozen CNN can cache."""
+        return self.conv(x.contiguous(memory_format=torch.channels_last))  # faster CPU convolutions
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.contiguous(memory_format=torch.channels_last)  # faster CPU convolutions
-        return self.fc(self.conv(x))
+        return self.fc(self.maps(x))
 
 
 class CaptionModel(nn.Module):
@@ -53,6 +57,7 @@ class CaptionModel(nn.Module):
         if layers < 1:
             raise ValueError("layers must be >= 1")
         self.features, self.embed_dim = features, embed
+        self.cnn_frozen = False                                # set by freeze_cnn after pretraining
         self.encoder = FrameEncoder(features, tuple(widths), dropout)
         self.embed = nn.Embedding(len(VOCAB), embed, padding_idx=PAD)
         sizes = [(features if i == 0 else hidden) + (embed if i == layers - 1 else 0) for i in range(layers)]
@@ -60,9 +65,29 @@ class CaptionModel(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, len(VOCAB))
 
+    def freeze_cnn(self) -> None:
+        """Fix the convolutional part (after pretraining): no gradients, batch norm on running statistics."""
+        self.encoder.conv.requires_grad_(False)
+        self.cnn_frozen = True
+        self.train(self.training)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.cnn_frozen:
+            self.encoder.conv.eval()
+        return self
+
+    def frame_maps(self, clips: torch.Tensor) -> torch.Tensor:
+        """Clips (B, T, 3, 64, 64) -> convolutional maps (B, T, C, 4, 4), the part a frozen CNN can cache."""
+        maps = self.encoder.maps(clips.flatten(0, 1))
+        return maps.view(*clips.shape[:2], *maps.shape[1:])
+
+    def encode_maps(self, maps: torch.Tensor) -> torch.Tensor:
+        B, T = maps.shape[:2]
+        return self.encoder.fc(maps.flatten(0, 1)).view(B, T, -1)  # (B, T, features)
+
     def encode_frames(self, clips: torch.Tensor) -> torch.Tensor:
-        B, T = clips.shape[:2]
-        return self.encoder(clips.flatten(0, 1)).view(B, T, -1)  # (B, T, features)
+        return self.encode_maps(self.frame_maps(clips))         # (B, T, features)
 
     def stack(self, x: torch.Tensor, w: torch.Tensor, states: list | None = None):
         """Run the LSTM stack on frame inputs x (B, S, features) and word inputs w (B, S, embed)."""
@@ -78,7 +103,10 @@ class CaptionModel(nn.Module):
 
     def forward(self, clips: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """Teacher forcing: logits (B, L, vocab) for target words (B, L)."""
-        feats = self.encode_frames(clips)                      # (B, T, F)
+        return self.teacher(self.encode_frames(clips), tokens)
+
+    def teacher(self, feats: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing from frame features (B, T, F): logits (B, L, vocab)."""
         B, T, L = feats.size(0), feats.size(1), tokens.size(1)
         prev = torch.cat([torch.full_like(tokens[:, :1], BOS), tokens[:, :-1]], dim=1)  # (B, L)
         x = torch.cat([feats, feats.new_zeros(B, L, self.features)], dim=1)             # (B, T+L, F)

@@ -49,7 +49,7 @@ def _intro(config) -> str:
     return ("Real video data sets cannot be downloaded here, so the clips are generated: "
             f"{config.frames} frames of 64x64 RGB holding one or two coloured MNIST digits, each moving up, down, "
             "left or right, or bouncing vertically or horizontally off the walls. Captions come from a small "
-            f"grammar (\"the red three moves left\", \"blue two moves up and red seven bounces vertically\"): every "
+            f"grammar (\"the red three moves left\", \"red seven bounces vertically and blue two moves up\"): every "
             f"sentence has 5 or 9 words, over a vocabulary of {len(WORDS)} words ({len(VOCAB)} tokens with "
             "<pad>, <bos>, <eos>). MNIST-train digits appear only in training clips and MNIST-test digits only "
             "in test clips. The design below is the one the code trains; every figure in it is read from the "
