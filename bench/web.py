@@ -21,7 +21,7 @@ import numpy as np
 import uvicorn
 
 from neuralab.core import mnist
-from neuralab.web.app import _png_data_url
+from neuralab.web.app import png_data_url
 from neuralab.web.serve import build_app
 
 
@@ -43,7 +43,7 @@ def main() -> None:
 
     x_test = mnist.load().x_test
     rng = np.random.default_rng(0)
-    payloads = [{"numbers": [{"digits": [_png_data_url(x_test[i]) for i in rng.integers(0, 10000, 3)]}
+    payloads = [{"numbers": [{"digits": [png_data_url(x_test[i]) for i in rng.integers(0, 10000, 3)]}
                              for _ in range(2)]} for _ in range(50)]
     url = f"http://127.0.0.1:{port}/api/sum"
     latencies, errors = [], 0

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 
 from neuralab.cli import main
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright cannot download a browser here
+# headless, and no background connections: this machine's network is closed
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
 
 @dataclass
 class CliResult:

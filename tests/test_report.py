@@ -14,9 +14,8 @@ import pytest  # noqa: E402
 from neuralab.report.build import PARTS, ReportConfig, build_report  # noqa: E402
 from neuralab.report.section import Section  # noqa: E402
 
-from .helpers import run_cli  # noqa: E402
+from .helpers import CHROMIUM, CHROMIUM_ARGS, run_cli  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def fake_part(key, number, fail=False):
@@ -76,12 +75,10 @@ def test_cli_rejects_unknown_part_and_profile(tmp_path):
 def test_page_loads_in_chromium(tmp_path, fake_parts):
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM.exists(), "install Debian's chromium (make test does this)"
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does this)"
     build_report(ReportConfig(out_dir=tmp_path / "r", runs_root=tmp_path / "runs"))
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto((tmp_path / "r" / "index.html").as_uri())
         headings = page.locator("h2").all_inner_texts()

@@ -20,7 +20,8 @@ from neuralab.calc.preprocess import crop, to_ink, to_mnist
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .helpers import CHROMIUM, CHROMIUM_ARGS
+
 LIMITS = Limits(max_body_bytes=200_000, max_digits=4, max_numbers=3)
 
 
@@ -132,7 +133,7 @@ def test_page_draws_adds_twice_and_shows_the_server_total(tmp_path, model):
     import uvicorn
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM.exists(), "install Debian's chromium (make test does this)"
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does this)"
     app = create_app(DigitReader(model), Limits())
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -141,11 +142,9 @@ def test_page_draws_adds_twice_and_shows_the_server_total(tmp_path, model):
     while not server.started:
         time.sleep(0.05)
     sent = []
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/api/read") else None)
             page.goto(f"http://127.0.0.1:{port}/")

@@ -114,7 +114,7 @@ def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=Non
             raise UserError("random digits are not available on this server")
         if not 1 <= count <= limits.max_digits:
             raise UserError(f"count: must be 1..{limits.max_digits}, got {count}")
-        return {"digits": [_png_data_url(image) for image in random_digits(count)]}
+        return {"digits": [png_data_url(image) for image in random_digits(count)]}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
@@ -134,7 +134,7 @@ def _static(name: str) -> str:
     return resources.files("neuralab.web").joinpath("static", name).read_text()
 
 
-def _png_data_url(image: np.ndarray) -> str:
+def png_data_url(image: np.ndarray) -> str:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
