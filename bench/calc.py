@@ -14,13 +14,13 @@ Reduced scale: python bench/calc.py --budget 60 --count 1000     (proves the pip
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
 from dataclasses import asdict, replace
 
 from neuralab.calc.train import CalcConfig, evaluate_checkpoint, resolve, train
+from neuralab.core.io import atomic_write_json
 
 ANCHORS = {"exact": 0.97, "digit": 0.994, "published_char": 0.932}
 
@@ -86,8 +86,7 @@ def main(argv=None) -> int:
         print(f"  eval reproduces the printed figure: {same}")
         print(f"  reproduce: {command(args, key)}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        atomic_write_json(args.json, results)
     return 0
 
 

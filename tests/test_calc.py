@@ -43,8 +43,19 @@ def test_sum_loglik_equals_enumeration_of_digit_assignments(K, W, seed):
     rng = np.random.default_rng(seed)
     for total in [int(values.max()), 0, int(rng.integers(0, values.max() + 1))]:
         expected = np.log(probs[values == total].sum())
-        got = arith.sum_loglik(logp, torch.tensor(total)).item()
+        got = arith.sum_loglik(logp, arith.to_digits(torch.tensor(total), W + 2)).item()
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    beyond = arith.to_digits(torch.tensor(int(values.max()) + 1 + 10 ** (W + 1)), W + 2)
+    assert arith.sum_loglik(logp, beyond).item() == arith.NEG     # no assignment reaches it
+
+
+@given(numbers=st.lists(st.integers(0, 10**60 - 1), min_size=2, max_size=9))
+@SETTINGS
+def test_column_addition_of_long_numbers_equals_integer_addition(numbers):
+    width = 60
+    digits = torch.tensor([[int(c) for c in str(n).zfill(width)[::-1]] for n in numbers])   # (K, W)
+    total = arith.add_digits(digits)
+    assert int("".join(str(d) for d in total.flip(-1).tolist())) == sum(numbers)
 
 
 def _pattern(layout: Layout) -> re.Pattern:
@@ -228,3 +239,72 @@ def test_reading_each_distinct_image_once_changes_no_output():
     with torch.no_grad():
         per_slot = model.reader(images.flatten(0, 1)).log_softmax(-1).view(4, 7, -1)
         torch.testing.assert_close(model(images), per_slot, rtol=0, atol=1e-6)
+
+
+class PixelReader(torch.nn.Module):
+    """Reads a fake image whose pixels are all v as symbol v - 1, except that it takes 3 for 8."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        symbol = (images.flatten(1).mean(1) * 255).round().long().sub(1).clamp(0, 11)
+        symbol = torch.where(symbol == 3, 8, symbol)
+        return 30.0 * torch.nn.functional.one_hot(symbol, 12).float()
+
+
+@pytest.mark.parametrize("layout", [Layout("fixed", 40, 2), Layout("expression", 4, 2), Layout("operands", 3, 3)])
+def test_scores_match_exact_integer_arithmetic_past_int64(layout):
+    from neuralab.calc.metrics import score
+    from neuralab.calc.models import SymbolicCalc
+
+    labels = np.random.default_rng(0).integers(0, 10, 3000)
+    bank = Bank((labels[:, None, None] + 1).repeat(28, 1).repeat(28, 2).astype(np.uint8), labels, "test", "noise")
+    bank.images[bank.plus_index], bank.images[bank.blank_index] = PLUS + 1, BLANK + 1
+    ex = make_examples(layout, bank, 300, seed=2)
+    model = SymbolicCalc(layout)
+    model.reader = PixelReader()
+    got = score(model, layout, bank, ex, torch.device("cpu"))
+
+    def totals(symbols: np.ndarray) -> list[int]:   # every reported total, as Python integers
+        running = np.cumsum(np.array(_parse(layout, symbols), dtype=object)).tolist()
+        return running if layout.format == "operands" else running[-1:]
+
+    truth = [totals(s) for s in ex.symbol]
+    read = [totals(np.where(s == 3, 8, s)) for s in ex.symbol]
+    strings = [[str(t).ljust(layout.width) for t in row] for row in truth], \
+              [[str(t).ljust(layout.width) for t in row] for row in read]
+    same_chars = sum(a == b for t, r in zip(*strings) for x, y in zip(t, r) for a, b in zip(x, y))
+    assert got["exact_sum_accuracy"] == np.mean([t[-1] == r[-1] for t, r in zip(truth, read)])
+    assert got["char_accuracy"] == pytest.approx(same_chars / (len(ex) * len(truth[0]) * layout.width))
+    digit = ex.symbol < 10
+    assert got["digit_accuracy"] == pytest.approx(np.mean(ex.symbol[digit] != 3))
+    if layout.format == "fixed":   # the learning target is the same sum, as digit columns
+        target = ex.targets(layout, np.arange(len(ex)))
+        assert ["".join(map(str, row[::-1])).lstrip("0") for row in target.tolist()] == [str(t[0]) for t in truth]
+
+
+def test_fixed_sums_of_long_numbers_have_an_exact_likelihood():
+    layout = Layout("fixed", 30, 2)
+    bank = Bank(*fake_split(1, 600, 0), "train", "noise")
+    ex = make_examples(layout, bank, 8, seed=4)
+    logp = (20.0 * torch.nn.functional.one_hot(torch.from_numpy(ex.symbol), 12).double()).log_softmax(-1)
+    target = ex.targets(layout, np.arange(8))                      # (8, 31)
+    assert torch.allclose(arith.loglik(logp, layout, target), torch.zeros(8, dtype=torch.float64), atol=1e-4)
+    wrong = target.clone()
+    wrong[:, 17] = (wrong[:, 17] + 1) % 10
+    assert (arith.loglik(logp, layout, wrong) < -10).all()
+
+
+def test_eval_views_average_the_shifted_readings():
+    from neuralab.calc.models import SymbolNet, shift
+
+    torch.manual_seed(0)
+    reader = SymbolNet("vgg", views=5).eval()
+    images = torch.rand(6, 1, 28, 28)
+    moved = shift(images, 1, -1)
+    assert torch.equal(moved[:, :, 1:, :-1], images[:, :, :-1, 1:]) and (moved[:, :, 0] == 0).all()
+    with torch.no_grad():
+        reader.views = 1
+        each = [reader(shift(images, dy, dx)).log_softmax(-1) for dy, dx in ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))]
+        reader.views = 5
+        torch.testing.assert_close(reader(images), torch.stack(each).mean(0), rtol=0, atol=1e-5)
+    reader.train()
+    assert reader(images).shape == (6, 12)     # training reads each image once

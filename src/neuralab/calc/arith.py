@@ -57,31 +57,51 @@ def column_sums(digit_logp: torch.Tensor) -> torch.Tensor:
     return q
 
 
+def to_digits(values: torch.Tensor, width: int) -> torch.Tensor:
+    """Non-negative int64 values (...) -> little-endian digits (..., width); the value must fit."""
+    power = torch.tensor([10**i for i in range(width)], dtype=torch.long, device=values.device)
+    return values[..., None] // power % 10
+
+
+def add_digits(digits: torch.Tensor) -> torch.Tensor:
+    """Exact column addition: little-endian operand digits (..., K, W) -> the sum's digits (..., W + 1).
+
+    Works for any number of columns (no int64 overflow): the carry of K <= 9 operands is one digit.
+    """
+    column = digits.sum(-2)                                           # (..., W), each <= 9K
+    out, carry = [], torch.zeros_like(column[..., 0])
+    for i in range(column.shape[-1]):
+        value = column[..., i] + carry
+        out.append(value % 10)
+        carry = value // 10
+    return torch.stack([*out, carry], -1)
+
+
 def sum_loglik(digit_logp: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """log P(the K operands add up to `target`), the operands' digits being independent.
 
-    digit_logp: (..., K, W, 10) little-endian columns; target: (...) int64, broadcastable.
+    digit_logp: (..., K, W, 10) little-endian columns; target: the sum's little-endian digits
+    (..., D), broadcastable, D >= W + 1 (any digits past the carry column must be 0).
     """
     K, W = digit_logp.shape[-3], digit_logp.shape[-2]
     q = column_sums(digit_logp)                                       # (..., W, V)
     V = q.shape[-1]
     lead = q.shape[:-2]
-    target = target.expand(lead)
+    target = target.expand(*lead, target.shape[-1])
     c_in = torch.arange(K, device=q.device).view(K, 1)
     c_out = torch.arange(K, device=q.device).view(1, K)
     alpha = torch.full((*lead, K), NEG, dtype=q.dtype, device=q.device)
     alpha[..., 0] = 0.0                                               # no carry into column 0
-    rest = target.clone()
     for i in range(W):
-        s = (rest % 10)[..., None, None]                              # (..., 1, 1) digit of S
-        rest = rest // 10
+        s = target[..., i, None, None]                                # (..., 1, 1) digit of S
         v = 10 * c_out + s - c_in                                     # column value giving s and c_out
         ok = (v >= 0) & (v < V)
         qi = q[..., i, :].unsqueeze(-2).expand(*lead, K, V)           # (..., K, V)
         step = torch.where(ok, torch.gather(qi, -1, v.clamp(0, V - 1).expand(*lead, K, K)), NEG)
         alpha = torch.logsumexp(alpha[..., :, None] + step, -2)       # (..., K) carry out
-    final_ok = rest < K                                               # what is left must be the carry
-    return torch.where(final_ok, torch.gather(alpha, -1, rest.clamp(0, K - 1)[..., None])[..., 0], NEG)
+    top = target[..., W]                                              # the last carry must be this digit
+    final_ok = (top < K) & (target[..., W + 1:] == 0).all(-1)
+    return torch.where(final_ok, torch.gather(alpha, -1, top.clamp(0, K - 1)[..., None])[..., 0], NEG)
 
 
 def _slot_count(fmt: str, N: int, K: int) -> int:
@@ -134,7 +154,12 @@ def reading_scores(logp: torch.Tensor, fmt: str, N: int, K: int) -> tuple[torch.
 
 
 def loglik(logp: torch.Tensor, layout: Layout, total: torch.Tensor) -> torch.Tensor:
-    """Exact log P(the slots show a valid example whose operands add up to total): (B,)."""
+    """Exact log P(the slots show a valid example whose operands add up to total): (B,).
+
+    total: int64 (B,) or, for numbers past int64 (the `fixed` format), little-endian digits (B, D).
+    """
+    if total.dim() == 1:
+        total = to_digits(total, layout.width + 1)
     digit_logp, structure = reading_scores(logp, layout.format, layout.digits, layout.operands)
     return torch.logsumexp(structure + sum_loglik(digit_logp, total[:, None]), -1)
 
@@ -149,22 +174,26 @@ def loglik_each(logp: torch.Tensor, layout: Layout, numbers: torch.Tensor) -> to
     total = torch.zeros(logp.shape[0], dtype=logp.dtype, device=logp.device)
     for k in range(layout.operands):
         digit_logp, structure = reading_scores(logp[:, k * N:(k + 1) * N], "operands", N, 1)
-        total = total + torch.logsumexp(structure + sum_loglik(digit_logp, numbers[:, k, None]), -1)
+        target = to_digits(numbers[:, k, None], N + 1)
+        total = total + torch.logsumexp(structure + sum_loglik(digit_logp, target), -1)
     return total
 
 
-def decode(logp: torch.Tensor, layout: Layout) -> torch.Tensor:
-    """The prediction rule: the most probable valid reading, then exact integer addition.
+def decode_digits(logp: torch.Tensor, layout: Layout) -> torch.Tensor:
+    """The prediction rule: the most probable valid reading and its digits.
 
     Given a reading, digits are independent, so its best digits are the per-slot argmax over 0-9;
     the reading whose structure and best digits are jointly most probable wins. (B, T, 12) ->
-    operands (B, K) int64.
+    little-endian operand digits (B, K, W), 0 past each operand's length.
     """
     digit_logp, structure = reading_scores(logp, layout.format, layout.digits, layout.operands)
     best, digit = digit_logp.max(-1)                                  # (B, R, K, W)
     r = (structure + best.sum((-1, -2))).argmax(-1)                   # (B,)
-    rows = torch.arange(len(r), device=r.device)
-    digit = digit[rows, r]                                            # (B, K, W)
-    W = digit.shape[-1]
-    power = torch.tensor([10**i for i in range(W)], dtype=torch.long, device=digit.device)
+    return digit[torch.arange(len(r), device=r.device), r]
+
+
+def decode(logp: torch.Tensor, layout: Layout) -> torch.Tensor:
+    """`decode_digits`, then the operands as integers (B, K) int64 (up to 18 digits)."""
+    digit = decode_digits(logp, layout)
+    power = torch.tensor([10**i for i in range(digit.shape[-1])], dtype=torch.long, device=digit.device)
     return (digit.long() * power).sum(-1)

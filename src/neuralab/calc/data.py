@@ -33,6 +33,7 @@ PLUS, BLANK = 10, 11
 FORMATS = ("expression", "operands", "fixed")
 SPECIALS = ("noise", "glyph")
 MAX_DIGITS = 15              # operands and totals are int64: 3 * 10**15 is far below 2**63
+MAX_FIXED_DIGITS = 1000      # `fixed` sums are handled as digit columns, so int64 does not bound them
 MAX_READINGS = 4096         # operand-length tuples N**K the likelihood sums over (arith.reading_tables)
 GLYPH_VARIANTS = 64          # jittered '+' and square drawings per split
 NOISE_SEED = 2017            # the fixed noise images are the same for every run and split
@@ -52,8 +53,9 @@ class Layout:
             raise UserError(f"--format: unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
         if self.specials not in SPECIALS:
             raise UserError(f"--specials: unknown {self.specials!r} (choose from {', '.join(SPECIALS)})")
-        if not 1 <= self.digits <= MAX_DIGITS:
-            raise UserError(f"--digits: {self.digits} is outside 1..{MAX_DIGITS}")
+        most = MAX_FIXED_DIGITS if self.format == "fixed" else MAX_DIGITS
+        if not 1 <= self.digits <= most:
+            raise UserError(f"--digits: {self.digits} is outside 1..{most} for the {self.format} format")
         if not 2 <= self.operands <= 9:
             raise UserError(f"--operands: {self.operands} is outside 2..9")
         if self.format == "fixed" and self.operands != 2:
@@ -147,12 +149,12 @@ class Bank:
 class Examples:
     """n examples: image indices and true symbols per slot, and the operands."""
 
-    image: np.ndarray     # (n, T) int64 index into the Bank
-    symbol: np.ndarray    # (n, T) int64 true symbol, for perception accuracy only
-    numbers: np.ndarray   # (n, K) int64 operands
+    image: np.ndarray            # (n, T) int64 index into the Bank
+    symbol: np.ndarray           # (n, T) int64 true symbol, for perception accuracy only
+    numbers: np.ndarray | None   # (n, K) int64 operands; None for `fixed` sums past MAX_DIGITS
 
     def __len__(self) -> int:
-        return len(self.numbers)
+        return len(self.image)
 
     @property
     def running(self) -> np.ndarray:
@@ -160,12 +162,25 @@ class Examples:
         return np.cumsum(self.numbers, axis=1)
 
     def subset(self, rows) -> "Examples":
-        return Examples(self.image[rows], self.symbol[rows], self.numbers[rows])
+        return Examples(self.image[rows], self.symbol[rows], None if self.numbers is None else self.numbers[rows])
+
+    def targets(self, layout: Layout, rows) -> torch.Tensor:
+        """What a model learns from: the operands (B, K), or in `fixed` the little-endian digits of
+        the sum (B, N + 1), which any N allows (computed by column addition of the true digits)."""
+        from neuralab.calc.arith import add_digits   # arith builds on this module
+
+        if layout.format != "fixed":
+            return torch.from_numpy(self.numbers[rows])
+        operands = torch.from_numpy(self.symbol[rows]).view(len(rows), 2, layout.digits)
+        return add_digits(operands.flip(-1))                              # (B, N + 1)
 
 
-def _value(digits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Big-endian digits (n, K, N) of which the first `lengths` (n, K) count -> numbers (n, K)."""
+def _value(digits: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+    """Big-endian digits (n, K, N) of which the first `lengths` (n, K) count -> numbers (n, K);
+    None past int64 (only `fixed` sums get there, and they are learned from digit columns)."""
     N = digits.shape[-1]
+    if N > MAX_DIGITS:
+        return None
     power = lengths[..., None] - 1 - np.arange(N)                   # (n, K, N)
     return np.where(power >= 0, digits * 10 ** np.maximum(power, 0), 0).sum(-1)
 

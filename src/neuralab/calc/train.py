@@ -9,6 +9,7 @@ figure printed at the end is that checkpoint scored on `test_count` sums of MNIS
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ import torch
 
 from neuralab.calc.data import Bank, Layout, make_examples
 from neuralab.calc.metrics import Batches, score
-from neuralab.calc.models import MODELS, build
+from neuralab.calc.models import MODELS, READERS, build
 from neuralab.core import mnist
 from neuralab.core.data import epoch_generator
 from neuralab.core.errors import UserError
@@ -41,6 +42,11 @@ class CalcConfig:
     epochs: int = 4                # enough for the symbolic model to read digits at ~99%
     batch_size: int = 64           # sums per step; all their slots go through the CNN at once
     lr: float = 3e-3               # symbolic: 3x Adam's default learns digits from sums sooner
+    schedule: str = "cosine"       # anneal to 0 by the last step or max_seconds (whichever is first): the end is best
+    weight_decay: float = 0.0      # AdamW's decoupled decay; 0 is plain Adam
+    reader: str = "vgg"            # symbolic: the CNN that reads each slot (see calc.models.READERS)
+    shift: int = 2                 # symbolic: random shifts of up to 2 pixels; digits memorised from train fail on test
+    views: int = 5                 # symbolic, eval: mean reading of the image and its 4 one-pixel shifts (+0.1% digits)
     warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
     val_size: int = 1000           # MNIST-train sums that pick the best epoch
     test_count: int = 10000        # MNIST-test sums behind the printed figure
@@ -57,9 +63,9 @@ class CalcConfig:
 # Sizes per (profile, model). quick: the report's default, a few minutes on 2 CPU cores.
 PROFILES = {
     ("quick", "symbolic"): dict(warmup=12800, train_size=6400, epochs=1, val_size=500, test_count=1000),
-    ("quick", "seed"): dict(warmup=0, lr=1e-3, train_size=12800, epochs=2, val_size=500, test_count=1000),
+    ("quick", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=12800, epochs=2, val_size=500, test_count=1000),
     ("full", "symbolic"): dict(warmup=19200, train_size=32000, epochs=5, test_count=10000),
-    ("full", "seed"): dict(warmup=0, lr=1e-3, train_size=450000, epochs=9, batch_size=512, test_count=10000),
+    ("full", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=450000, epochs=9, batch_size=512, test_count=10000),
 }
 
 
@@ -78,6 +84,14 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
         config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
     if config.model == "seed":
         config = replace(config, warmup=0)      # it reads one fixed layout: no short-sum warm-up
+    if config.schedule not in ("constant", "cosine"):
+        raise UserError(f"--schedule: {config.schedule!r} is not constant or cosine")
+    if config.model == "symbolic" and config.reader not in READERS:
+        raise UserError(f"--reader: unknown reader {config.reader!r} (choose from {', '.join(READERS)})")
+    if not 1 <= config.views <= 5:
+        raise UserError(f"--views: must be 1..5, got {config.views}")
+    if not 0 <= config.shift <= 4:
+        raise UserError(f"--shift: must be between 0 and 4 pixels, got {config.shift}")
     if config.warmup < 0:
         raise UserError(f"--warmup: must be 0 or more, got {config.warmup}")
     for name in ("train_size", "epochs", "batch_size", "val_size", "test_count"):
@@ -98,36 +112,46 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     data = mnist.load(data_dir)
     train_bank = Bank.from_mnist(data, "train", layout.specials)
     seed_everything(config.seed)
-    model = build(config.model, layout).to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    model = build(config.model, layout, config.reader, config.shift, config.views).to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     run = Run.create(runs_root, KIND, config, name)
     count = None if layout.format == "fixed" else config.train_size
     val = make_examples(layout, train_bank, config.val_size, seed=config.seed + 10_000)
 
     warm = replace(layout, digits=min(2, layout.digits))
+    epoch_steps = [-(-n // config.batch_size) for n in epoch_sizes(config, train_bank)]
+    position = [0]                               # steps taken so far, also after a resume
 
     def train_batches(epoch: int) -> Batches | list:
-        if config.max_seconds and time.perf_counter() - t0 > config.max_seconds:
+        if config.max_seconds and time.perf_counter() - t0 > config.max_seconds - val_seconds[0]:
             return []                            # out of time: the remaining epochs are empty
+        position[0] = sum(epoch_steps[:epoch - 1])
         warming = config.warmup and epoch == 1
         lay = warm if warming else layout
         size = config.warmup if warming and layout.format != "fixed" else count
         examples = make_examples(lay, train_bank, size, seed=config.seed * 1000 + epoch)
         order = torch.randperm(len(examples), generator=epoch_generator(config.seed, epoch)).numpy()
-        deadline = t0 + config.max_seconds if config.max_seconds else None
+        # the validation after the epoch counts too: stop early enough for it to end within budget
+        deadline = t0 + config.max_seconds - val_seconds[0] if config.max_seconds else None
         return Batches(train_bank, examples, config.batch_size, order, lay, deadline)
 
     last_val: dict = {}
+    val_seconds = [0.0]                          # how long the last validation took
 
     def step(m, batch):
         images, numbers, lay = batch
         last_val.clear()                         # the model changes: the next validation rescores
+        if config.schedule == "cosine":
+            set_cosine_lr(optimizer, config, position[0] / sum(epoch_steps), time.perf_counter() - t0)
+        position[0] += 1
         loss = m.loss(images.to(dev), numbers.to(dev), config.supervise, lay)
         return loss, {"count": len(numbers)}
 
     def val_score(m) -> dict:
         if not last_val:                         # empty epochs after the deadline keep the last score
+            started = time.perf_counter()
             last_val.update(score(m, layout, train_bank, val, dev))
+            val_seconds[0] = time.perf_counter() - started
         return dict(last_val)
 
     t0 = time.perf_counter()
@@ -142,6 +166,21 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     return run, result.best_path, test
 
 
+def epoch_sizes(config: CalcConfig, bank: Bank) -> list[int]:
+    """Training sums in each epoch, warm-up first (the `fixed` protocol fixes its own size)."""
+    if config.format == "fixed":
+        return [bank.n_digits // (2 * config.digits)] * (config.epochs + bool(config.warmup))
+    return [config.warmup] * bool(config.warmup) + [config.train_size] * config.epochs
+
+
+def set_cosine_lr(optimizer: torch.optim.Optimizer, config: CalcConfig, step_fraction: float,
+                  seconds: float) -> None:
+    """Cosine from `lr` to 0 over training; under a time budget, the budget's fraction if it is further on."""
+    progress = max(step_fraction, seconds / config.max_seconds if config.max_seconds else 0.0)
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
 def load_model(checkpoint: Path | str, layout: Layout | None = None, device: str = "auto"):
     """A checkpoint's model (in eval mode) and config; the symbolic model may read another layout."""
     state, meta, _ = load_checkpoint(checkpoint, KIND)
@@ -150,8 +189,12 @@ def load_model(checkpoint: Path | str, layout: Layout | None = None, device: str
     if config.model == "seed" and layout != config.layout:
         raise UserError(f"{checkpoint}: the seed model only reads the layout it was trained on "
                         f"({config.format}, {config.digits} digits, {config.operands} operands)")
-    model = build(config.model, layout)
-    model.load_state_dict(state)
+    model = build(config.model, layout, config.reader, views=config.views)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError:
+        raise UserError(f"{checkpoint}: its weights do not fit a {config.model} model with the "
+                        f"{config.reader!r} reader; it was made by another version of neuralab") from None
     model.to(pick_device(device)).eval()
     return model, config, layout
 

@@ -1,0 +1,174 @@
+"""calc at benchmark scale: the neuro-symbolic MNIST-addition protocol (`fixed` format).
+
+Two N-digit numbers (leading zeros allowed) and only their sum. MNIST-train is permuted and cut each
+epoch so every image is used once: floor(60000 / 2N) training sums. The test sums are MNIST-test cut
+the same way, floor(10000 / 2N) of them, and also 10,000 resampled sums. No warm-up on short sums:
+the model learns from N-digit sums only, as the protocol gives them.
+
+Accuracy:  python bench/calc_nesy.py --digits 1,2,4,15 --seeds 0,1,2 --budget 150 --json docs/results/calc/nesy.json
+Scale:     python bench/calc_nesy.py --scale 1,10,100,1000 --budget 60 --json docs/results/calc/scale.json
+           (trains each N for --budget seconds; times a training step and a predicted sum; scores the
+           N=1 model of the accuracy runs, if given with --reader-of, on resampled N-digit sums)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+from neuralab.calc import arith
+from neuralab.calc.data import Bank, Layout, make_examples
+from neuralab.calc.models import reported_digits
+from neuralab.calc.train import CalcConfig, evaluate_checkpoint, load_model, resolve, train
+from neuralab.core.io import atomic_write_json
+from neuralab.core import mnist
+
+# best published exact-sum test accuracy (mean over runs), per N; None where it timed out or is missing
+PUBLISHED = {
+    "DeepStochLog": {1: 97.9, 2: 96.4, 4: 92.7, 15: None},
+    "A-NeSI": {1: 97.66, 2: 95.96, 4: 92.56, 15: 76.84},
+    "DeepSoftLog": {4: 93.5, 15: 77.1},
+    "PLIA": {4: 91.84, 15: 79.00},
+    "Scallop": {4: 90.88, 15: None},
+}
+TARGETS = {1: 99.0, 2: 98.0, 4: 96.0, 15: 85.0}
+IMAGES_PER_STEP = 256      # sums per step = this / 2N: every step reads about as many images
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--digits", default="1,2,4,15", help="N values of the accuracy runs (default 1,2,4,15)")
+    p.add_argument("--seeds", default="0,1,2", help="training seeds per N (default 0,1,2)")
+    p.add_argument("--budget", type=float, default=150, help="training wall seconds per run (default 150)")
+    p.add_argument("--scale", default=None, help="instead: the scale runs for these N (e.g. 1,10,100,1000)")
+    p.add_argument("--reader-of", default=None, help="scale: a checkpoint whose digit reader scores every N")
+    p.add_argument("--resampled", type=int, default=10000, help="resampled test sums (default 10000)")
+    p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
+    p.add_argument("--json", default=None, help="write all figures to this JSON file")
+    return p.parse_args(argv)
+
+
+def config_for(N: int, seed: int, budget: float, resampled: int) -> CalcConfig:
+    return resolve(CalcConfig(model="symbolic", format="fixed", digits=N, operands=2, warmup=0, epochs=1000,
+                              batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=max(10, 2000 // N),
+                              test_count=resampled, seed=seed, max_seconds=budget, profile="nesy"), None)
+
+
+def accuracy_runs(args) -> list[dict]:
+    rows = []
+    for N in map(int, args.digits.split(",")):
+        for seed in map(int, args.seeds.split(",")):
+            config = config_for(N, seed, args.budget, args.resampled)
+            run, checkpoint, resampled = train(config, args.out, device="cpu")
+            protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device="cpu")
+            rows.append({"digits": N, "seed": seed, "config": asdict(config), "checkpoint": str(checkpoint),
+                         "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled})
+            print(f"N={N:<3} seed {seed}: {protocol['count']} protocol sums {100 * protocol['exact_sum_accuracy']:6.2f}%, "
+                  f"{resampled['count']} resampled {100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy "
+                  f"{100 * protocol['digit_accuracy']:6.2f}% (ceiling {100 * protocol['ceiling']:6.2f}%), "
+                  f"trained {resampled['train_seconds']:.0f} s", flush=True)
+    return rows
+
+
+def summary(rows: list[dict]) -> None:
+    print("\nexact-sum test accuracy, mean ± sd over seeds (the protocol's test sums), beside the published table")
+    print(f"{'N':>4} {'ours':>15} {'resampled':>15} {'digit p':>8} {'ceiling':>8} {'s/run':>6} {'target':>7}  published")
+    for N in sorted({r["digits"] for r in rows}):
+        mine = [r for r in rows if r["digits"] == N]
+
+        def stat(key, part="protocol"):
+            values = [100 * r[part][key] for r in mine]
+            return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+        (m, s), (mr, sr) = stat("exact_sum_accuracy"), stat("exact_sum_accuracy", "resampled")
+        published = ", ".join(f"{name} {t[N]}" if t.get(N) is not None else f"{name} timeout"
+                              for name, t in PUBLISHED.items() if N in t)
+        target = TARGETS.get(N)
+        verdict = "" if target is None else (f">= {target} met" if m >= target else f">= {target} MISSED")
+        print(f"{N:>4} {m:8.2f} ± {s:4.2f} {mr:8.2f} ± {sr:4.2f} {stat('digit_accuracy')[0]:8.2f} "
+              f"{stat('ceiling')[0]:8.2f} {statistics.mean(r['train_seconds'] for r in mine):6.0f} {verdict:>7}  {published}")
+
+
+def time_training_step(N: int, model, bank: Bank, steps: int = 5) -> float:
+    """Seconds per optimiser step on one N-digit sum (the model's reader, exact likelihood)."""
+    layout = Layout("fixed", N, 2)
+    model.train()
+    examples = make_examples(layout, bank, steps + 1, seed=N)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    times = []
+    for i in range(steps + 1):
+        t0 = time.perf_counter()
+        images = bank.render(examples.image[i:i + 1])
+        loss = model.loss(images, examples.targets(layout, np.arange(i, i + 1)), layout=layout)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[1:])        # the first step warms caches up
+
+
+@torch.no_grad()
+def time_prediction(N: int, model, bank: Bank, count: int = 5) -> float:
+    """Seconds per predicted sum from its 2N images: read them, decode, add the columns."""
+    layout = Layout("fixed", N, 2)
+    model.eval()
+    examples = make_examples(layout, bank, count + 1, seed=N + 1)
+    times = []
+    for i in range(count + 1):
+        t0 = time.perf_counter()
+        logp = model(bank.render(examples.image[i:i + 1]))
+        reported_digits(arith.decode_digits(logp, layout), layout)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[1:])
+
+
+def scale_runs(args) -> list[dict]:
+    data = mnist.load()
+    test_bank = Bank.from_mnist(data, "test", "noise")
+    rows = []
+    for N in map(int, args.scale.split(",")):
+        resampled = args.resampled if N <= 100 else min(args.resampled, 1000)
+        config = config_for(N, 0, args.budget, resampled)
+        run, checkpoint, test = train(config, args.out, device="cpu")
+        model, _, _ = load_model(checkpoint, device="cpu")
+        row = {"digits": N, "config": asdict(config), "trained": test,
+               "step_seconds": time_training_step(N, model, Bank.from_mnist(data, "train", "noise")),
+               "predict_seconds": time_prediction(N, model, test_bank)}
+        if args.reader_of:
+            row["reader_of"] = evaluate_checkpoint(args.reader_of, digits=N, count=resampled, data=data, device="cpu")
+        rows.append(row)
+        shown = f", N=1 reader {100 * row['reader_of']['exact_sum_accuracy']:.2f}% (ceiling " \
+                f"{100 * row['reader_of']['ceiling']:.2f}%)" if args.reader_of else ""
+        print(f"N={N:<5} step {1000 * row['step_seconds']:8.1f} ms  predict {1000 * row['predict_seconds']:8.1f} ms/sum  "
+              f"trained {test['train_seconds']:.0f} s: exact {100 * test['exact_sum_accuracy']:.2f}% on {test['count']} "
+              f"resampled, digit {100 * test['digit_accuracy']:.2f}% (ceiling {100 * test['ceiling']:.2g}%){shown}", flush=True)
+    return rows
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    t0 = time.perf_counter()
+    if args.scale:
+        results = {"scale": scale_runs(args)}
+    else:
+        results = {"runs": accuracy_runs(args), "published": PUBLISHED, "targets": TARGETS}
+        summary(results["runs"])
+    results["command"] = "python bench/calc_nesy.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    results["wall_seconds"] = time.perf_counter() - t0
+    print(f"\nwall {results['wall_seconds']:.0f} s; reproduce: {results['command']}")
+    if args.json:
+        atomic_write_json(args.json, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
