@@ -57,7 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def config_for(N: int, seed: int, budget: float, resampled: int) -> CalcConfig:
     return resolve(CalcConfig(model="symbolic", format="fixed", digits=N, operands=2, warmup=0, epochs=1000,
-                              batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=max(10, 2000 // N),
+                              batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=max(10, 500 // N),
                               test_count=resampled, seed=seed, max_seconds=budget, profile="nesy"), None)
 
 

@@ -1,6 +1,6 @@
 """The two calculators. Both read a row of image slots (B, T, 1, 28, 28) and give running totals.
 
-- `symbolic`: a small LeNet-sized CNN reads every slot as one of 12 symbols; exact arithmetic
+- `symbolic`: a small CNN (84k weights) reads every slot as one of 12 symbols; exact arithmetic
   (`arith`) turns the readings into sums. Trained on the exact log-likelihood of the sum.
 - `seed`: the 2017 architecture: a TimeDistributed CNN, an LSTM encoder, RepeatVector, two LSTM
   decoder layers and a softmax over the 12 characters of the answer string.
@@ -17,10 +17,9 @@ from neuralab.calc.data import SYMBOLS, Layout
 MODELS = ("symbolic", "seed")
 
 
-def _lenet(c1: int, c2: int, batchnorm: bool) -> list[nn.Module]:
-    norm = nn.BatchNorm2d if batchnorm else (lambda c: nn.Identity())
-    return [nn.Conv2d(1, c1, 5), norm(c1), nn.ReLU(), nn.MaxPool2d(2),       # (N, c1, 12, 12)
-            nn.Conv2d(c1, c2, 5), norm(c2), nn.ReLU(), nn.MaxPool2d(2)]      # (N, c2, 4, 4)
+def _lenet(c1: int, c2: int) -> list[nn.Module]:
+    return [nn.Conv2d(1, c1, 5), nn.ReLU(), nn.MaxPool2d(2),                 # (N, c1, 12, 12)
+            nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2)]                # (N, c2, 4, 4)
 
 
 def _vgg(c1: int, c2: int) -> list[nn.Module]:
@@ -32,10 +31,10 @@ def _vgg(c1: int, c2: int) -> list[nn.Module]:
 
 # name -> (feature layers, channels of the final 4x4 map)
 READERS = {
-    "lenet": lambda: (_lenet(16, 32, False), 32),
-    "lenet-bn": lambda: (_lenet(32, 64, True), 64),
+    # the first reader: 2 conv layers, 1.0M multiply-adds per image; reached p = 0.9905 in 600 s
+    "lenet": lambda: (_lenet(16, 32), 32),
+    # the default: 4 batch-normalised 3x3 convs, 2.5M multiply-adds; p = 0.9947 in the same 600 s
     "vgg": lambda: (_vgg(16, 32), 32),
-    "vgg-wide": lambda: (_vgg(24, 48), 48),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from neuralab.calc import predict
+from neuralab.calc import benchmarks, predict
 from neuralab.calc.train import CalcConfig, load_model, resolve, train
 from neuralab.core import mnist
 from neuralab.core.runs import Run, find_finished
@@ -88,5 +88,6 @@ def build(ctx: SectionContext) -> Section:
         lines += ["", f"With three numbers of up to four digits (learned from the final total only), "
                   f"each running total is exactly right on {', '.join(_pct(a) for a in op['running_accuracy'])} "
                   f"of {op['count']} test sequences."]
+    lines += benchmarks.markdown(ctx.bench_dir, ctx.assets_dir, ctx.out_dir)
     return Section(key="calc", number="1.8", title="MNIST calculator", markdown="\n".join(lines),
                    published=dict(PUBLISHED), ours=dict(ours), run_dirs=[str(r.path) for r in runs.values()])

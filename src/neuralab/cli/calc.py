@@ -28,6 +28,7 @@ def train(
     supervise: str = typer.Option("final", help="operands format: learn from the final total or every running total."),
     train_size: Optional[int] = typer.Option(None, help="Sums drawn per epoch (default: from the profile)."),
     epochs: Optional[int] = typer.Option(None, help="Epochs (default: from the profile)."),
+    batch_size: Optional[int] = typer.Option(None, help="Sums per step (default: from the profile); 1 for 1,000-digit sums."),
     warmup: Optional[int] = typer.Option(None, help="symbolic: sums of numbers of at most 2 digits in a first epoch (default: from the profile)."),
     test_count: Optional[int] = typer.Option(None, help="MNIST-test sums behind the final figure (default: from the profile)."),
     profile: str = typer.Option("quick", help="quick: a few minutes on 2 CPU cores; full: the assignment's scale."),
@@ -46,6 +47,8 @@ def train(
         config = replace(config, train_size=train_size)
     if epochs is not None:
         config = replace(config, epochs=epochs)
+    if batch_size is not None:
+        config = replace(config, batch_size=batch_size)
     if warmup is not None:
         config = replace(config, warmup=warmup)
     if test_count is not None:

@@ -18,6 +18,7 @@ def report(
     reuse: bool = typer.Option(True, "--reuse/--no-reuse", help="Reuse finished runs whose resolved config matches."),
     runs: Path = typer.Option(Path("runs"), help="Where runs are found and written."),
     parts: str = typer.Option(",".join(p for p, _, _ in PARTS), help="Comma-separated parts to include."),
+    bench_results: Path = typer.Option(Path("docs/results"), help="Benchmark JSON outputs to quote (skipped if absent)."),
 ) -> None:
     """Run (or reuse) every part and write one self-contained HTML page plus Markdown."""
     if profile not in PROFILES:
@@ -30,7 +31,8 @@ def report(
     if out.exists() and not out.is_dir():
         raise UserError(f"--out: {out} exists and is not a folder")
     command = f"neuralab report --profile {profile} --out {out}" + ("" if reuse else " --no-reuse")
-    config = ReportConfig(out_dir=out, runs_root=runs, profile=profile, reuse=reuse, parts=chosen, command=command)
+    config = ReportConfig(out_dir=out, runs_root=runs, profile=profile, reuse=reuse, parts=chosen, command=command,
+                          bench_dir=bench_results if bench_results.is_dir() else None)
     sections = build_report(config)
     for s in sections:
         status = f"FAILED: {s.reason}" if s.failed else "ok"

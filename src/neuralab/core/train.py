@@ -91,7 +91,7 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, *, kind: s
     """Train for `epochs` epochs, evaluating after each; checkpoint `last` and `best` in the run.
 
     `train_batches(epoch)` must be deterministic given the epoch (seed it from config.seed + epoch)
-    so a resumed run sees the same batches as an uninterrupted one. `eval_fn`, if given, replaces
+    so a resumed run sees the same batches as an uninterrupted one; returning None ends training. `eval_fn`, if given, replaces
     the plain `evaluate` over `eval_batches` (for parts whose metric is not a per-batch sum).
     """
     last, best = run.path / "last.safetensors", run.path / "best.safetensors"
@@ -108,8 +108,10 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, *, kind: s
     try:
         for epoch in range(start, epochs + 1):
             t0 = time.perf_counter()
-            train = train_one_epoch(model, train_batches(epoch), optimizer, step_fn,
-                                    f"epoch {epoch}/{epochs}", clip_norm)
+            batches = train_batches(epoch)
+            if batches is None:                # the part ends training early (a time budget is spent)
+                break
+            train = train_one_epoch(model, batches, optimizer, step_fn, f"epoch {epoch}/{epochs}", clip_norm)
             test = eval_fn(bare) if eval_fn else evaluate(bare, eval_batches(), step_fn)
             record = {"epoch": epoch, **{f"train_{k}": v for k, v in train.items()},
                       **{f"test_{k}": v for k, v in test.items()}, "seconds": time.perf_counter() - t0}

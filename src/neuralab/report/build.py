@@ -38,6 +38,7 @@ class ReportConfig:
     reuse: bool = True                   # reuse finished runs whose resolved config matches
     parts: tuple[str, ...] = tuple(p for p, _, _ in PARTS)
     command: str = "neuralab report"     # shown in the page, so a reader can regenerate it
+    bench_dir: Path | None = None        # benchmark JSON outputs (docs/results) the parts may quote
 
 
 @dataclass
@@ -93,7 +94,7 @@ def build_report(config: ReportConfig) -> list[RenderedSection]:
         for key, number, title in chosen:
             log.info("report: %s (%s)", key, number)
             ctx = SectionContext(out_dir=out, assets_dir=out / "assets" / key, runs_root=config.runs_root,
-                                 profile=config.profile, reuse=config.reuse)
+                                 profile=config.profile, reuse=config.reuse, bench_dir=config.bench_dir)
             sections.append(build_section(key, number, title, ctx))
             parts_bar.advance(1)
     context = {"sections": sections, "profile": config.profile, "total_seconds": time.perf_counter() - t0,

@@ -23,6 +23,7 @@ class SectionContext:
     runs_root: Path      # runs/ : finished runs are looked up and new ones written here
     profile: Profile     # quick: the part's share of <= 10 min on 2 CPU cores; full: assignment scale
     reuse: bool = True   # reuse a finished run whose resolved config matches
+    bench_dir: Path | None = None   # benchmark JSON outputs: quoted from there, never retyped
 
 
 @dataclass

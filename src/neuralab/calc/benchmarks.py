@@ -1,0 +1,123 @@
+"""The calc benchmarks in the report, read from their JSON output and never retyped.
+
+`bench/calc_nesy.py` writes `nesy.json` (the neuro-symbolic MNIST-addition protocol) and `scale.json`
+(sums of up to 1,000-digit numbers); `bench/calc_peer.py` writes `peer.json` (the 2017 Keras model
+beside ours). Each file is optional; the section quotes whichever exist under `<bench_dir>/calc/`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from neuralab.core.errors import UserError  # noqa: E402
+
+
+def _load(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise UserError(f"{path}: not readable benchmark JSON ({e})") from None
+
+
+def _mean_sd(values: list[float]) -> str:
+    values = [100 * v for v in values]
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.2f} ± {sd:.2f}"
+
+
+def nesy_table(nesy: dict) -> list[str]:
+    runs = nesy["runs"]
+    lines = ["", "**The MNIST-addition benchmark** (`fixed` format: two N-digit numbers, each MNIST-train "
+             "image used once per epoch, test sums from MNIST-test; exact-sum accuracy in %, mean ± sd over "
+             "seeds):", "",
+             "| N | ours | ours, 10,000 resampled sums | digit accuracy p | ceiling | seconds per run | target | best published |",
+             "|---|---|---|---|---|---|---|---|"]
+    for N in sorted({r["digits"] for r in runs}):
+        mine = [r for r in runs if r["digits"] == N]
+        published = [(t[str(N)], name) for name, t in nesy["published"].items() if t.get(str(N)) is not None]
+        best = max(published) if published else None
+        target = nesy["targets"].get(str(N))
+        mean = statistics.mean(100 * r["protocol"]["exact_sum_accuracy"] for r in mine)
+        verdict = "–" if target is None else f"≥ {target}: {'met' if mean >= target else 'missed'}"
+        lines.append(
+            f"| {N} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seeds, "
+            f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
+            f"| {_mean_sd([r['protocol']['digit_accuracy'] for r in mine])} | {_mean_sd([r['protocol']['ceiling'] for r in mine])} "
+            f"| {statistics.mean(r['train_seconds'] for r in mine):.0f} | {verdict} "
+            f"| {'–' if best is None else f'{best[0]} ({best[1]})'} |")
+    lines += ["", f"Measured with `{nesy['command']}` on this machine's CPU. The published methods need "
+              "1 to 17 GPU-hours per run."]
+    return lines
+
+
+def scale_figure(scale: dict, path: Path) -> None:
+    rows = scale["scale"]
+    N = [r["digits"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.loglog(N, [r["step_seconds"] for r in rows], "o-", label="training step (one sum)")
+    ax.loglog(N, [r["predict_seconds"] for r in rows], "s-", label="predicted sum")
+    ax.loglog(N, [rows[-1]["step_seconds"] * n / N[-1] for n in N], ":", color="grey", label="linear in N")
+    ax.set_xlabel("digits per number N")
+    ax.set_ylabel("seconds")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def scale_lines(scale: dict, figure: str) -> list[str]:
+    rows = scale["scale"]
+    lines = ["", "**Long numbers.** Each N trained from scratch on N-digit sums alone; times on one CPU core pair:",
+             "", "| N | ms per training step | ms per predicted sum | trained for | exact sums | digit p | ceiling p^2N |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t = r["trained"]
+        lines.append(f"| {r['digits']} | {1000 * r['step_seconds']:.1f} | {1000 * r['predict_seconds']:.1f} "
+                     f"| {t['train_seconds']:.0f} s | {100 * t['exact_sum_accuracy']:.2f}% of {t['count']} "
+                     f"| {100 * t['digit_accuracy']:.2f}% | {100 * t['ceiling']:.3g}% |")
+    if all("reader_of" in r for r in rows):
+        lines += ["", "The N=1 model's reader, scoring sums of every N: "
+                  + ", ".join(f"N={r['digits']}: {100 * r['reader_of']['exact_sum_accuracy']:.2f}% "
+                              f"(ceiling {100 * r['reader_of']['ceiling']:.3g}%)" for r in rows) + "."]
+    lines += ["", f"![time per step and per sum against N]({figure})", "", f"Measured with `{scale['command']}`."]
+    return lines
+
+
+def peer_table(peer: dict) -> list[str]:
+    names = {"symbolic": "ours: CNN + exact arithmetic", "seed": "ours: the 2017 model in PyTorch",
+             "keras-2017": "the 2017 model in Keras (peer)"}
+    first = peer["symbolic"]
+    lines = ["", f"**The 2017 model as a peer**, same data and wall time ({first['count']} MNIST-test sums):", "",
+             "| model | trained | exact sums | per character |", "|---|---|---|---|"]
+    for key, name in names.items():
+        r = peer[key]
+        lines.append(f"| {name} | {r['train_seconds']:.0f} s | {100 * r['exact_sum_accuracy']:.2f}% "
+                     f"| {100 * r['char_accuracy']:.2f}% |")
+    lines += ["", f"Measured with `{peer['command']}`."]
+    return lines
+
+
+def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[str]:
+    """The benchmark paragraphs for the calc section (empty when no results are there)."""
+    if bench_dir is None:
+        return []
+    lines = []
+    if (nesy := _load(bench_dir / "calc" / "nesy.json")) is not None:
+        lines += nesy_table(nesy)
+    if (scale := _load(bench_dir / "calc" / "scale.json")) is not None:
+        scale_figure(scale, assets_dir / "calc_scale.png")
+        lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
+    if (peer := _load(bench_dir / "calc" / "peer.json")) is not None:
+        lines += peer_table(peer)
+    return lines

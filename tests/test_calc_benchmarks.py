@@ -1,0 +1,47 @@
+"""The report quotes the calc benchmarks from their JSON output: what is in the files is what is shown."""
+
+import json
+
+import pytest
+
+from neuralab.calc import benchmarks
+from neuralab.core.errors import UserError
+
+
+def _result(exact, digit, count=10):
+    return {"count": count, "exact_sum_accuracy": exact, "char_accuracy": 0.99, "digit_accuracy": digit,
+            "ceiling": None if digit is None else digit ** 2, "train_seconds": 12.0}
+
+
+def write(folder, name, obj):
+    (folder / "calc").mkdir(parents=True, exist_ok=True)
+    (folder / "calc" / name).write_text(json.dumps(obj))
+
+
+def test_tables_and_figure_come_from_the_json(tmp_path):
+    bench = tmp_path / "results"
+    runs = [{"digits": 1, "seed": s, "train_seconds": 10.0 + s, "protocol": _result(e, 0.995),
+             "resampled": _result(e - 0.01, 0.995, 10000)} for s, e in enumerate((0.990, 0.992, 0.994))]
+    write(bench, "nesy.json", {"runs": runs, "published": {"A-NeSI": {1: 97.66}}, "targets": {1: 99.0},
+                               "command": "python bench/calc_nesy.py --digits 1"})
+    scale = [{"digits": n, "step_seconds": 0.01 * n, "predict_seconds": 0.001 * n,
+              "trained": _result(0.5, 0.9, 100)} for n in (1, 10, 100)]
+    write(bench, "scale.json", {"scale": scale, "command": "python bench/calc_nesy.py --scale 1,10,100"})
+    write(bench, "peer.json", {k: _result(x, None) for k, x in (("symbolic", 0.97), ("seed", 0.01), ("keras-2017", 0.02))}
+          | {"command": "python bench/calc_peer.py"})
+    out = tmp_path / "report"
+    text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    assert "| 1 | 99.20 ± 0.20 (3 seeds, 10 sums) | 98.20 ± 0.20 |" in text   # mean ± sd of the three runs
+    assert "≥ 99.0: met" in text and "97.66 (A-NeSI)" in text
+    assert "| 100 | 1000.0 | 100.0 |" in text
+    assert "| ours: CNN + exact arithmetic | 12 s | 97.00% |" in text
+    assert (out / "assets" / "calc" / "calc_scale.png").stat().st_size > 1000
+
+
+def test_no_results_no_paragraphs_and_bad_json_is_one_clear_error(tmp_path):
+    assert benchmarks.markdown(None, tmp_path, tmp_path) == []
+    assert benchmarks.markdown(tmp_path, tmp_path, tmp_path) == []
+    (tmp_path / "calc").mkdir()
+    (tmp_path / "calc" / "nesy.json").write_text("{not json")
+    with pytest.raises(UserError, match="nesy.json: not readable benchmark JSON"):
+        benchmarks.markdown(tmp_path, tmp_path, tmp_path)
