@@ -5,7 +5,8 @@ epoch so every image is used once: floor(60000 / 2N) training sums. The test sum
 the same way, floor(10000 / 2N) of them, and also 10,000 resampled sums. No warm-up on short sums:
 the model learns from N-digit sums only, as the protocol gives them.
 
-Accuracy:  python bench/calc_nesy.py --digits 1,2,4,15 --seeds 0,1,2 --budget 150 --json docs/results/calc/nesy.json
+Accuracy:  python bench/calc_nesy.py --digits 1,2,4,15 --seeds 0,1,2 --budget 1:180,2:180,4:180,15:300 \
+               --json docs/results/calc/nesy.json
 Scale:     python bench/calc_nesy.py --scale 1,10,100,1000 --budget 60 --json docs/results/calc/scale.json
            (trains each N for --budget seconds; times a training step and a predicted sum; scores the
            N=1 model of the accuracy runs, if given with --reader-of, on resampled N-digit sums)
@@ -46,7 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--digits", default="1,2,4,15", help="N values of the accuracy runs (default 1,2,4,15)")
     p.add_argument("--seeds", default="0,1,2", help="training seeds per N (default 0,1,2)")
-    p.add_argument("--budget", type=float, default=150, help="training wall seconds per run (default 150)")
+    p.add_argument("--budget", default="150", help="training wall seconds per run: one figure, or per N as "
+                   "1:180,15:300 (default 150)")
     p.add_argument("--scale", default=None, help="instead: the scale runs for these N (e.g. 1,10,100,1000)")
     p.add_argument("--reader-of", default=None, help="scale: a checkpoint whose digit reader scores every N")
     p.add_argument("--resampled", type=int, default=10000, help="resampled test sums (default 10000)")
@@ -61,11 +63,18 @@ def config_for(N: int, seed: int, budget: float, resampled: int) -> CalcConfig:
                               test_count=resampled, seed=seed, max_seconds=budget, profile="nesy"), None)
 
 
+def budget_for(args, N: int) -> float:
+    if ":" not in args.budget:
+        return float(args.budget)
+    budgets = dict(item.split(":") for item in args.budget.split(","))
+    return float(budgets[str(N)])
+
+
 def accuracy_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.digits.split(",")):
         for seed in map(int, args.seeds.split(",")):
-            config = config_for(N, seed, args.budget, args.resampled)
+            config = config_for(N, seed, budget_for(args, N), args.resampled)
             run, checkpoint, resampled = train(config, args.out, device="cpu")
             protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device="cpu")
             rows.append({"digits": N, "seed": seed, "config": asdict(config), "checkpoint": str(checkpoint),
@@ -135,7 +144,7 @@ def scale_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.scale.split(",")):
         resampled = args.resampled if N <= 100 else min(args.resampled, 1000)
-        config = config_for(N, 0, args.budget, resampled)
+        config = config_for(N, 0, budget_for(args, N), resampled)
         run, checkpoint, test = train(config, args.out, device="cpu")
         model, _, _ = load_model(checkpoint, device="cpu")
         row = {"digits": N, "config": asdict(config), "trained": test,

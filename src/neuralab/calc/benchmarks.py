@@ -78,7 +78,7 @@ def scale_figure(scale: dict, path: Path) -> None:
 
 def scale_lines(scale: dict, figure: str) -> list[str]:
     rows = scale["scale"]
-    lines = ["", "**Long numbers.** Each N trained from scratch on N-digit sums alone; times on one CPU core pair:",
+    lines = ["", "**Long numbers.** Each N trained from scratch on N-digit sums alone; times on 2 CPU cores:",
              "", "| N | ms per training step | ms per predicted sum | trained for | exact sums | digit p | ceiling p^2N |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:

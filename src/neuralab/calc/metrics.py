@@ -60,7 +60,7 @@ def read_images(model: SymbolicCalc, bank: Bank, index: np.ndarray, device: torc
     scoring sums costs one read of each distinct image, whatever the number of digits per sum.
     """
     model.eval()
-    out = [model.reader(bank.render(index[start:start + chunk]).to(device)).log_softmax(-1).cpu()
+    out = [model.read(bank.render(index[start:start + chunk]).to(device)).cpu()
            for start in range(0, len(index), chunk)]
     return torch.cat(out)
 

@@ -106,8 +106,15 @@ class SymbolicCalc(nn.Module):
         distinct = distinct.view(-1, 1, 28, 28)                              # (U, 1, 28, 28), U <= B*T
         if self.training and self.shift:
             distinct = random_shift(distinct, self.shift)
-        logits = self.reader(distinct)                                       # (U, 12)
-        return logits.log_softmax(-1)[where].view(B, T, -1)
+        return self.read(distinct)[where].view(B, T, -1)
+
+    def read(self, images: torch.Tensor) -> torch.Tensor:
+        """Single images (N, 1, 28, 28) -> symbol log-probs (N, 12). A layout without '+' or blank
+        slots (`fixed`) gets its readings over the 10 digits alone."""
+        logits = self.reader(images)                                         # (N, 12)
+        if self.layout.format == "fixed":
+            logits = torch.cat([logits[:, :10], torch.full_like(logits[:, 10:], -1e4)], 1)
+        return logits.log_softmax(-1)
 
     def loss(self, images: torch.Tensor, target: torch.Tensor, supervise: str = "final",
              layout: Layout | None = None) -> torch.Tensor:
