@@ -57,10 +57,13 @@ def column_sums(digit_logp: torch.Tensor) -> torch.Tensor:
     return q
 
 
+def _powers(width: int, device: torch.device) -> torch.Tensor:
+    return torch.tensor([10**i for i in range(width)], dtype=torch.long, device=device)    # (width,)
+
+
 def to_digits(values: torch.Tensor, width: int) -> torch.Tensor:
     """Non-negative int64 values (...) -> little-endian digits (..., width); the value must fit."""
-    power = torch.tensor([10**i for i in range(width)], dtype=torch.long, device=values.device)
-    return values[..., None] // power % 10
+    return values[..., None] // _powers(width, values.device) % 10
 
 
 def add_digits(digits: torch.Tensor) -> torch.Tensor:
@@ -195,5 +198,4 @@ def decode_digits(logp: torch.Tensor, layout: Layout) -> torch.Tensor:
 def decode(logp: torch.Tensor, layout: Layout) -> torch.Tensor:
     """`decode_digits`, then the operands as integers (B, K) int64 (up to 18 digits)."""
     digit = decode_digits(logp, layout)
-    power = torch.tensor([10**i for i in range(digit.shape[-1])], dtype=torch.long, device=digit.device)
-    return (digit.long() * power).sum(-1)
+    return (digit.long() * _powers(digit.shape[-1], digit.device)).sum(-1)

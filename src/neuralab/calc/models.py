@@ -60,11 +60,11 @@ class SymbolNet(nn.Module):
         self.to(memory_format=torch.channels_last)   # NHWC weights and inputs: ~1.8x faster on CPU
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training or self.views == 1:
-            return self.head(self.features(x.contiguous(memory_format=torch.channels_last)))
-        views = torch.cat([shift(x, dy, dx) for dy, dx in VIEW_SHIFTS[:self.views]])   # (V * N, 1, 28, 28)
-        logits = self.head(self.features(views.contiguous(memory_format=torch.channels_last)))
-        return logits.log_softmax(-1).view(self.views, x.shape[0], -1).mean(0)
+        one_view = self.training or self.views == 1
+        if not one_view:
+            x = torch.cat([shift(x, dy, dx) for dy, dx in VIEW_SHIFTS[:self.views]])   # (V * N, 1, 28, 28)
+        logits = self.head(self.features(x.contiguous(memory_format=torch.channels_last)))
+        return logits if one_view else logits.log_softmax(-1).view(self.views, -1, logits.shape[-1]).mean(0)
 
 
 def shift(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:

@@ -18,7 +18,7 @@ import torch
 
 from neuralab.calc.data import Bank, Layout, make_examples
 from neuralab.calc.metrics import Batches, score
-from neuralab.calc.models import MODELS, READERS, build
+from neuralab.calc.models import MODELS, READERS, VIEW_SHIFTS, build
 from neuralab.core import mnist
 from neuralab.core.data import epoch_generator
 from neuralab.core.errors import UserError
@@ -89,8 +89,8 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
         raise UserError(f"--schedule: {config.schedule!r} is not constant or cosine")
     if config.model == "symbolic" and config.reader not in READERS:
         raise UserError(f"--reader: unknown reader {config.reader!r} (choose from {', '.join(READERS)})")
-    if not 1 <= config.views <= 5:
-        raise UserError(f"--views: must be 1..5, got {config.views}")
+    if not 1 <= config.views <= len(VIEW_SHIFTS):
+        raise UserError(f"--views: must be 1..{len(VIEW_SHIFTS)}, got {config.views}")
     if not 0 <= config.shift <= 4:
         raise UserError(f"--shift: must be between 0 and 4 pixels, got {config.shift}")
     if config.warmup < 0:
