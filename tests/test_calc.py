@@ -294,10 +294,10 @@ def test_fixed_sums_of_long_numbers_have_an_exact_likelihood():
 
 
 def test_eval_views_average_the_shifted_readings():
-    from neuralab.calc.models import SymbolNet, shift
+    from neuralab.core.reader import SymbolNet, shift
 
     torch.manual_seed(0)
-    reader = SymbolNet("vgg", views=5).eval()
+    reader = SymbolNet("vgg", classes=12, views=5).eval()
     images = torch.rand(6, 1, 28, 28)
     moved = shift(images, 1, -1)
     assert torch.equal(moved[:, :, 1:, :-1], images[:, :, :-1, 1:]) and (moved[:, :, 0] == 0).all()

@@ -20,10 +20,13 @@ def write(folder, name, obj):
 
 def test_tables_and_figure_come_from_the_json(tmp_path):
     bench = tmp_path / "results"
-    runs = [{"digits": 1, "seed": s, "train_seconds": 10.0 + s, "protocol": _result(e, 0.995),
-             "resampled": _result(e - 0.01, 0.995, 10000)} for s, e in enumerate((0.990, 0.992, 0.994))]
-    write(bench, "nesy.json", {"runs": runs, "published": {"A-NeSI": {1: 97.66}}, "targets": {1: 99.0},
-                               "command": "python bench/calc_nesy.py --digits 1"})
+    def runs(budget, exact):
+        return [{"digits": 1, "seed": s, "train_seconds": 10.0 + s, "config": {"max_seconds": budget},
+                 "protocol": _result(e, 0.995), "resampled": _result(e - 0.01, 0.995, 10000)}
+                for s, e in enumerate(exact)]
+    nesy = {"published": {"A-NeSI": {1: 97.66}}, "targets": {1: 99.0}}
+    write(bench, "nesy.json", nesy | {"runs": runs(20, (0.990, 0.992, 0.994)), "command": "bench --budget 20"})
+    write(bench, "nesy-600s.json", nesy | {"runs": runs(600, (0.98, 0.98)), "command": "bench --budget 600"})
     scale = [{"digits": n, "step_seconds": 0.01 * n, "predict_seconds": 0.001 * n,
               "trained": _result(0.5, 0.9, 100)} for n in (1, 10, 100)]
     write(bench, "scale.json", {"scale": scale, "command": "python bench/calc_nesy.py --scale 1,10,100"})
@@ -33,6 +36,9 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
     assert "| 1 | 99.20 ± 0.20 (3 seeds, 10 sums) | 98.20 ± 0.20 |" in text   # mean ± sd of the three runs
     assert "≥ 99.0: met" in text and "97.66 (A-NeSI)" in text
+    assert "| 1 | 98.00 ± 0.00 (2 seeds, 10 sums) |" in text and "≥ 99.0: missed" in text   # the second file's row
+    assert text.index("| 1 | 99.20") < text.index("| 1 | 98.00")                   # rows by N, then budget
+    assert "`bench --budget 600`; `bench --budget 20`" in text
     assert "| 100 | 1000.0 | 100.0 |" in text
     assert "| ours: CNN + exact arithmetic | 12 s | 97.00% |" in text
     assert (out / "assets" / "calc" / "calc_scale.png").stat().st_size > 1000

@@ -15,7 +15,7 @@ from neuralab.caption.clips import DigitSource, held_out, make_batch, make_clip,
 from neuralab.caption.evaluate import build_model
 from neuralab.caption.grammar import Actor, caption, parse
 from neuralab.caption.metrics import bleu4, exact_match, word_accuracy
-from neuralab.caption.model import CaptionModel, beam_search, greedy
+from neuralab.caption.model import CaptionModel, ColourPlanes, SlotEncoder, beam_search, centred_crops, greedy
 from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
 
@@ -117,7 +117,7 @@ def test_bad_frame_count_is_a_user_error(source):
 
 @pytest.mark.parametrize("layers", [1, 2])
 def test_model_shapes(layers):
-    model = CaptionModel(features=16, embed=8, hidden=24, layers=layers, widths=(4, 8, 8))
+    model = CaptionModel(features=16, embed=8, hidden=24, layers=layers, reader="lenet")
     assert len(model.lstms) == layers
     clips, tokens = torch.rand(3, 10, 3, 64, 64), torch.randint(3, 29, (3, 9))
     assert model(clips, tokens).shape == (3, 9, 29)
@@ -131,7 +131,7 @@ def test_model_shapes(layers):
 
 def test_beam_finds_the_best_sentence_of_a_tiny_model():
     torch.manual_seed(0)
-    model = CaptionModel(features=8, embed=4, hidden=8, layers=1, widths=(2, 2, 2)).eval()
+    model = CaptionModel(features=8, embed=4, hidden=8, layers=1, reader="lenet").eval()
     clips = torch.rand(2, 10, 3, 64, 64)
     best = beam_search(model, clips, width=29 * 29, max_len=2)   # wide enough to be exhaustive
     states = model.start(clips)
@@ -174,7 +174,7 @@ def test_bleu_of_a_corpus_with_itself_is_one_or_zero(sentences):
 def test_overfitting_a_handful_of_clips_reaches_exact_match(source):
     torch.manual_seed(0)
     video, tokens, captions = make_batch(source, "train", "random", 0, range(4))
-    model = CaptionModel(features=32, embed=16, hidden=64, layers=2, dropout=0.0, widths=(8, 8, 8))
+    model = CaptionModel(features=32, embed=16, hidden=64, layers=2, dropout=0.0, reader="lenet")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     scores = []
     for step in range(200):
@@ -197,35 +197,66 @@ def test_two_actors_are_named_in_colour_order():
     assert caption([Actor(9, 0, 1), Actor(1, 2, 0)]) == "red nine moves down and blue one moves up"
 
 
-def test_frozen_cnn_gets_no_gradient_and_keeps_its_statistics():
-    model = CaptionModel(features=16, embed=8, hidden=24, widths=(4, 8, 8))
+def test_frozen_reader_gets_no_gradient_and_keeps_its_statistics():
+    model = CaptionModel(features=16, embed=8, hidden=24)
     model.freeze_cnn()
     model.train()
-    norms = [m for m in model.encoder.conv if isinstance(m, torch.nn.BatchNorm2d)]
+    norms = [m for m in model.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     before = [m.running_mean.clone() for m in norms]
-    assert not any(m.training for m in norms) and model.encoder.fc.training
+    assert norms and not any(m.training for m in norms) and model.project.training
     model(torch.rand(2, 10, 3, 64, 64), torch.randint(3, 29, (2, 9))).sum().backward()
-    assert all(p.grad is None for p in model.encoder.conv.parameters())
-    assert model.encoder.fc[1].weight.grad is not None and model.lstms[0].weight_ih_l0.grad is not None
+    assert all(p.grad is None for p in model.encoder.parameters())
+    assert model.project[1].weight.grad is not None and model.lstms[0].weight_ih_l0.grad is not None
     assert all(torch.equal(b, m.running_mean) for b, m in zip(before, norms))
 
 
-def test_cached_maps_give_the_clips_logits(source):
+def test_cached_slots_give_the_clips_logits(source):
     config = replace(train.make_config("dry-run"), train_clips=6)
     model = build_model(config).eval()
-    maps, words = train.cache_maps(model, source, config, torch.device("cpu"))
+    slots, words = train.cache_slots(model, source, config, torch.device("cpu"))
     video, tokens, _ = make_batch(source, "train", "random", config.seed, range(6))
-    assert maps.shape == (6, 10, 8, 4, 4) and maps.dtype == torch.float16
+    assert slots.shape == (6, 10, 6, 13)
     assert torch.equal(words[:, :tokens.size(1)], tokens) and (words[:, tokens.size(1):] == grammar.PAD).all()
     with torch.no_grad():
-        cached = model.teacher(model.encode_maps(maps.float()), words)
+        cached = model.teacher(model.encode_slots(slots), words)
         direct = model(video, words)
-    assert torch.allclose(cached, direct, atol=2e-2) and not torch.allclose(cached[0], cached[1], atol=1e-4)
+    assert torch.allclose(cached, direct, atol=1e-5) and not torch.allclose(cached[0], cached[1], atol=1e-4)
 
 
-def test_pretraining_teaches_the_cnn_the_digits(source):
+def test_pretraining_teaches_the_reader_the_digits(source):
     torch.manual_seed(0)
-    config = replace(train.make_config("dry-run"), pretrain_steps=150, pretrain_batch=32, widths=(16, 32, 32))
+    config = replace(train.make_config("dry-run"), pretrain_steps=150, pretrain_batch=32)
     model = build_model(config)
-    accuracy = train.pretrain(model.encoder, source, config, torch.device("cpu"))
+    accuracy = train.pretrain(model.encoder.reader, source, config, torch.device("cpu"))
     assert accuracy > 0.9   # chance is 0.1
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_colour_planes_give_each_digit_back_in_its_colour(source, index):
+    """Each actor's colour plane holds its MNIST image (to uint8 rounding) where the clip put it, the
+    other planes are empty, and its slot gives the digit's centre of mass as a fraction of the frame."""
+    clip = make_clip(source, "test", "random", 5, index)
+    frames = torch.from_numpy(clip.frames).float().div(255).movedim(-1, 1)        # (T, 3, 64, 64)
+    planes, slots = ColourPlanes()(frames), SlotEncoder("lenet")(frames)          # (T, 6, 64, 64), (T, 6, 13)
+    expected = torch.zeros_like(planes)
+    for actor, image, corners in zip(clip.actors, clip.images, clip.corners):
+        glyph = torch.from_numpy(source.images["test"][image]).float() / 255      # (28, 28)
+        centre = torch.stack([(glyph.sum(1) * torch.arange(28)).sum(), (glyph.sum(0) * torch.arange(28)).sum()])
+        for t, (r, c) in enumerate(corners):
+            expected[t, actor.colour, r:r + 28, c:c + 28] = glyph
+            if len(clip.actors) == 1:                                             # no overlap moves the centre
+                assert torch.allclose(slots[t, actor.colour, 1:3] * 64, centre / glyph.sum() + torch.tensor([r, c]),
+                                      atol=0.05)
+    if len(clip.actors) == 1:
+        assert (planes - expected).abs().max() < 0.02
+    colours = sorted(a.colour for a in clip.actors)
+    assert slots[:, colours, 0].all()
+    others = [k for k in range(6) if k not in colours]
+    assert (planes[:, others].sum((2, 3)) < 15).all() and not slots[:, others, 0].any() or len(colours) == 2
+
+
+def test_a_centred_crop_puts_the_centre_at_14():
+    plane = torch.zeros(1, 64, 64)
+    plane[0, 40, 3] = 1.0
+    crop = centred_crops(plane, torch.tensor([40.0]), torch.tensor([3.0]))
+    assert crop.shape == (1, 1, 28, 28) and crop[0, 0, 14, 14] == 1.0 and crop.sum() == 1.0

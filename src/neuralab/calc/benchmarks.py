@@ -1,6 +1,7 @@
 """The calc benchmarks in the report, read from their JSON output and never retyped.
 
-`bench/calc_nesy.py` writes `nesy.json` (the neuro-symbolic MNIST-addition protocol) and `scale.json`
+`bench/calc_nesy.py` writes `nesy*.json` (the neuro-symbolic MNIST-addition protocol; one file per
+invocation, e.g. `nesy.json` and `nesy-600s.json`, all shown in one table) and `scale.json`
 (sums of up to 1,000-digit numbers); `bench/calc_peer.py` writes `peer.json` (the 2017 Keras model
 beside ours). Each file is optional; the section quotes whichever exist under `<bench_dir>/calc/`.
 """
@@ -34,29 +35,34 @@ def _mean_sd(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {sd:.2f}"
 
 
-def nesy_table(nesy: dict) -> list[str]:
-    runs = nesy["runs"]
+def nesy_table(results: list[dict]) -> list[str]:
+    """One row per (N, training budget) over all the given nesy result files."""
     lines = ["", "**The MNIST-addition benchmark** (`fixed` format: two N-digit numbers, each MNIST-train "
              "image used once per epoch, test sums from MNIST-test; exact-sum accuracy in %, mean ± sd over "
              "seeds):", "",
              "| N | ours | ours, 10,000 resampled sums | digit accuracy p | ceiling | seconds per run | target | best published |",
              "|---|---|---|---|---|---|---|---|"]
-    for N in sorted({r["digits"] for r in runs}):
-        mine = [r for r in runs if r["digits"] == N]
-        published = [(t[str(N)], name) for name, t in nesy["published"].items() if t.get(str(N)) is not None]
-        best = max(published) if published else None
-        target = nesy["targets"].get(str(N))
-        mean = statistics.mean(100 * r["protocol"]["exact_sum_accuracy"] for r in mine)
-        verdict = "–" if target is None else f"≥ {target}: {'met' if mean >= target else 'missed'}"
-        lines.append(
-            f"| {N} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seeds, "
+    groups = {(r["digits"], r["config"]["max_seconds"], i) for i, nesy in enumerate(results) for r in nesy["runs"]}
+    for N, budget, i in sorted(groups):
+        mine = [r for r in results[i]["runs"] if r["digits"] == N and r["config"]["max_seconds"] == budget]
+        lines.append(_nesy_row(results[i], N, mine))
+    commands = "; ".join(f"`{nesy['command']}`" for nesy in results)
+    lines += ["", f"Measured with {commands} on this machine's CPU. The published methods need 1 to 17 "
+              "GPU-hours per run."]
+    return lines
+
+
+def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
+    published = [(t[str(N)], name) for name, t in nesy["published"].items() if t.get(str(N)) is not None]
+    best = max(published) if published else None
+    target = nesy["targets"].get(str(N))
+    mean = statistics.mean(100 * r["protocol"]["exact_sum_accuracy"] for r in mine)
+    verdict = "–" if target is None else f"≥ {target}: {'met' if mean >= target else 'missed'}"
+    return (f"| {N} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seeds, "
             f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
             f"| {_mean_sd([r['protocol']['digit_accuracy'] for r in mine])} | {_mean_sd([r['protocol']['ceiling'] for r in mine])} "
             f"| {statistics.mean(r['train_seconds'] for r in mine):.0f} | {verdict} "
             f"| {'–' if best is None else f'{best[0]} ({best[1]})'} |")
-    lines += ["", f"Measured with `{nesy['command']}` on this machine's CPU. The published methods need "
-              "1 to 17 GPU-hours per run."]
-    return lines
 
 
 def scale_figure(scale: dict, path: Path) -> None:
@@ -113,7 +119,7 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
     if bench_dir is None:
         return []
     lines = []
-    if (nesy := _load(bench_dir / "calc" / "nesy.json")) is not None:
+    if nesy := [_load(path) for path in sorted((bench_dir / "calc").glob("nesy*.json"))]:
         lines += nesy_table(nesy)
     if (scale := _load(bench_dir / "calc" / "scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")

@@ -18,7 +18,8 @@ import torch
 
 from neuralab.calc.data import Bank, Layout, make_examples
 from neuralab.calc.metrics import Batches, score
-from neuralab.calc.models import MODELS, READERS, VIEW_SHIFTS, build
+from neuralab.calc.models import MODELS, build
+from neuralab.core.reader import READERS, VIEW_SHIFTS
 from neuralab.core import mnist
 from neuralab.core.data import epoch_generator
 from neuralab.core.errors import UserError
@@ -45,7 +46,7 @@ class CalcConfig:
     schedule: str = "cosine"       # anneal to 0 by the last step or max_seconds (whichever is first): the end is best
     weight_decay: float = 0.0      # AdamW's decoupled decay; 0 is plain Adam
     clip_norm: float = 10.0        # gradient norms run ~3.5 with spikes to 40; capping spikes guards batch norm
-    reader: str = "vgg"            # symbolic: the CNN that reads each slot (see calc.models.READERS)
+    reader: str = "vgg"            # symbolic: the CNN that reads each slot (see core.reader.READERS)
     shift: int = 2                 # symbolic: random shifts of up to 2 pixels; digits memorised from train fail on test
     views: int = 5                 # symbolic, eval: mean reading of the image and its 4 one-pixel shifts (+0.1% digits)
     warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first

@@ -45,6 +45,7 @@ class Clip:
     caption: str
     actors: tuple[Actor, ...]
     images: tuple[int, ...]   # indices of the digit images in the role's MNIST array
+    corners: np.ndarray       # (actors, T, 2) top-left (row, col) of each digit in each frame
 
 
 class DigitSource:
@@ -52,8 +53,8 @@ class DigitSource:
 
     def __init__(self, data: MNIST):
         self.images = {"train": data.x_train[:VAL_START], "val": data.x_train[VAL_START:], "test": data.x_test}
-        labels = {"train": data.y_train[:VAL_START], "val": data.y_train[VAL_START:], "test": data.y_test}
-        self.by_label = {role: [np.flatnonzero(y == d) for d in range(10)] for role, y in labels.items()}
+        self.labels = {"train": data.y_train[:VAL_START], "val": data.y_train[VAL_START:], "test": data.y_test}
+        self.by_label = {role: [np.flatnonzero(y == d) for d in range(10)] for role, y in self.labels.items()}
         self.sha256 = data.sha256
 
     def pick(self, role: str, digit: int, rng: np.random.Generator) -> int:
@@ -115,15 +116,16 @@ def make_clip(source: DigitSource, role: str, split: str, seed: int, index: int,
     rng = np.random.default_rng([seed, ROLES[role], index, SPLITS.index(split)])
     actors = _sample_actors(rng, split, role)
     video = np.zeros((frames, SIZE, SIZE, 3), np.float32)
-    images = []
+    images, corners = [], []
     for actor in actors:
         images.append(source.pick(role, actor.digit, rng))
         glyph = source.images[role][images[-1]].astype(np.float32)[..., None] / 255.0 * _RGB[actor.colour]
-        for t, (r, c) in enumerate(trajectory(actor.motion, frames, rng)):
+        corners.append(trajectory(actor.motion, frames, rng))
+        for t, (r, c) in enumerate(corners[-1]):
             patch = video[t, r:r + DIGIT, c:c + DIGIT]
             np.maximum(patch, glyph, out=patch)                # overlapping digits: brighter one wins
     pixels = np.rint(video * 255).astype(np.uint8)
-    return Clip(pixels, caption(actors), actors, tuple(images))
+    return Clip(pixels, caption(actors), actors, tuple(images), np.stack(corners))
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -147,16 +149,3 @@ def make_batch(source: DigitSource, role: str, split: str, seed: int, indices, f
     video = frames_to_tensor(np.stack([c.frames for c in clips]))
     captions = [c.caption for c in clips]
     return video, tokens_tensor(captions), captions
-
-
-def digit_frames(source: DigitSource, seed: int, step: int, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pretraining batch `step`: single frames (B, 3, 64, 64) of one coloured MNIST-train digit at
-    a random place, its digit labels (B,) and colour labels (B,)."""
-    rng = np.random.default_rng([seed, 9, step])
-    frames = np.zeros((batch, SIZE, SIZE, 3), np.float32)
-    labels, colours = rng.integers(10, size=batch), rng.integers(len(COLOURS), size=batch)
-    for i, (d, k) in enumerate(zip(labels, colours)):
-        glyph = source.images["train"][source.pick("train", int(d), rng)].astype(np.float32) / 255.0
-        r, c = rng.integers(SPAN + 1, size=2)
-        frames[i, r:r + DIGIT, c:c + DIGIT] = glyph[..., None] * _RGB[k]
-    return torch.from_numpy(frames).movedim(-1, 1), torch.from_numpy(labels), torch.from_numpy(colours)

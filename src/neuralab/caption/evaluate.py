@@ -20,7 +20,7 @@ EVAL_SEED = 2017  # every checkpoint is scored on the same held-out clips
 
 def build_model(config) -> CaptionModel:
     return CaptionModel(features=config.features, embed=config.embed, hidden=config.hidden,
-                        layers=config.layers, dropout=config.dropout, widths=tuple(config.widths))
+                        layers=config.layers, dropout=config.dropout, reader=config.reader)
 
 
 def load_model(path: Path | str, device: torch.device):

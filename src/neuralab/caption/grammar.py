@@ -11,8 +11,8 @@
 Every sentence therefore has 5 or 9 words. In a two-digit clip the actors are named in the order
 of COLOUR above (red before green before blue ...); the two digits of a clip always have different
 colours, so the order is never ambiguous and a caption is exact. Ordering by colour rather than by
-digit value lets a captioner decide what to say first from the colours alone, which a frame CNN
-reads without error, instead of from comparing two digit readings.
+digit value lets a captioner decide what to say first from the colours alone, which its colour planes
+give without error, instead of from comparing two digit readings.
 
 The vocabulary has 26 words (2 function words, 6 colours, 10 digits, 2 verbs, 6 directions) and
 the model adds 3 tokens: <pad>, <bos> and <eos>, 29 in all.

@@ -1,11 +1,18 @@
 """The captioning model in the published S2VT/LRCN design, small enough for a CPU.
 
-A per-frame CNN turns each 64x64 RGB frame into a feature vector. A stack of LSTMs then runs over
-T + L steps: for the first T steps the bottom layer reads the frame features (and the top layer
-sees no word), for the next L steps the bottom layer reads zeros and the top layer reads the
-embedding of the previous word, and a linear layer + softmax over the vocabulary predicts the next
-word. With one layer, that single LSTM reads both. Training feeds the true previous word (teacher
-forcing); execution feeds the model's own words, greedily or with a beam.
+Each 64x64 RGB frame is read per colour. A fixed layer with no weights splits it into one grayscale
+plane per palette colour; for each colour present, its centre of mass is found and a 28x28 crop
+around that centre (the way MNIST itself centres its digits) goes to a small CNN pretrained on MNIST
+digit classification. A frame becomes 6 slots, one per colour: (present, centre row, centre column,
+10 digit log-probabilities). Slot k always describes colour k, so which digit has which colour and
+where it is bound by construction, and the motion is the slot's centre from frame to frame.
+
+A dense layer turns the slots into a feature vector, and a stack of LSTMs runs over T + L steps: for
+the first T steps the bottom layer reads the frame features (and the top layer sees no word), for
+the next L steps the bottom layer reads zeros and the top layer reads the embedding of the previous
+word, and a linear layer + softmax over the vocabulary predicts the next word. With one layer, that
+single LSTM reads both. Training feeds the true previous word (teacher forcing); execution feeds the
+model's own words, greedily or with a beam.
 """
 
 from __future__ import annotations
@@ -14,51 +21,84 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuralab.caption.grammar import BOS, EOS, MAX_WORDS, PAD, VOCAB
+from neuralab.caption.grammar import BOS, COLOUR_RGB, COLOURS, EOS, MAX_WORDS, PAD, VOCAB
+from neuralab.core.reader import SymbolNet
+
+CROP = 28          # MNIST's own size: the reader sees digits as it was pretrained on them
+MIN_MASS = 15.0    # summed plane intensity below this is no digit (a real one sums to 40-200)
+SLOT = 13          # per colour: present, centre row, centre column, 10 digit log-probabilities
 
 
-class FrameEncoder(nn.Module):
-    """Expects frames (N, 3, 64, 64) in [0, 1]; returns features (N, features).
+class ColourPlanes(nn.Module):
+    """Fixed, no weights: frames (N, 3, H, W) in [0, 1] -> planes (N, 6, H, W), one per palette colour.
 
-    The frame is first averaged down to 32x32 (a digit keeps 14x14 pixels, still legible); each
-    block then is a 3x3 convolution, batch normalisation and a 2x2 max pool (32 -> 16 -> 8 -> 4), so
-    most of the work is done on small maps. `maps` is that convolutional part: a (C, 4, 4) map whose
-    channels say what is in each cell (digit and colour, once pretrained). `fc` flattens the map
-    rather than pooling it, so the features still say where each digit is, which is what makes
-    motion visible from one frame to the next.
-    """
+    Each pixel goes to the palette colour whose direction in RGB space is nearest its own (largest
+    cosine), and its intensity there is its length along that colour. A digit drawn as intensity x
+    colour is thus recovered as its grayscale image in its colour's plane."""
 
-    def __init__(self, features: int, widths: tuple[int, ...] = (16, 32, 32), dropout: float = 0.0):
+    def __init__(self):
         super().__init__()
-        layers, c_in = [nn.AvgPool2d(2)], 3
-        for c_out in widths:
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-                       nn.MaxPool2d(2)]
-            c_in = c_out
-        side = 32 // 2 ** len(widths)
-        self.channels = c_in
-        self.conv = nn.Sequential(*layers)
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, features), nn.ReLU(), nn.Dropout(dropout))
-
-    def maps(self, x: torch.Tensor) -> torch.Tensor:
-        """Frames (N, 3, 64, 64) -> convolutional maps (N, C, 4, 4), the part a frozen CNN can cache."""
-        return self.conv(x.contiguous(memory_format=torch.channels_last))  # faster CPU convolutions
+        palette = torch.tensor([COLOUR_RGB[c] for c in COLOURS], dtype=torch.float32) / 255.0  # (6, 3)
+        self.register_buffer("unit", palette / palette.norm(dim=1, keepdim=True), persistent=False)
+        self.register_buffer("length", palette.norm(dim=1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.maps(x))
+        cosine = torch.einsum("nchw,kc->nkhw", x, self.unit)                 # (N, 6, H, W)
+        nearest = F.one_hot(cosine.argmax(1), len(COLOURS)).movedim(-1, 1)   # (N, 6, H, W)
+        return (cosine / self.length[:, None, None]).clamp(0, 1) * nearest
+
+
+def centred_crops(planes: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Planes (M, H, W) and centres (M,) -> crops (M, 1, 28, 28) with each centre at (14, 14), zero-filled."""
+    half = CROP // 2
+    padded = F.pad(planes, (half, half, half, half))
+    offsets = torch.arange(CROP, device=planes.device)
+    top = rows.round().long().clamp(0, planes.size(1) - 1)[:, None] + offsets      # (M, 28), padded coordinates
+    left = cols.round().long().clamp(0, planes.size(2) - 1)[:, None] + offsets
+    index = torch.arange(len(planes), device=planes.device)[:, None, None]
+    return padded[index, top[:, :, None], left[:, None, :]][:, None]
+
+
+class SlotEncoder(nn.Module):
+    """Frames (N, 3, 64, 64) in [0, 1] -> slots (N, 6, 13): per palette colour, whether it is present,
+    its centre (row, column) as a fraction of the frame, and the reader's digit log-probabilities
+    (zeros where the colour is absent). `reader` is the only part with weights."""
+
+    def __init__(self, reader: str = "vgg"):
+        super().__init__()
+        self.planes = ColourPlanes()
+        self.reader = SymbolNet(reader, classes=10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        planes = self.planes(x)                                              # (N, 6, 64, 64)
+        N, K, H, W = planes.shape
+        mass = planes.sum((2, 3))                                            # (N, 6)
+        present = mass > MIN_MASS
+        weight = mass.clamp_min(1e-6)
+        rows = (planes.sum(3) * torch.arange(H, device=x.device)).sum(-1) / weight   # (N, 6)
+        cols = (planes.sum(2) * torch.arange(W, device=x.device)).sum(-1) / weight
+        logp = planes.new_zeros(N, K, 10)
+        n, k = present.nonzero(as_tuple=True)
+        if len(n):
+            crops = centred_crops(planes[n, k], rows[n, k], cols[n, k])       # (M, 1, 28, 28)
+            logp = logp.index_put((n, k), self.reader(crops).log_softmax(-1))
+        where = torch.stack([rows / H, cols / W], -1) * present[..., None]  # (N, 6, 2)
+        return torch.cat([present[..., None].float(), where, logp], -1)
 
 
 class CaptionModel(nn.Module):
     """Expects clips (B, T, 3, 64, 64); `forward` also takes target words (B, L) for teacher forcing."""
 
-    def __init__(self, features: int = 128, embed: int = 32, hidden: int = 256, layers: int = 2,
-                 dropout: float = 0.2, widths: tuple[int, ...] = (16, 32, 32)):
+    def __init__(self, features: int = 64, embed: int = 32, hidden: int = 192, layers: int = 2,
+                 dropout: float = 0.1, reader: str = "vgg"):
         super().__init__()
         if layers < 1:
             raise ValueError("layers must be >= 1")
         self.features, self.embed_dim = features, embed
         self.cnn_frozen = False                                # set by freeze_cnn after pretraining
-        self.encoder = FrameEncoder(features, tuple(widths), dropout)
+        self.encoder = SlotEncoder(reader)
+        self.project = nn.Sequential(nn.Flatten(), nn.Linear(len(COLOURS) * SLOT, features), nn.ReLU(),
+                                     nn.Dropout(dropout))
         self.embed = nn.Embedding(len(VOCAB), embed, padding_idx=PAD)
         sizes = [(features if i == 0 else hidden) + (embed if i == layers - 1 else 0) for i in range(layers)]
         self.lstms = nn.ModuleList(nn.LSTM(s, hidden, batch_first=True) for s in sizes)
@@ -66,28 +106,28 @@ class CaptionModel(nn.Module):
         self.out = nn.Linear(hidden, len(VOCAB))
 
     def freeze_cnn(self) -> None:
-        """Fix the convolutional part (after pretraining): no gradients, batch norm on running statistics."""
-        self.encoder.conv.requires_grad_(False)
+        """Fix the digit reader (after pretraining): no gradients, batch norm on running statistics."""
+        self.encoder.requires_grad_(False)
         self.cnn_frozen = True
         self.train(self.training)
 
     def train(self, mode: bool = True):
         super().train(mode)
         if self.cnn_frozen:
-            self.encoder.conv.eval()
+            self.encoder.eval()
         return self
 
-    def frame_maps(self, clips: torch.Tensor) -> torch.Tensor:
-        """Clips (B, T, 3, 64, 64) -> convolutional maps (B, T, C, 4, 4), the part a frozen CNN can cache."""
-        maps = self.encoder.maps(clips.flatten(0, 1))
-        return maps.view(*clips.shape[:2], *maps.shape[1:])
+    def frame_slots(self, clips: torch.Tensor) -> torch.Tensor:
+        """Clips (B, T, 3, 64, 64) -> slots (B, T, 6, 13), the part a frozen reader lets us cache."""
+        slots = self.encoder(clips.flatten(0, 1))
+        return slots.view(*clips.shape[:2], *slots.shape[1:])
 
-    def encode_maps(self, maps: torch.Tensor) -> torch.Tensor:
-        B, T = maps.shape[:2]
-        return self.encoder.fc(maps.flatten(0, 1)).view(B, T, -1)  # (B, T, features)
+    def encode_slots(self, slots: torch.Tensor) -> torch.Tensor:
+        B, T = slots.shape[:2]
+        return self.project(slots.flatten(0, 1)).view(B, T, -1)  # (B, T, features)
 
     def encode_frames(self, clips: torch.Tensor) -> torch.Tensor:
-        return self.encode_maps(self.frame_maps(clips))         # (B, T, features)
+        return self.encode_slots(self.frame_slots(clips))      # (B, T, features)
 
     def stack(self, x: torch.Tensor, w: torch.Tensor, states: list | None = None):
         """Run the LSTM stack on frame inputs x (B, S, features) and word inputs w (B, S, embed)."""

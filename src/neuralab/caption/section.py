@@ -31,7 +31,9 @@ def build(ctx: SectionContext) -> Section:
     link = lambda p: Path(os.path.relpath(p, ctx.out_dir)).as_posix()  # noqa: E731
     results = {split: run.result for split, run in runs.items()}
     model, config, _ = load_model(runs["random"].path / "best.safetensors", device)
-    figure = link(architecture_figure(model, config.frames, ctx.assets_dir / "caption-architecture.png"))
+    clip = make_clip(DigitSource(mnist.load()), "test", "random", EVAL_SEED, 0, config.frames)
+    figure = link(architecture_figure(model, frames_to_tensor(clip.frames)[None],
+                                      ctx.assets_dir / "caption-architecture.png"))
     examples = _examples(ctx, runs, link)
     markdown = "\n\n".join([
         _intro(config), design_answer(config, model),
@@ -67,7 +69,7 @@ def _results(results: dict, profile: str) -> str:
             "the 360 combinations out of training and tests only on them. The target is at least 0.95 exact "
             "match on 2,000 random-split test clips after at most 15 minutes of training on 2 CPU cores (the "
             "full profile; the quick profile is a short smoke run and is not expected to reach it). Wall times "
-            "were measured on a CPU shared with other jobs.\n\n" + "\n".join(rows)
+            "are those of the runs shown, on the machine that trained them.\n\n" + "\n".join(rows)
             + "\n\n" + _verdict(results["random"]))
 
 

@@ -29,7 +29,7 @@ def train(profile: str = typer.Option("quick", "--profile",
           dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI)."),
           resume: Optional[Path] = typer.Option(None, "--resume",
                                                 help="Continue an interrupted run (its folder).")) -> None:
-    """Pretrain the frame CNN on MNIST digits, train the captioner, test it on held-out clips."""
+    """Pretrain the digit reader on MNIST, train the captioner, test it on held-out clips."""
     from neuralab.caption.train import make_config, resume_run, train as train_run
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
