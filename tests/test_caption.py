@@ -15,7 +15,8 @@ from neuralab.caption.clips import DigitSource, held_out, make_batch, make_clip,
 from neuralab.caption.evaluate import build_model
 from neuralab.caption.grammar import Actor, caption, parse
 from neuralab.caption.metrics import bleu4, exact_match, word_accuracy
-from neuralab.caption.model import CaptionModel, ColourPlanes, SlotEncoder, beam_search, centred_crops, greedy
+from neuralab.caption.model import (CaptionModel, ColourPlanes, SlotEncoder, beam_search, centred_crops, greedy,
+                                    with_motion)
 from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
 
@@ -215,7 +216,7 @@ def test_cached_slots_give_the_clips_logits(source):
     model = build_model(config).eval()
     slots, words = train.cache_slots(model, source, config, torch.device("cpu"))
     video, tokens, _ = make_batch(source, "train", "random", config.seed, range(6))
-    assert slots.shape == (6, 10, 6, 13)
+    assert slots.shape == (6, 10, 6, 14)
     assert torch.equal(words[:, :tokens.size(1)], tokens) and (words[:, tokens.size(1):] == grammar.PAD).all()
     with torch.no_grad():
         cached = model.teacher(model.encode_slots(slots), words)
@@ -237,7 +238,7 @@ def test_colour_planes_give_each_digit_back_in_its_colour(source, index):
     other planes are empty, and its slot gives the digit's centre of mass as a fraction of the frame."""
     clip = make_clip(source, "test", "random", 5, index)
     frames = torch.from_numpy(clip.frames).float().div(255).movedim(-1, 1)        # (T, 3, 64, 64)
-    planes, slots = ColourPlanes()(frames), SlotEncoder("lenet")(frames)          # (T, 6, 64, 64), (T, 6, 13)
+    planes, slots = ColourPlanes()(frames), SlotEncoder("lenet")(frames)          # (T, 6, 64, 64), (T, 6, 14)
     expected = torch.zeros_like(planes)
     for actor, image, corners in zip(clip.actors, clip.images, clip.corners):
         glyph = torch.from_numpy(source.images["test"][image]).float() / 255      # (28, 28)
@@ -245,10 +246,14 @@ def test_colour_planes_give_each_digit_back_in_its_colour(source, index):
         for t, (r, c) in enumerate(corners):
             expected[t, actor.colour, r:r + 28, c:c + 28] = glyph
             if len(clip.actors) == 1:                                             # no overlap moves the centre
-                assert torch.allclose(slots[t, actor.colour, 1:3] * 64, centre / glyph.sum() + torch.tensor([r, c]),
-                                      atol=0.05)
+                assert torch.allclose(slots[t, actor.colour, 2:4] * 16 + 32,
+                                      centre / glyph.sum() + torch.tensor([r, c]), atol=0.05)
+                assert slots[t, actor.colour, 1].item() == pytest.approx(glyph.sum().item() / 100, abs=0.01)  # ink
     if len(clip.actors) == 1:
         assert (planes - expected).abs().max() < 0.02
+        steps = with_motion(slots[None])[0, :, clip.actors[0].colour, 14:] * 4   # (T, 2) pixels
+        assert torch.allclose(steps[1:], torch.from_numpy(np.diff(clip.corners[0], axis=0)).float(), atol=0.05)
+        assert (steps[0] == 0).all()
     colours = sorted(a.colour for a in clip.actors)
     assert slots[:, colours, 0].all()
     others = [k for k in range(6) if k not in colours]

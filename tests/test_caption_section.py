@@ -16,7 +16,7 @@ def test_design_answer_is_written_from_the_config():
     config = replace(train.make_config("quick"), dropout=0.37, beam=5, hidden=40, features=24, reader="lenet")
     text = design_answer(config, build_model(config))
     for fact in ("Dropout 0.37", "beam search of width 5", "LSTM 24→40", "LSTM 72→40", "29 tokens",
-                 "2 convolutional, 3 dense", "6 slots of 13 numbers", "`lenet` digit CNN"):
+                 "2 convolutional, 3 dense", "6 slots of 14 numbers", "`lenet` digit CNN"):
         assert fact in text
     assert "frozen" in text and "pool of" in text
     assert "end to end" in design_answer(replace(config, freeze_cnn=False), build_model(config))
@@ -28,7 +28,7 @@ def test_figure_rows_follow_the_model():
     clip[:, :, 0, 20:30, 20:30] = 1.0                     # one red square: the reader reads 10 crops
     rows = layer_shapes(build_model(config), clip)
     assert ("per frame", "Conv2d 32->32 3x3, BatchNorm2d, ReLU, MaxPool2d 2", (10, 32, 4, 4)) in rows
-    assert any(shape == (10, 6, 13) and text.startswith("slots") for _, text, shape in rows)
+    assert any(shape == (10, 6, 14) and text.startswith("slots") for _, text, shape in rows)
     assert len(layer_shapes(build_model(replace(config, layers=1)), clip)) == len(rows) - 2  # one LSTM, one dropout
 
 

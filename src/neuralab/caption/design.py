@@ -13,7 +13,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from neuralab.caption.grammar import COLOURS, MAX_WORDS, VOCAB, WORDS  # noqa: E402
-from neuralab.caption.model import CROP, SLOT, CaptionModel, ColourPlanes, SlotEncoder  # noqa: E402
+from neuralab.caption.model import CROP, MOTION, SLOT, CaptionModel, ColourPlanes, SlotEncoder  # noqa: E402
 
 
 FRAME, SEQUENCE = "per frame", "sequence"
@@ -70,7 +70,7 @@ def _describe(m: nn.Module) -> str:
     if isinstance(m, ColourPlanes):
         return f"colour planes (fixed, no weights): one per palette colour, then {CROP}x{CROP} crops"
     if isinstance(m, SlotEncoder):
-        return f"slots: per colour, present + centre (2) + digit log-probs (10) = {SLOT}"
+        return f"slots: per colour, present + ink + centre (2) + digit probabilities (10) = {SLOT}"
     return type(m).__name__
 
 
@@ -119,10 +119,11 @@ def design_answer(config, model: CaptionModel) -> str:
         "pixel goes to the colour nearest its own direction in RGB space); for each colour present, its centre "
         f"of mass is found and a {CROP}x{CROP} crop centred there (as MNIST centres its digits) is read by the "
         f"`{config.reader}` digit CNN ({convs} 3x3 or 5x5 convolutions with pooling, then two dense layers to 10 "
-        f"logits). A frame becomes {colours} slots of {SLOT} numbers (present, centre row and column, 10 digit "
-        f"log-probabilities), and a dense layer maps them to {config.features} features. Reading per colour "
-        "binds each digit and its position to its colour by construction; the motion is the slot's centre "
-        "from frame to frame. Over time: " + ", ".join(lstm_sizes) + f" (stacked, {config.hidden} units): the "
+        f"logits). A frame becomes {colours} slots of {SLOT} numbers (present, ink: how much of the digit shows, "
+        f"centre row and column, 10 digit probabilities); each slot also gets its centre's change since the previous frame ({MOTION} numbers, a "
+        "motion stream like the optical flow S2VT adds to its frames), and a dense layer maps the "
+        f"{colours} x {SLOT + MOTION} values to {config.features} features. Reading per colour binds each "
+        "digit, position and motion to its colour by construction. Over time: " + ", ".join(lstm_sizes) + f" (stacked, {config.hidden} units): the "
         "bottom LSTM reads the frame features, the top one also reads the embedding "
         f"({config.embed} dimensions) of the previous word and emits the caption, as in S2VT. The digit CNN is "
         + _cnn_training(config),

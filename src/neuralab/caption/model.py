@@ -3,9 +3,10 @@
 Each 64x64 RGB frame is read per colour. A fixed layer with no weights splits it into one grayscale
 plane per palette colour; for each colour present, its centre of mass is found and a 28x28 crop
 around that centre (the way MNIST itself centres its digits) goes to a small CNN pretrained on MNIST
-digit classification. A frame becomes 6 slots, one per colour: (present, centre row, centre column,
-10 digit log-probabilities). Slot k always describes colour k, so which digit has which colour and
-where it is bound by construction, and the motion is the slot's centre from frame to frame.
+digit classification. A frame becomes 6 slots, one per colour: (present, ink, centre row, centre
+column, 10 digit probabilities), where ink is how much of the digit shows (less where another covers it). Slot k always describes colour k, so which digit has which colour and
+where it is bound by construction. Before the LSTMs each slot also gets its centre's change since
+the previous frame: a second, motion stream, as S2VT adds optical flow to its RGB frames.
 
 A dense layer turns the slots into a feature vector, and a stack of LSTMs runs over T + L steps: for
 the first T steps the bottom layer reads the frame features (and the top layer sees no word), for
@@ -26,11 +27,15 @@ from neuralab.core.reader import SymbolNet
 
 CROP = 28          # MNIST's own size: the reader sees digits as it was pretrained on them
 MIN_MASS = 15.0    # summed plane intensity below this is no digit (a real one sums to 40-200)
-SLOT = 13          # per colour: present, centre row, centre column, 10 digit log-probabilities
+SLOT = 14          # per colour and frame: present, ink, centre row, centre column, 10 digit probabilities
+INK = 100.0        # summed intensity of a typical MNIST digit: ink is ~1 for a fully visible digit
+MOTION = 2         # per colour and frame: the centre's change since the previous frame (row, column)
+SCALE = 16.0       # pixels per unit of centre: the frame spans -2..2, a step of 3 pixels is ~0.2
 
 
 class ColourPlanes(nn.Module):
     """Fixed, no weights: frames (N, 3, H, W) in [0, 1] -> planes (N, 6, H, W), one per palette colour.
+
 
     Each pixel goes to the palette colour whose direction in RGB space is nearest its own (largest
     cosine), and its intensity there is its length along that colour. A digit drawn as intensity x
@@ -44,8 +49,8 @@ class ColourPlanes(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cosine = torch.einsum("nchw,kc->nkhw", x, self.unit)                 # (N, 6, H, W)
-        nearest = F.one_hot(cosine.argmax(1), len(COLOURS)).movedim(-1, 1)   # (N, 6, H, W)
-        return (cosine / self.length[:, None, None]).clamp(0, 1) * nearest
+        nearest = cosine == cosine.amax(1, keepdim=True)                      # ties only where black
+        return torch.where(nearest, cosine / self.length[:, None, None], 0.0).clamp_(0, 1)
 
 
 def centred_crops(planes: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -60,9 +65,10 @@ def centred_crops(planes: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) 
 
 
 class SlotEncoder(nn.Module):
-    """Frames (N, 3, 64, 64) in [0, 1] -> slots (N, 6, 13): per palette colour, whether it is present,
-    its centre (row, column) as a fraction of the frame, and the reader's digit log-probabilities
-    (zeros where the colour is absent). `reader` is the only part with weights."""
+    """Frames (N, 3, 64, 64) in [0, 1] -> slots (N, 6, 14): per palette colour, whether it is present,
+    its ink (summed intensity / 100), its centre (row, column) in units of 16 pixels from the middle of
+    the frame, and the reader's digit probabilities (zeros where the colour is absent). `reader` is the
+    only part with weights."""
 
     def __init__(self, reader: str = "vgg"):
         super().__init__()
@@ -77,13 +83,23 @@ class SlotEncoder(nn.Module):
         weight = mass.clamp_min(1e-6)
         rows = (planes.sum(3) * torch.arange(H, device=x.device)).sum(-1) / weight   # (N, 6)
         cols = (planes.sum(2) * torch.arange(W, device=x.device)).sum(-1) / weight
-        logp = planes.new_zeros(N, K, 10)
+        probs = planes.new_zeros(N, K, 10)
         n, k = present.nonzero(as_tuple=True)
         if len(n):
             crops = centred_crops(planes[n, k], rows[n, k], cols[n, k])       # (M, 1, 28, 28)
-            logp = logp.index_put((n, k), self.reader(crops).log_softmax(-1))
-        where = torch.stack([rows / H, cols / W], -1) * present[..., None]  # (N, 6, 2)
-        return torch.cat([present[..., None].float(), where, logp], -1)
+            probs = probs.index_put((n, k), self.reader(crops).softmax(-1))
+        centre = torch.stack([rows - H / 2, cols - W / 2], -1) / SCALE * present[..., None]  # (N, 6, 2)
+        ink = mass * present / INK
+        return torch.cat([present[..., None].float(), ink[..., None], centre, probs], -1)
+
+
+def with_motion(slots: torch.Tensor) -> torch.Tensor:
+    """Slots (B, T, 6, 14) -> (B, T, 6, 16): each slot's centre change since the previous frame added,
+    in pixels / 4 (zero in the first frame and wherever the colour is missing from either frame)."""
+    present, centre = slots[..., :1], slots[..., 2:4]
+    both = present[:, 1:] * present[:, :-1]
+    step = (centre[:, 1:] - centre[:, :-1]) * both * (SCALE / 4)             # (B, T-1, 6, 2)
+    return torch.cat([slots, torch.cat([torch.zeros_like(step[:, :1]), step], 1)], -1)
 
 
 class CaptionModel(nn.Module):
@@ -97,7 +113,7 @@ class CaptionModel(nn.Module):
         self.features, self.embed_dim = features, embed
         self.cnn_frozen = False                                # set by freeze_cnn after pretraining
         self.encoder = SlotEncoder(reader)
-        self.project = nn.Sequential(nn.Flatten(), nn.Linear(len(COLOURS) * SLOT, features), nn.ReLU(),
+        self.project = nn.Sequential(nn.Flatten(), nn.Linear(len(COLOURS) * (SLOT + MOTION), features), nn.ReLU(),
                                      nn.Dropout(dropout))
         self.embed = nn.Embedding(len(VOCAB), embed, padding_idx=PAD)
         sizes = [(features if i == 0 else hidden) + (embed if i == layers - 1 else 0) for i in range(layers)]
@@ -118,13 +134,13 @@ class CaptionModel(nn.Module):
         return self
 
     def frame_slots(self, clips: torch.Tensor) -> torch.Tensor:
-        """Clips (B, T, 3, 64, 64) -> slots (B, T, 6, 13), the part a frozen reader lets us cache."""
+        """Clips (B, T, 3, 64, 64) -> slots (B, T, 6, 14), the part a frozen reader lets us cache."""
         slots = self.encoder(clips.flatten(0, 1))
         return slots.view(*clips.shape[:2], *slots.shape[1:])
 
     def encode_slots(self, slots: torch.Tensor) -> torch.Tensor:
         B, T = slots.shape[:2]
-        return self.project(slots.flatten(0, 1)).view(B, T, -1)  # (B, T, features)
+        return self.project(with_motion(slots).flatten(0, 1)).view(B, T, -1)  # (B, T, features)
 
     def encode_frames(self, clips: torch.Tensor) -> torch.Tensor:
         return self.encode_slots(self.frame_slots(clips))      # (B, T, features)
