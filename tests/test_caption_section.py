@@ -16,7 +16,7 @@ def test_design_answer_is_written_from_the_config():
     config = replace(train.make_config("quick"), dropout=0.37, beam=5, hidden=40, features=24, reader="lenet")
     text = design_answer(config, build_model(config))
     for fact in ("Dropout 0.37", "beam search of width 5", "LSTM 24→40", "LSTM 72→40", "29 tokens",
-                 "2 convolutional, 3 dense", "6 slots of 14 numbers", "`lenet` digit CNN"):
+                 "2 convolutional, 3 dense", "6 slots of 14 numbers", "`lenet` digit CNN (2 5x5 convolutions"):
         assert fact in text
     assert "frozen" in text and "pool of" in text
     assert "end to end" in design_answer(replace(config, freeze_cnn=False), build_model(config))

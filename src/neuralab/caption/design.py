@@ -105,7 +105,8 @@ def design_answer(config, model: CaptionModel) -> str:
     """Markdown answering 1.6's six points, every number taken from `config` and `model`."""
     n_params = sum(p.numel() for p in model.parameters())
     reader = sum(p.numel() for p in model.encoder.parameters())
-    convs = sum(isinstance(m, nn.Conv2d) for m in model.encoder.modules())
+    convs = [m for m in model.encoder.modules() if isinstance(m, nn.Conv2d)]
+    kernels = " and ".join(sorted({f"{m.kernel_size[0]}x{m.kernel_size[1]}" for m in convs}))
     lstm_sizes = [f"LSTM {m.input_size}→{m.hidden_size}" for m in model.lstms]
     colours = len(COLOURS)
     return "\n\n".join([
@@ -113,12 +114,12 @@ def design_answer(config, model: CaptionModel) -> str:
         f"{config.frames} RGB frames scaled to [0, 1], batched as (B, T, 3, 64, 64). A caption is a sequence "
         f"of word indices over a vocabulary of {len(VOCAB)} tokens ({len(WORDS)} words plus <pad>, <bos>, <eos>), "
         f"ended by <eos> and right-padded, at most {MAX_WORDS + 1} tokens.",
-        f"**Layers ({convs} convolutional, {_dense(model)} dense, {config.layers} recurrent, an embedding and "
+        f"**Layers ({len(convs)} convolutional, {_dense(model)} dense, {config.layers} recurrent, an embedding and "
         f"the output layer; {n_params:,} parameters, {reader:,} of them in the digit CNN).** Per frame: a fixed "
         f"layer with no weights splits the frame into {colours} grayscale planes, one per palette colour (each "
         "pixel goes to the colour nearest its own direction in RGB space); for each colour present, its centre "
         f"of mass is found and a {CROP}x{CROP} crop centred there (as MNIST centres its digits) is read by the "
-        f"`{config.reader}` digit CNN ({convs} 3x3 or 5x5 convolutions with pooling, then two dense layers to 10 "
+        f"`{config.reader}` digit CNN ({len(convs)} {kernels} convolutions with pooling, then two dense layers to 10 "
         f"logits). A frame becomes {colours} slots of {SLOT} numbers (present, ink: how much of the digit shows, "
         f"centre row and column, 10 digit probabilities); each slot also gets its centre's change since the previous frame ({MOTION} numbers, a "
         "motion stream like the optical flow S2VT adds to its frames), and a dense layer maps the "
