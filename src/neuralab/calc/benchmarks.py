@@ -1,7 +1,7 @@
 """The calc benchmarks in the report, read from their JSON output and never retyped.
 
 `bench/calc_nesy.py` writes `nesy*.json` (the neuro-symbolic MNIST-addition protocol; one file per
-invocation, e.g. `nesy.json` and `nesy-600s.json`, all shown in one table) and `scale.json`
+invocation, e.g. `nesy.json` and `nesy-600s-n1.json`, all shown in one table) and `scale.json`
 (sums of up to 1,000-digit numbers); `bench/calc_peer.py` writes `peer.json` (the 2017 Keras model
 beside ours). Each file is optional; the section quotes whichever exist under `<bench_dir>/calc/`.
 """
