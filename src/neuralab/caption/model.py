@@ -4,9 +4,10 @@ Each 64x64 RGB frame is read per colour. A fixed layer with no weights splits it
 plane per palette colour; for each colour present, its centre of mass is found and a 28x28 crop
 around that centre (the way MNIST itself centres its digits) goes to a small CNN pretrained on MNIST
 digit classification. A frame becomes 6 slots, one per colour: (present, ink, centre row, centre
-column, 10 digit probabilities), where ink is how much of the digit shows (less where another covers it). Slot k always describes colour k, so which digit has which colour and
-where it is bound by construction. Before the LSTMs each slot also gets its centre's change since
-the previous frame: a second, motion stream, as S2VT adds optical flow to its RGB frames.
+column, 10 digit probabilities), where ink is how much of the digit shows (less where another
+covers it). Slot k always describes colour k, so which digit has which colour and where it is
+bound by construction. Before the LSTMs each slot also gets its centre's change since the previous
+frame: a second, motion stream, as S2VT adds optical flow to its RGB frames.
 
 A dense layer turns the slots into a feature vector, and a stack of LSTMs runs over T + L steps: for
 the first T steps the bottom layer reads the frame features (and the top layer sees no word), for
@@ -35,7 +36,6 @@ SCALE = 16.0       # pixels per unit of centre: the frame spans -2..2, a step of
 
 class ColourPlanes(nn.Module):
     """Fixed, no weights: frames (N, 3, H, W) in [0, 1] -> planes (N, 6, H, W), one per palette colour.
-
 
     Each pixel goes to the palette colour whose direction in RGB space is nearest its own (largest
     cosine), and its intensity there is its length along that colour. A digit drawn as intensity x

@@ -40,7 +40,7 @@ class CaptionConfig:
     split: str = "random"            # random | compositional: which actors training clips may hold
     frames: int = 10                 # the fewest the task allows: least compute per clip
     reader: str = "vgg"              # the digit CNN (core.reader.READERS): 4 batch-normalised 3x3 convs
-    features: int = 64               # per-frame feature size fed to the bottom LSTM (from 6 x 13 slot values)
+    features: int = 64               # per-frame feature size fed to the bottom LSTM (from 6 x 16 slot values)
     embed: int = 32                  # 26 words need few dimensions
     hidden: int = 192                # LSTM width: enough for two actors' digit, colour and motion
     layers: int = 2                  # the published design: bottom LSTM reads frames, top one emits words
