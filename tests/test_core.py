@@ -60,6 +60,22 @@ def test_resume_after_interrupt_matches_uninterrupted(tmp_path):
         assert a["test_accuracy"] == b["test_accuracy"]
 
 
+def test_best_checkpoint_is_the_later_epoch_on_a_tie(tmp_path):
+    x, y = tiny_problem()
+    model = make_model()
+    scores = iter([0.5, 0.9, 0.9, 0.7])          # epochs 2 and 3 tie for best
+
+    def step(m, idx):
+        return nn.functional.cross_entropy(m(x[idx]), y[idx]), {"count": len(idx)}
+
+    run = Run.create(tmp_path, "toy", {"seed": 3}, name="r")
+    result = fit(run, model, torch.optim.Adam(model.parameters()), kind="toy", config={"seed": 3}, epochs=4,
+                 train_batches=lambda e: index_batches(256, 64, seed=3, epoch=e), eval_batches=lambda: [],
+                 step_fn=step, eval_fn=lambda m: {"accuracy": next(scores)})
+    _, meta, _ = load_checkpoint(result.best_path, "toy")
+    assert meta["step"] == 3 and meta["metric"] == {"accuracy": 0.9}
+
+
 def test_checkpoint_round_trips_with_state(tmp_path):
     model = make_model()
     opt = torch.optim.Adam(model.parameters())

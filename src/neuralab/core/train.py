@@ -119,7 +119,7 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, *, kind: s
             log.info("epoch %3d  train loss %.4f  test %s %.4f  (%.1fs)", epoch, train["loss"],
                      monitor, test.get(monitor, float("nan")), record["seconds"])
             value = test.get(monitor, float("-inf"))
-            if value > best_value:
+            if value >= best_value:            # a tie goes to the later epoch: it has trained (and annealed) longer
                 best_value = value
                 save_checkpoint(best, bare, kind=kind, config=config, step=epoch, metric=test,
                                 data_hash=data_hash)
