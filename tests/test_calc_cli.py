@@ -60,6 +60,14 @@ def test_train_prints_checkpoint_and_eval_reproduces_its_figure(symbolic, fake_m
     assert figures["count"] == 40 and 0 <= figures["exact_sum_accuracy"] <= 1
 
 
+def test_keep_last_scores_and_prints_the_final_epoch(fake_mnist, tmp_path):
+    result = train(fake_mnist, tmp_path, "--epochs", "2", "--keep", "last")
+    checkpoint = Path(result.stdout.strip().splitlines()[-1])
+    assert checkpoint.name == "last.safetensors"
+    assert json.loads(checkpoint.with_suffix(".json").read_text())["step"] == 3     # warm-up epoch + 2
+    assert Run(checkpoint.parent).result["checkpoint"] == str(checkpoint)
+
+
 def test_symbolic_checkpoint_reads_other_layouts(symbolic, fake_mnist):
     ev = run_cli(["calc", "eval", "--checkpoint", str(symbolic[0]), "--format", "fixed", "--digits", "3", "--json",
                   "--data-dir", str(fake_mnist)])
@@ -118,6 +126,7 @@ def test_bad_inputs_give_one_line_and_exit_2(symbolic, fake_mnist, tmp_path):
         ["calc", "train", "--format", "roman"],
         ["calc", "train", "--digits", "0"],
         ["calc", "train", "--supervise", "running"],
+        ["calc", "train", "--keep", "newest"],
         ["calc", "train", "--digits", "9", "--operands", "5"],
         ["calc", "eval", "--checkpoint", ckpt, "--count", "0"],
     ]

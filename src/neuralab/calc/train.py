@@ -1,8 +1,8 @@
 """Train a calculator from sums alone, and evaluate a checkpoint on sums of MNIST-test digits.
 
 Each epoch draws fresh training sums from MNIST-train images, by (seed, epoch). The best epoch is
-chosen on `val_size` sums that also come from MNIST-train images (never from MNIST-test); the
-figure printed at the end is that checkpoint scored on `test_count` sums of MNIST-test images by
+chosen on `val_size` sums that also come from MNIST-train images (never from MNIST-test), or with
+`keep="last"` the final epoch is kept; the figure printed at the end is that checkpoint scored on `test_count` sums of MNIST-test images by
 `evaluate_checkpoint`, the very function `calc eval` calls, so the two agree.
 """
 
@@ -51,6 +51,7 @@ class CalcConfig:
     views: int = 5                 # symbolic, eval: mean reading of the image and its 4 one-pixel shifts (+0.1% digits)
     warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
     val_size: int = 1000           # MNIST-train sums that pick the best epoch
+    keep: str = "best"             # "last": the final epoch, for budget runs annealed to 0 with too few sums to pick by
     test_count: int = 10000        # MNIST-test sums behind the printed figure
     test_seed: int = 1             # the default of `calc eval --seed`
     seed: int = 0                  # fixes weights, training sums and batch order
@@ -86,6 +87,8 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
         config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
     if config.model == "seed":
         config = replace(config, warmup=0)      # it reads one fixed layout: no short-sum warm-up
+    if config.keep not in ("best", "last"):
+        raise UserError(f"--keep: {config.keep!r} is not best or last")
     if config.schedule not in ("constant", "cosine"):
         raise UserError(f"--schedule: {config.schedule!r} is not constant or cosine")
     if config.model == "symbolic" and config.reader not in READERS:
@@ -104,7 +107,7 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
 
 def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | str | None = None,
           device: str = "auto", name: str | None = None) -> tuple[Run, Path, dict]:
-    """Train, pick the best epoch, score it on MNIST-test sums. Returns (run, checkpoint, test figures).
+    """Train, keep the best (or last) epoch, score it on MNIST-test sums. Returns (run, checkpoint, test figures).
 
     With `warmup`, epoch 1 is a warm-up on sums of numbers of at most 2 digits in the same format (sums
     alone): the CNN first learns digits where the arithmetic is short, then the real epochs follow.
@@ -161,11 +164,12 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
                  train_batches=train_batches, eval_batches=lambda: [], step_fn=step, eval_fn=val_score,
                  monitor="exact_sum_accuracy", data_hash=data.sha256, clip_norm=config.clip_norm or None)
     train_seconds = sum(m["seconds"] for m in run.metrics())
-    test = evaluate_checkpoint(result.best_path, count=config.test_count, seed=config.test_seed,
+    kept = result.last_path if config.keep == "last" else result.best_path
+    test = evaluate_checkpoint(kept, count=config.test_count, seed=config.test_seed,
                                data=data, device=device)
     test["train_seconds"] = train_seconds
-    run.finish({"checkpoint": str(result.best_path), "test": test, "interrupted": result.interrupted})
-    return run, result.best_path, test
+    run.finish({"checkpoint": str(kept), "test": test, "interrupted": result.interrupted})
+    return run, kept, test
 
 
 def epoch_sizes(config: CalcConfig, bank: Bank) -> list[int]:

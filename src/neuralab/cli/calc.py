@@ -31,6 +31,7 @@ def train(
     batch_size: Optional[int] = typer.Option(None, help="Sums per step (default: from the profile); 1 for 1,000-digit sums."),
     warmup: Optional[int] = typer.Option(None, help="symbolic: sums of numbers of at most 2 digits in a first epoch (default: from the profile)."),
     test_count: Optional[int] = typer.Option(None, help="MNIST-test sums behind the final figure (default: from the profile)."),
+    keep: str = typer.Option("best", help="Checkpoint to score and print: best (on validation sums) or last (the final epoch)."),
     profile: str = typer.Option("quick", help="quick: a few minutes on 2 CPU cores; full: the assignment's scale."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
     seed: int = typer.Option(0, help="Fixes the weights, the training sums and the batch order."),
@@ -42,7 +43,7 @@ def train(
     from neuralab.calc.train import train as run_training
 
     config = resolve(CalcConfig(model=model, format=format, digits=digits, operands=operands,
-                                specials=specials, supervise=supervise, seed=seed), profile)
+                                specials=specials, supervise=supervise, keep=keep, seed=seed), profile)
     if train_size is not None:
         config = replace(config, train_size=train_size)
     if epochs is not None:
