@@ -66,6 +66,11 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
             f"| {'–' if best is None else f'{best[0]} ({best[1]})'} |")
 
 
+def _kept(config: dict) -> str:
+    # runs from before `keep` existed kept the best validation epoch, the earliest on a tie
+    return "last" if config.get("keep") == "last" else "best on validation"
+
+
 def scale_figure(scale: dict, path: Path) -> None:
     rows = scale["scale"]
     N = [r["digits"] for r in rows]
@@ -113,11 +118,6 @@ def peer_table(peer: dict) -> list[str]:
                      f"| {100 * r['char_accuracy']:.2f}% |")
     lines += ["", f"Measured with `{peer['command']}`."]
     return lines
-
-
-def _kept(config: dict) -> str:
-    # runs from before `keep` existed kept the best validation epoch, the earliest on a tie
-    return "last" if config.get("keep") == "last" else "best on validation"
 
 
 def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[str]:

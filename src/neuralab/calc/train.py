@@ -2,8 +2,9 @@
 
 Each epoch draws fresh training sums from MNIST-train images, by (seed, epoch). The best epoch is
 chosen on `val_size` sums that also come from MNIST-train images (never from MNIST-test), or with
-`keep="last"` the final epoch is kept; the figure printed at the end is that checkpoint scored on `test_count` sums of MNIST-test images by
-`evaluate_checkpoint`, the very function `calc eval` calls, so the two agree.
+`keep="last"` the final epoch is kept. The figure printed at the end is that checkpoint scored on
+`test_count` sums of MNIST-test images by `evaluate_checkpoint`, the very function `calc eval`
+calls, so the two agree.
 """
 
 from __future__ import annotations

@@ -113,8 +113,8 @@ class CaptionModel(nn.Module):
         self.features, self.embed_dim = features, embed
         self.cnn_frozen = False                                # set by freeze_cnn after pretraining
         self.encoder = SlotEncoder(reader)
-        self.project = nn.Sequential(nn.Flatten(), nn.Linear(len(COLOURS) * (SLOT + MOTION), features), nn.ReLU(),
-                                     nn.Dropout(dropout))
+        self.project = nn.Sequential(nn.Flatten(), nn.Linear(len(COLOURS) * (SLOT + MOTION), features),
+                                     nn.ReLU(), nn.Dropout(dropout))
         self.embed = nn.Embedding(len(VOCAB), embed, padding_idx=PAD)
         sizes = [(features if i == 0 else hidden) + (embed if i == layers - 1 else 0) for i in range(layers)]
         self.lstms = nn.ModuleList(nn.LSTM(s, hidden, batch_first=True) for s in sizes)
