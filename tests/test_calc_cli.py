@@ -86,16 +86,26 @@ def test_predict_compose_json_and_show(symbolic, fake_mnist, tmp_path):
     assert Image.open(png).size[0] > 100
 
 
-def test_predict_reads_strip_images_and_folders(symbolic, fake_mnist, tmp_path):
-    x = np.load(fake_mnist)["x_test"][:3]
-    Image.fromarray(np.concatenate([np.pad(d, ((0, 0), (4, 4))) for d in x[:2]], 1)).save(tmp_path / "a.png")
+def test_predict_reads_strip_images_and_folders(symbolic, tmp_path):
+    from .test_segment import glyph
+
+    # the fake-MNIST model reads no real digits: this checks what is found and how it is reported;
+    # test_calc_pictures checks the readings themselves with a model that reads
+    inked = [g[:, g.any(0)] for g in (glyph(4), glyph(7))]               # cropped to their ink columns
+    strip = np.concatenate([np.pad(inked[0], ((8, 8), (8, 4))), np.pad(inked[1], ((8, 8), (0, 8)))], 1)
+    Image.fromarray(255 - strip).save(tmp_path / "a.png")
     folder = tmp_path / "b"
     folder.mkdir()
-    Image.fromarray(x[2]).save(folder / "0.png")
+    Image.fromarray(np.pad(glyph(3), 6)).save(folder / "0.png")
     res = run_cli(["calc", "predict", "--checkpoint", str(symbolic[0]), str(tmp_path / "a.png"), str(folder), "--json"])
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
-    assert len(out["numbers"]) == 2 and out["sum"] == sum(out["numbers"])
+    assert [len(r["digits"]) for r in out["read"]] == [2, 1]
+    assert out["numbers"] == [int(r["reading"]) for r in out["read"]]
+    assert out["running"] == [out["numbers"][0], sum(out["numbers"])] and out["sum"] == sum(out["numbers"])
+    assert [r["source"] for r in out["read"]] == [str(tmp_path / "a.png"), str(folder)]
+    assert out["read"][0]["digits"][0]["box"][0] < out["read"][0]["digits"][1]["box"][0]   # left to right
+    assert out["read"][1]["digits"][0]["box"] is None                                      # folders have no boxes
 
 
 def test_seed_model_quick_path_and_its_limits(fake_mnist, tmp_path):

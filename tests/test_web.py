@@ -2,6 +2,7 @@
 is a one-line 4xx; the page, driven by mouse strokes in headless Chromium, shows the server's total."""
 
 import base64
+import contextlib
 import io
 import socket
 import threading
@@ -16,7 +17,7 @@ from PIL import Image
 
 from neuralab.calc.data import Layout
 from neuralab.calc.models import SymbolicCalc
-from neuralab.calc.preprocess import crop, to_ink, to_mnist
+from neuralab.calc.inputs import read_box
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
 
@@ -75,8 +76,7 @@ def test_png_digit_uses_the_calc_predict_preprocessing(client, model):
     images = digit_images(2, seed=4)
     response = client.post("/api/read", json={"digits": [png_url(1 - img) for img in images]})  # ink on paper
     assert response.status_code == 200, response.text
-    u8 = (images * 255).astype(np.uint8) / 255.0
-    prepared = np.stack([to_mnist(crop(to_ink(1 - g))) for g in u8])
+    prepared = np.stack([read_box(base64.b64decode(png_url(1 - img).split(",", 1)[1]), "box") for img in images])
     assert [d["digit"] for d in response.json()["digits"]] == model_digits(model, prepared)
 
 
@@ -128,45 +128,100 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.browser
-def test_page_draws_adds_twice_and_shows_the_server_total(tmp_path, model):
+@contextlib.contextmanager
+def served_page(app, sent: list):
+    """The app on a free loopback port and a Chromium page on it; `sent` collects /api/ request bodies."""
     import uvicorn
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does this)"
-    app = create_app(DigitReader(model), Limits())
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    sent = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
-            page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/api/read") else None)
+            page.on("request", lambda r: sent.append((r.url.rsplit("/", 1)[-1], r.post_data_json))
+                    if "/api/" in r.url and r.method == "POST" else None)
             page.goto(f"http://127.0.0.1:{port}/")
-            strokes = [[(0.3, 0.2), (0.7, 0.2), (0.4, 0.8)], [(0.5, 0.15), (0.5, 0.85)], [(0.3, 0.3), (0.7, 0.7)]]
-            for boxes_used in ((0, 1), (2,)):
-                for i, stroke in zip(boxes_used, strokes):
-                    box = page.locator("canvas.box").nth(i).bounding_box()
-                    page.mouse.move(box["x"] + stroke[0][0] * box["width"], box["y"] + stroke[0][1] * box["height"])
-                    page.mouse.down()
-                    for fx, fy in stroke[1:]:
-                        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=8)
-                    page.mouse.up()
-                page.click("#add")
-                page.wait_for_function(f"document.querySelectorAll('#tape li').length === {len(sent)}")
-            shown = int(page.inner_text("#total"))
-            page.screenshot(path=str(tmp_path / "calculator.png"), full_page=True)
+            yield page
             browser.close()
-        client = TestClient(app)
-        answer = client.post("/api/sum", json={"numbers": sent}).json()
-        assert len(sent) == 2 and [len(s["digits"]) for s in sent] == [2, 1]
-        assert shown == answer["running"][-1]
-        assert (tmp_path / "calculator.png").stat().st_size > 0
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+def draw(page, selector: str, strokes, index: int = 0):
+    """Mouse strokes in fractions of the canvas (x, y)."""
+    box = page.locator(selector).nth(index).bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0] * box["width"], box["y"] + stroke[0][1] * box["height"])
+        page.mouse.down()
+        for fx, fy in stroke[1:]:
+            page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=8)
+        page.mouse.up()
+
+
+@pytest.mark.browser
+def test_page_shows_each_box_as_read_adds_twice_and_shows_the_server_total(tmp_path, model):
+    app = create_app(DigitReader(model), Limits())
+    sent = []
+    with served_page(app, sent) as page:
+        strokes = [[(0.3, 0.2), (0.7, 0.2), (0.4, 0.8)], [(0.5, 0.15), (0.5, 0.85)], [(0.3, 0.3), (0.7, 0.7)]]
+        added = []
+        for boxes_used in ((0, 1), (2,)):
+            for i, stroke in zip(boxes_used, strokes):
+                draw(page, "canvas.box", [stroke], i)
+                page.wait_for_function(f"document.querySelectorAll('.reading')[{i}].textContent !== ''")
+            shown = [page.locator(".reading").nth(i).inner_text() for i in boxes_used]
+            page.click("#add")
+            page.wait_for_function(f"document.querySelectorAll('#tape li').length === {len(added) + 1}")
+            added.append(sent[-1][1])                   # the add is the last request: live reads come first
+            assert sent[-1][0] == "read" and all(" · " in text and text.endswith("%") for text in shown)
+            live = [int(text.split(" · ")[0]) for text in shown]
+            assert [d["digit"] for d in TestClient(app).post("/api/read", json=added[-1]).json()["digits"]] == live
+        total = int(page.inner_text("#total"))
+        page.screenshot(path=str(tmp_path / "calculator.png"), full_page=True)
+    answer = TestClient(app).post("/api/sum", json={"numbers": added}).json()
+    assert [len(s["digits"]) for s in added] == [2, 1]
+    assert total == answer["running"][-1]
+    assert (tmp_path / "calculator.png").stat().st_size > 0
+
+
+@pytest.mark.browser
+def test_page_reads_a_number_written_freely_in_the_wide_box(model):
+    app = create_app(DigitReader(model), Limits())
+    sent = []
+    with served_page(app, sent) as page:
+        # three uprights close together, then a wide gap, then two more: the numbers "111" and "11"
+        uprights = [[(x, 0.2), (x, 0.8)] for x in (0.1, 0.16, 0.22, 0.6, 0.66)]
+        draw(page, "#wide", uprights)
+        page.click("#read-wide")
+        page.wait_for_function("document.querySelectorAll('#tape li').length === 2")
+        assert sent[-1][0] == "picture"
+        body = TestClient(app).post("/api/picture", json=sent[-1][1]).json()
+        assert [len(n["digits"]) for n in body["numbers"]] == [3, 2]
+        assert int(page.inner_text("#total")) == body["running"][-1]
+        assert page.evaluate("document.getElementById('found').width") > 0
+
+
+@pytest.mark.browser
+def test_page_reads_a_photo_upload(tmp_path, model):
+    from .test_segment import page_of
+
+    photo = tmp_path / "sum.png"
+    Image.fromarray((page_of([12, 345]).image * 255).astype(np.uint8)).save(photo)
+    app = create_app(DigitReader(model), Limits())
+    sent = []
+    with served_page(app, sent) as page:
+        page.set_input_files("#photo", str(photo))
+        page.wait_for_function("document.querySelectorAll('#tape li').length === 2")
+        digits = [page.locator("#tape li").nth(i).locator(".digit").count() for i in range(2)]
+        assert digits == [2, 3]
+        assert sent[-1][0] == "picture" and sent[-1][1]["picture"].startswith("data:image/jpeg;base64,")
+        body = TestClient(app).post("/api/picture", json=sent[-1][1]).json()
+        assert int(page.inner_text("#total")) == body["running"][-1]

@@ -23,6 +23,7 @@ from torch import nn
 from neuralab.calc import arith
 from neuralab.calc.data import Bank, Examples, Layout
 from neuralab.calc.models import SeedNet, SymbolicCalc, answer_digits, digits_to_chars, reported_digits
+from neuralab.core.augment import Augment, augment
 
 
 def batches(bank: Bank, examples: Examples, layout: Layout, batch_size: int, order: np.ndarray | None = None):
@@ -34,20 +35,28 @@ def batches(bank: Bank, examples: Examples, layout: Layout, batch_size: int, ord
 
 
 class Batches:
-    """The batches (images, targets, layout) of one epoch, rendered lazily (sized, for progress bars)."""
+    """The batches (images, targets, layout) of one epoch, rendered lazily (sized, for progress bars).
+
+    With `distort`, every digit image (not the '+' and blank images) is distorted by `augment`.
+    """
 
     def __init__(self, bank: Bank, examples: Examples, batch_size: int, order: np.ndarray, layout: Layout,
-                 deadline: float | None = None):
+                 deadline: float | None = None, distort: Augment | None = None,
+                 generator: torch.Generator | None = None):
         self.bank, self.examples, self.batch_size, self.order = bank, examples, batch_size, order
         self.layout, self.deadline = layout, deadline   # stop yielding once time.perf_counter() passes it
+        self.distort, self.generator = distort, generator
 
     def __len__(self) -> int:
         return -(-len(self.order) // self.batch_size)
 
     def __iter__(self):
-        for images, targets, _ in batches(self.bank, self.examples, self.layout, self.batch_size, self.order):
+        for images, targets, rows in batches(self.bank, self.examples, self.layout, self.batch_size, self.order):
             if self.deadline is not None and time.perf_counter() > self.deadline:
                 return
+            if self.distort is not None:
+                digit = torch.from_numpy(self.examples.image[rows] < self.bank.n_digits)   # (B, T)
+                images[digit] = augment(images[digit], self.distort, self.generator)
             yield images, targets, self.layout
 
 

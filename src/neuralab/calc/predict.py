@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from torch import nn
 
 from neuralab.calc.data import Layout, special_images
@@ -30,6 +32,7 @@ class Answer:
     running: list[int]          # running totals (the seed model gives only what it was trained to report)
     sum: int
     readings: list[str]         # per number, the digits as read ("?" for the seed model)
+    probabilities: list[list[float]] | None = None   # per number, per digit: the probability of its reading
 
 
 def compose(expression: str, seed: int, data: MNIST) -> list[np.ndarray]:
@@ -50,17 +53,31 @@ def _as_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def read_symbolic(model: SymbolicCalc, groups: list[np.ndarray], device: torch.device) -> Answer:
+def read_digits(model: SymbolicCalc, images: np.ndarray, device: torch.device | str = "cpu",
+                chunk: int = 4096) -> tuple[list[int], list[float]]:
+    """The one way to read digit images (D, 28, 28) uint8 with a calculator: each image's most
+    probable digit and that digit's probability among the ten digits (the model's views averaged)."""
     model.eval()
-    x = _as_tensor(np.concatenate(groups)).to(device)                 # (D, 1, 28, 28)
-    digits = model.reader(x)[:, :10].argmax(-1).tolist()              # most probable digit per image
-    readings, start = [], 0
+    digits, probabilities = [], []
+    for start in range(0, len(images), chunk):
+        x = _as_tensor(images[start:start + chunk]).to(device)      # (d, 1, 28, 28)
+        p = model.read(x)[:, :10].softmax(-1).cpu()                 # (d, 10), '+' and blank left out
+        best, digit = p.max(-1)
+        digits += digit.tolist()
+        probabilities += best.tolist()
+    return digits, probabilities
+
+
+def read_symbolic(model: SymbolicCalc, groups: list[np.ndarray], device: torch.device) -> Answer:
+    digits, probabilities = read_digits(model, np.concatenate(groups), device)
+    readings, per_number, start = [], [], 0
     for g in groups:
         readings.append("".join(map(str, digits[start:start + len(g)])))
+        per_number.append([round(p, 4) for p in probabilities[start:start + len(g)]])
         start += len(g)
     numbers = [int(r) for r in readings]
     running = np.cumsum(numbers, dtype=object).tolist()
-    return Answer(numbers, running, running[-1], readings)
+    return Answer(numbers, running, running[-1], readings, per_number)
 
 
 def seed_slots(layout: Layout, groups: list[np.ndarray]) -> np.ndarray:
@@ -100,20 +117,28 @@ def read(model: nn.Module, groups: list[np.ndarray], device: torch.device) -> An
     return read_seed(model, groups, device)
 
 
-def show(groups: list[np.ndarray], answer: Answer, path) -> None:
-    """Draw the digit images with the model's reading above each, then '= sum'."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def show(groups: list[np.ndarray], answer: Answer, path, pictures: list[Picture] = ()) -> None:
+    """Draw each picture with a box and the reading over every digit found, then the digit images as
+    the model saw them with their readings, then '= sum'."""
     cells = []
     for k, (g, reading) in enumerate(zip(groups, answer.readings)):
         if k:
             cells.append(("+", None))
         cells.extend(zip(reading, g))
     cells.append((f"= {answer.sum}", None))
-    fig, axes = plt.subplots(1, len(cells), figsize=(0.9 * len(cells) + 1, 1.6))
-    for ax, (title, image) in zip(np.atleast_1d(axes), cells):
+    rows = len(pictures) + 1
+    fig = Figure(figsize=(max(0.9 * len(cells) + 1, 6), 1.6 + 4 * len(pictures)))
+    grid = fig.add_gridspec(rows, len(cells), height_ratios=[4] * len(pictures) + [1])
+    for r, picture in enumerate(pictures):
+        ax = fig.add_subplot(grid[r, :])
+        ax.imshow(picture.gray, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(picture.source, fontsize=9)
+        ax.axis("off")
+        for (x0, y0, x1, y1), text in picture.labels:
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="tab:red", linewidth=1.2))
+            ax.text(x0, y0, text, color="tab:red", fontsize=8, va="bottom")
+    for c, (title, image) in enumerate(cells):
+        ax = fig.add_subplot(grid[rows - 1, c])
         ax.axis("off")
         if image is None:
             ax.text(0.5, 0.5, title, ha="center", va="center", fontsize=16)
@@ -121,4 +146,11 @@ def show(groups: list[np.ndarray], answer: Answer, path) -> None:
             ax.imshow(image, cmap="gray")
             ax.set_title(title)
     fig.savefig(path, bbox_inches="tight", dpi=100)
-    plt.close(fig)
+
+
+@dataclass
+class Picture:
+    """A picture as read, for `show`: its grey pixels and a (box, text) per digit found."""
+    source: str
+    gray: np.ndarray
+    labels: list[tuple[tuple[int, int, int, int], str]]

@@ -22,6 +22,7 @@ from neuralab.calc.metrics import Batches, score
 from neuralab.calc.models import MODELS, build
 from neuralab.core.reader import READERS, VIEW_SHIFTS
 from neuralab.core import mnist
+from neuralab.core.augment import Augment
 from neuralab.core.data import epoch_generator
 from neuralab.core.errors import UserError
 from neuralab.core.runs import Run, load_checkpoint
@@ -49,6 +50,7 @@ class CalcConfig:
     clip_norm: float = 10.0        # gradient norms run ~3.5 with spikes to 40; capping spikes guards batch norm
     reader: str = "vgg"            # symbolic: the CNN that reads each slot (see core.reader.READERS)
     shift: int = 2                 # symbolic: random shifts of up to 2 pixels; digits memorised from train fail on test
+    augment: bool = True           # symbolic: distort digits (stroke, slant, wobble, blur, noise) so real pens read too
     views: int = 5                 # symbolic, eval: mean reading of the image and its 4 one-pixel shifts (+0.1% digits)
     warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
     val_size: int = 1000           # MNIST-train sums that pick the best epoch
@@ -87,7 +89,7 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
             raise UserError(f"--profile: unknown profile {profile!r} (choose quick or full)")
         config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
     if config.model == "seed":
-        config = replace(config, warmup=0)      # it reads one fixed layout: no short-sum warm-up
+        config = replace(config, warmup=0, augment=False)   # one fixed layout, as in 2017: no warm-up, no distortion
     if config.keep not in ("best", "last"):
         raise UserError(f"--keep: {config.keep!r} is not best or last")
     if config.schedule not in ("constant", "cosine"):
@@ -139,7 +141,9 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
         order = torch.randperm(len(examples), generator=epoch_generator(config.seed, epoch)).numpy()
         # the validation after the epoch counts too: stop early enough for it to end within budget
         deadline = t0 + config.max_seconds - val_seconds[0] if config.max_seconds else None
-        return Batches(train_bank, examples, config.batch_size, order, lay, deadline)
+        distort = Augment() if config.augment else None
+        return Batches(train_bank, examples, config.batch_size, order, lay, deadline, distort,
+                       epoch_generator(config.seed + 1, epoch))
 
     last_val: dict = {}
     val_seconds = [0.0]                          # how long the last validation took

@@ -100,18 +100,21 @@ def evaluate(
 
 @app.command()
 def predict(
-    numbers: Optional[List[Path]] = typer.Argument(None, help="Each NUMBER: a folder of digit images or one strip image."),
+    numbers: Optional[List[Path]] = typer.Argument(None, help="Each NUMBER: a folder of single-digit pictures, or a "
+                                                   "picture of one or more numbers (a row '294 + 61', or a column sum)."),
     checkpoint: Path = Checkpoint,
     compose: Optional[str] = typer.Option(None, help="Build the numbers from MNIST-test digits, e.g. \"294+61\"."),
     seed: int = typer.Option(1, help="Draws the --compose digits."),
-    show: Optional[Path] = typer.Option(None, help="Write a PNG of the images, the readings and the answer."),
-    as_json: bool = typer.Option(False, "--json", help="Print {numbers, running, sum} as JSON."),
+    show: Optional[Path] = typer.Option(None, help="Write a PNG: each picture with its digits boxed and read, "
+                                        "the digits as the model saw them, and the answer."),
+    as_json: bool = typer.Option(False, "--json", help="Print the numbers, running totals and sum, and for each "
+                                 "digit its reading, probability and box, as JSON."),
     device: str = Device,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Read handwritten numbers and print their running sum."""
     from neuralab.calc import predict as calc_predict
-    from neuralab.calc.preprocess import read_number
+    from neuralab.calc.inputs import Group, read_paths
     from neuralab.calc.train import load_model
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
@@ -122,18 +125,44 @@ def predict(
         raise UserError(f"--show: {show} must end in .png")
     model, _, _ = load_model(checkpoint, device=device)
     if compose:
-        groups = calc_predict.compose(compose, seed, mnist.load(data_dir))
+        groups = [Group(g, "compose") for g in calc_predict.compose(compose, seed, mnist.load(data_dir))]
     else:
-        groups = [read_number(p) for p in numbers]
-    answer = calc_predict.read(model, groups, pick_device(device))
+        groups = read_paths(numbers)
+    answer = calc_predict.read(model, [g.images for g in groups], pick_device(device))
     if show is not None:
-        calc_predict.show(groups, answer, show)
+        calc_predict.show([g.images for g in groups], answer, show, _pictures(groups, answer))
     if as_json:
-        typer.echo(json.dumps({"numbers": answer.numbers, "running": answer.running, "sum": answer.sum}))
+        typer.echo(json.dumps(_as_json(groups, answer)))
     else:
         read = " + ".join(answer.readings)
         typer.echo(f"{read} = {answer.sum}" + (f"  (running {', '.join(map(str, answer.running))})"
                                                if len(answer.running) > 1 else ""))
+
+
+def _as_json(groups, answer) -> dict:
+    probabilities = answer.probabilities or [[None] * len(g.images) for g in groups]
+    read = [{"source": g.source, "line": g.line, "reading": reading,
+             "digits": [{"digit": None if d == "?" else int(d), "probability": p,
+                         "box": None if g.boxes is None else list(g.boxes[i])}
+                        for i, (d, p) in enumerate(zip(reading, probs))]}
+            for g, reading, probs in zip(groups, answer.readings, probabilities)]
+    return {"numbers": answer.numbers, "running": answer.running, "sum": answer.sum, "read": read}
+
+
+def _pictures(groups, answer) -> list:
+    """One `Picture` per picture file that numbers were found in, with each digit's box and reading."""
+    from neuralab.calc.predict import Picture
+    from neuralab.core.images import read_gray
+
+    pictures: dict[str, Picture] = {}
+    probabilities = answer.probabilities or [[None] * len(g.images) for g in groups]
+    for g, reading, probs in zip(groups, answer.readings, probabilities):
+        if g.boxes is None:
+            continue
+        picture = pictures.setdefault(g.source, Picture(g.source, read_gray(g.source), []))
+        picture.labels += [(box, d if p is None else f"{d} {100 * p:.0f}%")
+                           for box, d, p in zip(g.boxes, reading, probs)]
+    return list(pictures.values())
 
 
 @app.command()

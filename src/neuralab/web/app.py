@@ -20,7 +20,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from neuralab.core.errors import UserError
-from neuralab.web.reader import DigitReader, decode_digit
+from neuralab.web.reader import DigitReader, decode_digit, decode_picture
 
 Digit = Union[str, list[list[float]]]
 
@@ -41,9 +41,16 @@ class SumIn(BaseModel):
     numbers: list[NumberIn]
 
 
+class PictureIn(BaseModel):
+    picture: str = Field(description="A picture data URL (PNG, JPEG, ...): a photo or scan of numbers, one "
+                         "per line or in a row joined by '+', or the wide box in which a number was written.")
+
+
 class DigitOut(BaseModel):
     digit: int
     probability: float
+    box: tuple[int, int, int, int] | None = Field(None, description="Where the digit was found in the "
+                                                  "picture: (x0, y0, x1, y1) in pixels")
 
 
 class NumberOut(BaseModel):
@@ -84,20 +91,27 @@ def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=Non
     async def user_error(request: Request, exc: UserError):
         return JSONResponse({"detail": _one_line(str(exc))}, 400)
 
+    def check_counts(counts: list[int], where: str) -> None:
+        if not counts:
+            raise UserError(f"{where}: give at least one number")
+        if len(counts) > limits.max_numbers:
+            raise UserError(f"{where}: {len(counts)} numbers, at most {limits.max_numbers} per request")
+        for i, count in enumerate(counts):
+            if count == 0:
+                raise UserError(f"{where}[{i}]: empty number (no digit images)")
+            if count > limits.max_digits:
+                raise UserError(f"{where}[{i}]: {count} digits, at most {limits.max_digits}")
+
+    def answer(groups: list[np.ndarray], boxes=None) -> list[NumberOut]:
+        boxes = boxes or [[None] * len(g) for g in groups]
+        return [NumberOut(digits=[DigitOut(digit=d, probability=p, box=b)
+                                  for d, p, b in zip(r.digits, r.probabilities, bs)], number=r.number)
+                for r, bs in zip(reader.read(groups), boxes)]
+
     def read_numbers(numbers: list[NumberIn]) -> list[NumberOut]:
-        if not numbers:
-            raise UserError("numbers: give at least one number")
-        if len(numbers) > limits.max_numbers:
-            raise UserError(f"numbers: {len(numbers)} numbers, at most {limits.max_numbers} per request")
-        groups = []
-        for i, n in enumerate(numbers):
-            if not n.digits:
-                raise UserError(f"numbers[{i}]: empty number (no digit images)")
-            if len(n.digits) > limits.max_digits:
-                raise UserError(f"numbers[{i}]: {len(n.digits)} digits, at most {limits.max_digits}")
-            groups.append(np.stack([decode_digit(d, f"numbers[{i}].digits[{j}]") for j, d in enumerate(n.digits)]))
-        return [NumberOut(digits=[DigitOut(digit=d, probability=p) for d, p in zip(r.digits, r.probabilities)],
-                          number=r.number) for r in reader.read(groups)]
+        check_counts([len(n.digits) for n in numbers], "numbers")
+        return answer([np.stack([decode_digit(d, f"numbers[{i}].digits[{j}]") for j, d in enumerate(n.digits)])
+                       for i, n in enumerate(numbers)])
 
     @app.post("/api/read", response_model=NumberOut, summary="Read one number's digit images")
     def read(number: NumberIn) -> NumberOut:
@@ -106,6 +120,13 @@ def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=Non
     @app.post("/api/sum", response_model=SumOut, summary="Read numbers and give their running totals")
     def total(request: SumIn) -> SumOut:
         numbers = read_numbers(request.numbers)
+        return SumOut(numbers=numbers, running=np.cumsum([n.number for n in numbers]).tolist())
+
+    @app.post("/api/picture", response_model=SumOut, summary="Find the numbers in a picture, read them, add them")
+    def picture(request: PictureIn) -> SumOut:
+        groups = decode_picture(request.picture, "picture")
+        check_counts([len(g.images) for g in groups], "picture: numbers")
+        numbers = answer([g.images for g in groups], [g.boxes for g in groups])
         return SumOut(numbers=numbers, running=np.cumsum([n.number for n in numbers]).tolist())
 
     @app.get("/api/random", summary="MNIST-test digit images as PNG data URLs")

@@ -1,51 +1,39 @@
-"""Reading digit images for the web page: decode, preprocess as `calc predict` does, classify.
+"""Reading the web page's pictures: decode them, find their digits as `calc predict` does, read them.
 
-A digit arrives either as a PNG data URL (a canvas the user drew on) or as a 28x28 array of
-numbers in [0, 1] that is already MNIST-like (light ink on black, centred). Data URLs go through
-the same preprocessing as `neuralab calc predict`: invert a light background, crop to the ink,
-fit to 20x20 and centre by mass in 28x28.
+A digit arrives as a picture data URL (a canvas box the user drew on) or as a 28x28 array of
+numbers in [0, 1] that is already MNIST-like (light ink on black, centred). A whole picture (a
+photo upload, or the wide box in which a number is written freely) arrives as a data URL and is
+segmented into numbers. Pictures go through the shared intake and the same digit finding as
+`neuralab calc predict` (`calc.inputs`), and digits are read by `calc.predict.read_digits`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 
+from neuralab.calc.inputs import Group, read_box, read_picture
 from neuralab.calc.models import SymbolicCalc
-from neuralab.calc.preprocess import INK, crop, to_ink, to_mnist
+from neuralab.calc.predict import read_digits
 from neuralab.core.errors import UserError
 
-DATA_URL_PREFIX = "data:image/png;base64,"
-MAX_IMAGE_SIDE = 1024   # a drawn digit box is a few hundred pixels; refuse anything far larger
+DATA_URL = re.compile(r"^data:image/[a-z0-9.+-]+;base64,")
+MAX_PIXELS = 16_000_000   # a 16-megapixel photo; a drawn box is a few hundred pixels a side
 
 
-def decode_data_url(url: str, where: str) -> np.ndarray:
-    """A PNG data URL -> (28, 28) uint8 MNIST-like digit."""
-    if not url.startswith(DATA_URL_PREFIX):
-        raise UserError(f"{where}: expected a PNG data URL starting with {DATA_URL_PREFIX!r}")
+def _data_url_bytes(url: str, where: str) -> bytes:
+    match = DATA_URL.match(url[:64])
+    if match is None:
+        raise UserError(f"{where}: expected a picture data URL such as 'data:image/png;base64,...'")
     try:
-        raw = base64.b64decode(url[len(DATA_URL_PREFIX):], validate=True)
-        with Image.open(io.BytesIO(raw)) as im:
-            if im.format != "PNG":
-                raise UserError(f"{where}: not a PNG image")
-            if max(im.size) > MAX_IMAGE_SIDE:
-                raise UserError(f"{where}: image is {im.size[0]}x{im.size[1]}, at most {MAX_IMAGE_SIDE} a side")
-            rgba = im.convert("RGBA")
-    except (binascii.Error, UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise UserError(f"{where}: not a readable PNG image") from None
-    # transparent canvas pixels count as background: composite onto white
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    gray = np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float64) / 255.0
-    ink = crop(to_ink(gray))
-    if not (ink > INK).any():
-        raise UserError(f"{where}: the box is empty (no ink)")
-    return to_mnist(ink)
+        return base64.b64decode(url[match.end():], validate=True)
+    except (binascii.Error, ValueError):
+        raise UserError(f"{where}: not valid base64") from None
 
 
 def decode_array(values: list, where: str) -> np.ndarray:
@@ -60,7 +48,15 @@ def decode_array(values: list, where: str) -> np.ndarray:
 
 
 def decode_digit(digit, where: str) -> np.ndarray:
-    return decode_data_url(digit, where) if isinstance(digit, str) else decode_array(digit, where)
+    """One digit: a data URL of its box, or a 28x28 array -> (28, 28) uint8 MNIST-like."""
+    if isinstance(digit, str):
+        return read_box(_data_url_bytes(digit, where), where, MAX_PIXELS)
+    return decode_array(digit, where)
+
+
+def decode_picture(url: str, where: str) -> list[Group]:
+    """A picture data URL -> one Group per number found in it."""
+    return read_picture(_data_url_bytes(url, where), where, MAX_PIXELS)
 
 
 @dataclass
@@ -71,23 +67,20 @@ class Reading:
 
 
 class DigitReader:
-    """Wraps a symbolic calculator's per-image reader."""
+    """Reads numbers with a symbolic calculator."""
 
     def __init__(self, model: SymbolicCalc, device: torch.device | str = "cpu"):
         if not isinstance(model, SymbolicCalc):
             raise UserError("the web page needs a symbolic calc checkpoint (the seed model reads no digits)")
         self.model, self.device = model.eval(), torch.device(device)
 
-    @torch.no_grad()
     def read(self, groups: list[np.ndarray]) -> list[Reading]:
         """Numbers as (D, 28, 28) uint8 digit stacks -> one Reading each, in one CNN call."""
-        x = torch.from_numpy(np.concatenate(groups)).float().div(255.0).unsqueeze(1)   # (sum D, 1, 28, 28)
-        probs = self.model.reader(x.to(self.device))[:, :10].softmax(-1).cpu()         # (sum D, 10)
-        best, digit = probs.max(-1)
+        digits, probabilities = read_digits(self.model, np.concatenate(groups), self.device)
         readings, start = [], 0
         for g in groups:
-            ds = digit[start:start + len(g)].tolist()
-            readings.append(Reading(ds, [round(p, 4) for p in best[start:start + len(g)].tolist()],
+            ds = digits[start:start + len(g)]
+            readings.append(Reading(ds, [round(p, 4) for p in probabilities[start:start + len(g)]],
                                     int("".join(map(str, ds)))))
             start += len(g)
         return readings

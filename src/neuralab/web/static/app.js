@@ -1,16 +1,21 @@
-// The calculator page: draw digits in boxes, read them on the server, keep a tape and a running total.
+// The calculator page: digits in boxes, a wide box and photos, read on the server; a tape and a running total.
 "use strict";
 
 const BOXES = 6;
+const LOW = 0.9;              // a reading less sure than this is shown in red: worth a second look
+const PHOTO_SIDE = 1600;      // photos are scaled down to this longer side before upload
 const boxes = [];
-const tape = [];   // {number: BigInt, digits: [{digit, probability}]}
+const tape = [];              // {number: BigInt, digits: [{digit, probability}]}
 
-function makeBox() {
-  const canvas = document.createElement("canvas");
-  canvas.width = 140; canvas.height = 140; canvas.className = "box";
+function drawable(canvas, {ink, paper, width}, onStroke) {
   const ctx = canvas.getContext("2d");
-  const box = {canvas, ctx, inked: false};
-  clearBox(box);
+  const pad = {canvas, ctx, inked: false};
+  pad.clear = () => {
+    ctx.fillStyle = paper; ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.strokeStyle = ink; ctx.lineWidth = width; ctx.lineCap = "round"; ctx.lineJoin = "round";
+    pad.inked = false;
+  };
+  pad.clear();
   let drawing = false;
   const at = (e) => {
     const r = canvas.getBoundingClientRect();
@@ -18,22 +23,38 @@ function makeBox() {
   };
   canvas.addEventListener("pointerdown", (e) => {
     drawing = true; canvas.setPointerCapture(e.pointerId);
-    const [x, y] = at(e); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 0.1, y); ctx.stroke(); box.inked = true;
+    const [x, y] = at(e); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 0.1, y); ctx.stroke(); pad.inked = true;
   });
   canvas.addEventListener("pointermove", (e) => {
     if (!drawing) return;
-    const [x, y] = at(e); ctx.lineTo(x, y); ctx.stroke(); box.inked = true;
+    const [x, y] = at(e); ctx.lineTo(x, y); ctx.stroke(); pad.inked = true;
   });
-  const stop = () => { drawing = false; };
+  const stop = () => { if (drawing) { drawing = false; onStroke(); } };
   canvas.addEventListener("pointerup", stop);
   canvas.addEventListener("pointercancel", stop);
+  return pad;
+}
+
+function makeBox() {
+  const cell = document.createElement("div");
+  cell.className = "cell";
+  const canvas = document.createElement("canvas");
+  canvas.width = 140; canvas.height = 140; canvas.className = "box";
+  const reading = document.createElement("span");
+  reading.className = "reading";
+  const box = drawable(canvas, {ink: "#fff", paper: "#000", width: 12}, () => readBox(box));
+  Object.assign(box, {cell, reading, read: null});
+  canvas.addEventListener("dblclick", () => clearBox(box));
+  cell.append(canvas, reading);
   return box;
 }
 
-function clearBox(box) {
-  box.ctx.fillStyle = "#000"; box.ctx.fillRect(0, 0, box.canvas.width, box.canvas.height);
-  box.ctx.strokeStyle = "#fff"; box.ctx.lineWidth = 12; box.ctx.lineCap = "round"; box.ctx.lineJoin = "round";
-  box.inked = false;
+function clearBox(box) { box.clear(); box.read = null; showReading(box); }
+
+function showReading(box) {
+  const r = box.read;
+  box.reading.textContent = r ? `${r.digit} · ${(100 * r.probability).toFixed(0)}%` : "";
+  box.reading.classList.toggle("low", Boolean(r) && r.probability < LOW);
 }
 
 function status(text) { document.getElementById("status").textContent = text; }
@@ -44,6 +65,14 @@ async function api(path, body) {
   const data = await response.json();
   if (!response.ok) throw new Error(data.detail || response.statusText);
   return data;
+}
+
+// each box is read as soon as a stroke ends, so a misread digit shows before it is added
+async function readBox(box) {
+  try {
+    const read = await api("/api/read", {digits: [box.canvas.toDataURL("image/png")]});
+    box.read = read.digits[0]; showReading(box); status("");
+  } catch (err) { box.read = null; showReading(box); status(err.message); }
 }
 
 function render() {
@@ -61,14 +90,56 @@ function render() {
   document.getElementById("total").textContent = total.toString();
 }
 
+function addNumbers(numbers) {
+  for (const n of numbers) tape.push({number: BigInt(n.number), digits: n.digits});
+  render();
+}
+
 async function add() {
   const inked = boxes.filter((b) => b.inked);
   if (inked.length === 0) { status("Write at least one digit first."); return; }
   try {
     const read = await api("/api/read", {digits: inked.map((b) => b.canvas.toDataURL("image/png"))});
-    tape.push({number: BigInt(read.number), digits: read.digits});
-    boxes.forEach(clearBox); status(""); render();
+    addNumbers([read]);
+    boxes.forEach(clearBox); status("");
   } catch (err) { status(err.message); }
+}
+
+// draw the picture with a box and the reading over every digit found
+function showFound(image, numbers) {
+  const canvas = document.getElementById("found");
+  const scale = Math.min(1, 600 / image.width);
+  canvas.width = image.width * scale; canvas.height = image.height * scale;
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+  ctx.lineWidth = 2; ctx.font = "14px monospace";
+  for (const n of numbers) {
+    for (const d of n.digits) {
+      const [x0, y0, x1, y1] = d.box.map((v) => v * scale);
+      ctx.strokeStyle = ctx.fillStyle = d.probability < LOW ? "#c0392b" : "#1e7a44";
+      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+      ctx.fillText(`${d.digit} ${(100 * d.probability).toFixed(0)}%`, x0, Math.max(12, y0 - 3));
+    }
+  }
+}
+
+async function readPicture(url, image) {
+  try {
+    const read = await api("/api/picture", {picture: url});
+    addNumbers(read.numbers);
+    if (image) showFound(image, read.numbers);
+    status("");
+    return true;
+  } catch (err) { status(err.message); return false; }
+}
+
+async function readPhoto(file) {
+  const bitmap = await createImageBitmap(file);        // upright: the browser applies EXIF orientation
+  const scale = Math.min(1, PHOTO_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(bitmap.width * scale); canvas.height = Math.round(bitmap.height * scale);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  await readPicture(canvas.toDataURL("image/jpeg", 0.92), canvas);
 }
 
 async function randomDigits() {
@@ -78,7 +149,7 @@ async function randomDigits() {
     boxes.forEach(clearBox);
     await Promise.all(digits.map((url, i) => new Promise((resolve) => {
       const img = new Image();
-      img.onload = () => { boxes[i].ctx.drawImage(img, 0, 0, 140, 140); boxes[i].inked = true; resolve(); };
+      img.onload = () => { boxes[i].ctx.drawImage(img, 0, 0, 140, 140); boxes[i].inked = true; resolve(readBox(boxes[i])); };
       img.src = url;
     })));
     status("");
@@ -87,10 +158,19 @@ async function randomDigits() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const row = document.getElementById("boxes");
-  for (let i = 0; i < BOXES; i++) { const b = makeBox(); boxes.push(b); row.appendChild(b.canvas); }
+  for (let i = 0; i < BOXES; i++) { const b = makeBox(); boxes.push(b); row.appendChild(b.cell); }
+  const wide = drawable(document.getElementById("wide"), {ink: "#111", paper: "#fff", width: 8}, () => {});
   document.getElementById("add").addEventListener("click", add);
   document.getElementById("random").addEventListener("click", randomDigits);
   document.getElementById("clear").addEventListener("click", () => { boxes.forEach(clearBox); status(""); });
   document.getElementById("undo").addEventListener("click", () => { tape.pop(); render(); });
+  document.getElementById("read-wide").addEventListener("click", async () => {
+    if (!wide.inked) { status("Write a number in the wide box first."); return; }
+    if (await readPicture(wide.canvas.toDataURL("image/png"), wide.canvas)) wide.clear();
+  });
+  document.getElementById("clear-wide").addEventListener("click", () => wide.clear());
+  document.getElementById("photo").addEventListener("change", (e) => {
+    if (e.target.files.length) readPhoto(e.target.files[0]);
+  });
   render();
 });

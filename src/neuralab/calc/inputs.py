@@ -1,0 +1,66 @@
+"""What `calc predict` and the web page read: pictures of numbers, turned into MNIST-framed digits.
+
+- a folder: one number, one digit per picture, in file-name order;
+- a picture: every number it holds: one number, a row like "294 + 61", or a column sum written on
+  paper (one number per line, with or without a '+' and a rule under it);
+- the web's canvas boxes: one digit per box.
+Every picture comes in through the shared intake (`core.images`) and is segmented by `segment`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neuralab.calc.segment import find_digit, find_numbers
+from neuralab.core.errors import UserError
+from neuralab.core.images import read_gray
+
+MAX_FOLDER_FILES = 1000     # digits in one folder-number: far beyond any number a person writes
+
+
+@dataclass
+class Group:
+    """One number as found: its digit images and, for a picture, where each digit was."""
+    images: np.ndarray                                        # (D, 28, 28) uint8
+    source: str                                               # the picture or folder it came from
+    boxes: list[tuple[int, int, int, int]] | None = None      # per digit (x0, y0, x1, y1), or None
+    line: int | None = None                                   # the line of the picture, from the top
+
+
+def read_folder(folder: Path) -> Group:
+    """A folder of single-digit pictures -> one number, digits in file-name order."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise UserError(f"{folder}: empty group (no digit images in the directory)")
+    if len(files) > MAX_FOLDER_FILES:
+        raise UserError(f"{folder}: {len(files)} files, at most {MAX_FOLDER_FILES} digits in one number")
+    digits = [find_digit(read_gray(f), str(f)) for f in files]
+    return Group(np.stack([d.image for d in digits]), str(folder))
+
+
+def read_picture(source: Path | bytes, where: str, max_pixels: int | None = None) -> list[Group]:
+    """A picture (a file or an upload's bytes) -> one Group per number it holds."""
+    numbers = find_numbers(read_gray(source, where, max_pixels), where)
+    return [Group(np.stack([d.image for d in n.digits]), where, [d.box for d in n.digits], n.line)
+            for n in numbers]
+
+
+def read_box(source: bytes, where: str, max_pixels: int | None = None) -> np.ndarray:
+    """One canvas box (the bytes of its picture) -> (28, 28) uint8."""
+    return find_digit(read_gray(source, where, max_pixels), where).image
+
+
+def read_paths(paths: list[Path]) -> list[Group]:
+    """`calc predict`'s NUMBER arguments, in order, each a folder or a picture."""
+    groups = []
+    for path in paths:
+        if path.is_dir():
+            groups.append(read_folder(path))
+        elif path.is_file():
+            groups.extend(read_picture(path, str(path)))
+        else:
+            raise UserError(f"{path}: no such file or directory")
+    return groups

@@ -1,0 +1,180 @@
+"""Realistic pictures of handwritten numbers, made from MNIST digits, with the truth of every digit.
+
+They stand in for the pictures people have, so that reading them can be measured
+(`bench/calc_real.py`) and tested: every page knows its numbers and each digit's box.
+
+- `write_page`: dark pen ink on white paper, at a given digit height, one number per line (a column
+  sum, optionally with a '+' before the last number and a rule under it) or all on one line
+  joined by '+' signs.
+- `photograph`: the page as a phone sees it: grey paper, uneven light, a slight rotation, blur,
+  sensor noise and JPEG.
+- `scan`: the page as a flatbed scanner gives it: near-white paper, a small skew, light blur and noise.
+- `pen_strokes`: a digit's centre lines as pen strokes, to be replayed with a mouse on the web page.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+from skimage.morphology import skeletonize
+from skimage.transform import rescale, rotate
+
+PEN = 0.1          # ink reflects ~10% of the light: a ballpoint or felt pen
+PAPER = 0.97       # printer paper under even light
+
+
+@dataclass
+class Page:
+    image: np.ndarray                                 # (H, W) float grey in [0, 1], or (H, W, 3) uint8
+    numbers: list[int]                                # the numbers written, top to bottom / left to right
+    boxes: list[list[tuple[int, int, int, int]]]      # per number, per digit: (x0, y0, x1, y1)
+
+
+def _pen(image: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+    """A 28x28 MNIST digit -> its ink cropped and scaled to `height` pixels (coverage in [0, 1])."""
+    rows, cols = np.nonzero(image > 20)
+    crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1] / 255.0
+    return np.clip(rescale(crop, height / crop.shape[0], order=1, anti_aliasing=False), 0.0, 1.0)
+
+
+def _plus(height: int) -> np.ndarray:
+    size, stroke = max(5, int(0.55 * height)), max(2, height // 12)
+    out = np.zeros((size, size))
+    middle = size // 2
+    out[middle - stroke // 2:middle - stroke // 2 + stroke, :] = 1.0
+    out[:, middle - stroke // 2:middle - stroke // 2 + stroke] = 1.0
+    return out
+
+
+def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random.Generator, *,
+               height: int = 56, layout: str = "column", plus: bool = True, rule: bool = True) -> Page:
+    """Write numbers with MNIST digits: `digits[k]` (D_k, 28, 28) uint8 shows the number `labels[k]`.
+
+    `layout` "column": one number per line, right-aligned (a '+' before the last, a rule under
+    it when asked); "row": one line, numbers joined by '+' signs.
+    """
+    gap = lambda: int(rng.uniform(0.1, 0.3) * height)              # noqa: E731 - between digits
+    margin = height
+    inks = [[_pen(d, int(height * rng.uniform(0.9, 1.1)), rng) for d in number] for number in digits]
+    widths = [sum(i.shape[1] for i in ink) + gap() * (len(ink) - 1) for ink in inks]
+    if layout == "column":
+        line_h = int(1.5 * height)
+        W = 2 * margin + max(widths) + 2 * height
+        H = 2 * margin + line_h * len(inks) + height
+    else:
+        W = 2 * margin + sum(widths) + (len(inks) - 1) * 2 * height
+        H = 2 * margin + 2 * height
+    coverage = np.zeros((H, W))
+    boxes = []
+
+    def put(ink: np.ndarray, x: int, y: int) -> tuple[int, int, int, int]:
+        h, w = ink.shape
+        coverage[y:y + h, x:x + w] = np.maximum(coverage[y:y + h, x:x + w], ink)
+        return x, y, x + w, y + h
+
+    for k, ink in enumerate(inks):
+        if layout == "column":
+            x = margin + 2 * height + max(widths) - widths[k]
+            base = margin + k * int(1.5 * height) + height
+        else:
+            x = margin + sum(widths[:k]) + k * 2 * height
+            base = margin + int(1.5 * height)
+        number_boxes = []
+        for glyph in ink:
+            y = base - glyph.shape[0] + int(rng.integers(-height // 12, height // 12 + 1))
+            number_boxes.append(put(glyph, x, y))
+            x += glyph.shape[1] + gap()
+        boxes.append(number_boxes)
+        if plus and layout == "column" and k == len(inks) - 1 and k > 0:
+            put(_plus(height), margin + height // 3, base - int(0.75 * height))
+        if layout == "row" and k < len(inks) - 1:
+            put(_plus(height), x - gap() + int(0.7 * height), base - int(0.78 * height))
+    if rule and layout == "column":
+        y = margin + len(inks) * int(1.5 * height) + height // 5
+        coverage[y:y + max(2, height // 14), margin:W - margin] = 1.0
+    numbers = [int("".join(map(str, n))) for n in labels]
+    return Page(PAPER - (PAPER - PEN) * coverage, numbers, boxes)
+
+
+def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def photograph(page: Page, rng: np.random.Generator) -> Page:
+    """A phone photo of the page: RGB uint8, boxes moved by the rotation (approximately)."""
+    gray = page.image
+    H, W = gray.shape
+    angle = rng.uniform(-3, 3)
+    turned = rotate(gray, angle, resize=False, mode="constant", cval=PAPER, order=1)
+    ys, xs = np.mgrid[0:H, 0:W] / max(H, W)
+    direction = rng.uniform(0, 2 * np.pi)
+    light = 1.0 - rng.uniform(0.15, 0.4) * (np.cos(direction) * xs + np.sin(direction) * ys)
+    light *= 1.0 - rng.uniform(0.1, 0.25) * ((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2) * 4
+    shade = rng.uniform(0.7, 0.9)                                         # grey paper, dim room
+    tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 0.97)])   # warm indoor light
+    seen = ndimage.gaussian_filter(turned, rng.uniform(0.8, 2.0)) * light * shade
+    rgb = seen[:, :, None] * tint + rng.normal(0, rng.uniform(0.015, 0.04), (H, W, 3))
+    rgb = _jpeg((np.clip(rgb, 0, 1) * 255).astype(np.uint8), int(rng.integers(60, 86)))
+    return Page(rgb, page.numbers, _rotate_boxes(page.boxes, angle, H, W))
+
+
+def scan(page: Page, rng: np.random.Generator) -> Page:
+    """A flatbed scan: grey, near-white paper, skew within a degree, light blur and noise, 8-bit PNG."""
+    gray = page.image
+    H, W = gray.shape
+    angle = rng.uniform(-1, 1)
+    turned = rotate(gray, angle, resize=False, mode="constant", cval=PAPER, order=1)
+    seen = ndimage.gaussian_filter(turned, rng.uniform(0.3, 0.8)) + rng.normal(0, 0.01, (H, W))
+    return Page((np.clip(seen, 0, 1) * 255).astype(np.uint8), page.numbers,
+                _rotate_boxes(page.boxes, angle, H, W))
+
+
+def _rotate_boxes(boxes, angle: float, H: int, W: int):
+    """Boxes moved with their centres by skimage's rotation (counter-clockwise about the centre)."""
+    a = np.deg2rad(angle)
+    cy, cx = (H - 1) / 2, (W - 1) / 2
+    out = []
+    for number in boxes:
+        moved = []
+        for x0, y0, x1, y1 in number:
+            mx, my = (x0 + x1) / 2 - cx, (y0 + y1) / 2 - cy
+            nx, ny = cx + mx * np.cos(a) + my * np.sin(a), cy - mx * np.sin(a) + my * np.cos(a)
+            dx, dy = nx - (x0 + x1) / 2, ny - (y0 + y1) / 2
+            moved.append((int(x0 + dx), int(y0 + dy), int(x1 + dx), int(y1 + dy)))
+        out.append(moved)
+    return out
+
+
+def pen_strokes(image: np.ndarray, upscale: int = 4) -> list[list[tuple[float, float]]]:
+    """A 28x28 MNIST digit -> its skeleton as strokes of (x, y) points in [0, 1] of the 28x28 frame.
+
+    The skeleton (at 4x, so that it follows the stroke's middle) is walked from its ends: each
+    walk follows unvisited neighbours until none is left, and becomes one pen stroke.
+    """
+    big = rescale(image / 255.0, upscale, order=1) > 0.35
+    skeleton = skeletonize(big)
+    points = {(int(y), int(x)) for y, x in zip(*np.nonzero(skeleton))}
+    steps = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    neighbours = lambda p: [(p[0] + dy, p[1] + dx) for dy, dx in steps if (p[0] + dy, p[1] + dx) in points]  # noqa: E731
+    unvisited, strokes = set(points), []
+    while unvisited:
+        ends = [p for p in unvisited if len([q for q in neighbours(p) if q in unvisited]) <= 1]
+        point = min(ends or unvisited)
+        stroke = [point]
+        unvisited.discard(point)
+        while True:
+            ahead = [q for q in neighbours(point) if q in unvisited]
+            if not ahead:
+                break
+            point = min(ahead, key=lambda q: abs(q[0] - point[0]) + abs(q[1] - point[1]))   # straight on first
+            unvisited.discard(point)
+            stroke.append(point)
+        if len(stroke) >= 3:
+            strokes.append([((x + 0.5) / (28 * upscale), (y + 0.5) / (28 * upscale)) for y, x in stroke[::2]])
+    return strokes

@@ -1,0 +1,253 @@
+"""Find handwritten numbers in a picture, the way document analysis finds text, and frame each
+digit as MNIST framed its digits.
+
+1. Lighting: the picture is scaled to a working size, turned so that ink is bright, and the paper's
+   own brightness (shadows, uneven light, grey paper) is estimated by a wide grey opening and
+   divided out.
+2. Ink: a Sauvola adaptive threshold (faint strokes beside dark ones) or a global Otsu threshold
+   (the insides of thick strokes), never below a floor of contrast (so paper grain is not ink).
+3. Components: labelled with scikit-image; specks are dropped, and the strokes of one digit (a 5
+   whose top is detached, a 4 drawn in two strokes) are merged by their horizontal overlap.
+4. Layout: components are grouped into lines; a line is split into numbers at a '+' sign or a
+   wide gap; a long rule ends the sum (what is written under it is the answer, not an operand).
+5. Framing: each digit's ink, with thin pen strokes thickened towards MNIST's stroke width, is
+   scaled to fit 20x20 and placed in 28x28 with its centre of mass at the centre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+from skimage.filters import threshold_otsu, threshold_sauvola
+from skimage.measure import label, regionprops
+from skimage.morphology import dilation, disk, skeletonize
+from skimage.transform import rescale, resize
+
+from neuralab.core.errors import UserError
+
+WORK_SIDE = 1600       # longer side pictures are scaled down to: a digit of a 10-line page stays ~60 px tall
+MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
+MIN_CONTRAST = 0.12    # ink must be at least 12% darker than its paper: below that is grain and noise
+BACKGROUND = 0.12      # the paper is estimated at 12% of the short side: wider than any pen stroke
+SPECK = 0.3            # a component under 30% of a digit's height, and small, is a speck
+GAP = 0.9              # a gap wider than 0.9 digit heights separates two numbers on one line
+STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner pens are thickened
+
+
+@dataclass
+class Digit:
+    box: tuple[int, int, int, int]   # (x0, y0, x1, y1) in the picture's pixels, x1 and y1 exclusive
+    image: np.ndarray                # (28, 28) uint8: light ink on black, MNIST framing
+
+
+@dataclass
+class Number:
+    line: int                        # which line of the picture, from the top
+    digits: list[Digit] = field(default_factory=list)
+
+
+@dataclass
+class _Ink:
+    flat: np.ndarray                 # (h, w) ink strength in [0, 1] at the working size
+    labels: np.ndarray               # (h, w) component labels of the ink mask
+    scale: float                     # working size / picture size
+
+
+@dataclass(eq=False)
+class _Glyph:
+    """One digit (or '+') being assembled: its component labels and its box (x0, y0, x1, y1)."""
+    labels: list[int]
+    box: tuple[int, int, int, int]
+    plus: bool = False
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+    def absorb(self, other: "_Glyph") -> None:
+        self.labels += other.labels
+        self.box = (min(self.box[0], other.box[0]), min(self.box[1], other.box[1]),
+                    max(self.box[2], other.box[2]), max(self.box[3], other.box[3]))
+
+
+def _ink(gray: np.ndarray, where: str) -> _Ink:
+    """Steps 1-3a: working size, ink bright, lighting divided out, adaptive threshold, labels."""
+    h, w = gray.shape
+    scale = min(WORK_SIDE / max(h, w), 1.0) if max(h, w) > WORK_SIDE else max(MIN_SIDE / min(h, w), 1.0)
+    g = rescale(gray.astype(np.float32), scale, order=1, anti_aliasing=scale < 1) if scale != 1 else gray
+    light_paper = np.median(g) >= 0.5
+    d = 1.0 - g if light_paper else g                                   # (h', w') ink is bright
+    paper = _paper(d) if light_paper else np.full_like(d, np.median(d))
+    flat = np.clip((d - paper) / np.maximum(1.0 - paper, 0.05), 0.0, 1.0)
+    if flat.max() < MIN_CONTRAST:
+        raise UserError(f"{where}: no digit found (the picture holds no ink)")
+    window = 2 * (min(flat.shape) // 16) + 1
+    adaptive = (1.0 - flat) < threshold_sauvola(1.0 - flat, window_size=max(window, 15), k=0.2)
+    strong = flat > threshold_otsu(flat)
+    mask = (adaptive | strong) & (flat > MIN_CONTRAST)
+    return _Ink(flat, label(mask, connectivity=2), scale)
+
+
+def _paper(dark: np.ndarray) -> np.ndarray:
+    """The paper's darkness (h, w): a grey opening wider than any stroke, at 1/8 of the size, smoothed."""
+    small = rescale(dark, 64 / min(dark.shape), order=1, anti_aliasing=True) if min(dark.shape) > 64 else dark
+    size = max(3, round(BACKGROUND * min(small.shape)))
+    opened = ndimage.gaussian_filter(ndimage.grey_opening(small, size=(size, size)), size / 2)
+    return resize(opened, dark.shape, order=1)
+
+
+def _glyphs(ink: _Ink) -> list[_Glyph]:
+    """Components as glyphs, specks dropped."""
+    regions = regionprops(ink.labels)
+    if not regions:
+        return []
+    biggest = max(r.area for r in regions)
+    tall = [r.bbox[2] - r.bbox[0] for r in regions if r.area >= 0.1 * biggest]
+    reference = float(np.median(tall))
+    kept = [r for r in regions
+            if r.area >= 0.02 * biggest or max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) >= SPECK * reference]
+    return [_Glyph([r.label], (r.bbox[1], r.bbox[0], r.bbox[3], r.bbox[2]), _is_plus(r)) for r in kept]
+
+
+def _is_plus(region) -> bool:
+    """A '+': a cross whose ink lies on its middle row and column, spanning most of both."""
+    img = region.image                                                   # (h, w) bool
+    h, w = img.shape
+    if not 0.5 <= w / h <= 2.0 or img.sum() < 8:
+        return False
+    rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]
+    cy, cx = region.centroid_local
+    band = (np.abs(rows - cy) <= 0.18 * h) | (np.abs(cols - cx) <= 0.18 * w)
+    on_band = img[band].sum() / img.sum()
+    across = img[np.abs(rows[:, 0] - cy) <= 0.18 * h].any(0).mean()     # the bar spans the box
+    down = img[:, np.abs(cols[0] - cx) <= 0.18 * w].any(1).mean()       # the stem spans the box
+    return bool(on_band > 0.92 and across > 0.7 and down > 0.7)
+
+
+def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
+    """Group glyphs into lines (top to bottom), each sorted left to right; rules end the sum."""
+    reference = float(np.median([g.height for g in glyphs if not g.plus] or [1]))
+    rules = [g for g in glyphs if g.box[2] - g.box[0] >= 1.5 * reference and g.height <= 0.3 * reference]
+    tall = sorted((g for g in glyphs if g.height >= 0.5 * reference and g not in rules), key=lambda g: g.box[1])
+    lines: list[tuple[list[int], list[_Glyph]]] = []                     # ([top, bottom], glyphs)
+    for g in tall:
+        for span, members in lines:
+            overlap = min(span[1], g.box[3]) - max(span[0], g.box[1])
+            if overlap >= 0.5 * g.height:
+                members.append(g)
+                span[0], span[1] = min(span[0], g.box[1]), max(span[1], g.box[3])
+                break
+        else:
+            lines.append(([g.box[1], g.box[3]], [g]))
+    for g in glyphs:                                                     # small parts: a 5's top, a '+'
+        if g in tall or g in rules:
+            continue
+        centre = (g.box[1] + g.box[3]) / 2
+        for span, members in lines:
+            if span[0] - 0.25 * reference <= centre <= span[1] + 0.25 * reference:
+                members.append(g)
+                break
+    if rules:
+        top_rule = min(r.box[1] for r in rules)
+        lines = [line for line in lines if (line[0][0] + line[0][1]) / 2 < top_rule]
+    lines.sort(key=lambda line: line[0][0])
+    return [sorted(members, key=lambda g: g.box[0]) for _, members in lines]
+
+
+def _merge(line: list[_Glyph]) -> list[_Glyph]:
+    """Merge the strokes of one digit: a part whose middle lies over its neighbour's span (give or
+    take a tenth of their height)."""
+    out: list[_Glyph] = []
+    for g in line:
+        last = out[-1] if out else None
+        if last is not None and not (g.plus or last.plus):
+            narrow, wide = sorted((last, g), key=lambda a: a.box[2] - a.box[0])
+            middle, slack = (narrow.box[0] + narrow.box[2]) / 2, 0.1 * max(last.height, g.height)
+            if wide.box[0] - slack <= middle <= wide.box[2] + slack:
+                last.absorb(g)
+                continue
+        out.append(g)
+    return out
+
+
+def _numbers(line: list[_Glyph]) -> list[list[_Glyph]]:
+    """Split a line at '+' signs and at wide gaps."""
+    digits = [g for g in line if not g.plus]
+    if not digits:
+        return []
+    height = float(np.median([g.height for g in digits]))
+    numbers: list[list[_Glyph]] = [[]]
+    for g in line:
+        if g.plus:
+            numbers.append([])
+            continue
+        if numbers[-1] and g.box[0] - numbers[-1][-1].box[2] > GAP * height:
+            numbers.append([])
+        numbers[-1].append(g)
+    return [n for n in numbers if n]
+
+
+def _digit(ink: _Ink, glyph: _Glyph) -> Digit:
+    x0, y0, x1, y1 = glyph.box
+    own = np.isin(ink.labels[y0:y1, x0:x1], glyph.labels)
+    piece = ink.flat[y0:y1, x0:x1] * dilation(own, disk(1))             # neighbours' ink left out
+    strong = piece[own]
+    piece = np.clip(piece / max(np.percentile(strong, 90), 1e-3), 0.0, 1.0)   # ink at full scale
+    piece = _thicken(piece, own)
+    s = ink.scale
+    box = (int(x0 / s), int(y0 / s), int(np.ceil(x1 / s)), int(np.ceil(y1 / s)))
+    return Digit(box, frame(piece))
+
+
+def _thicken(piece: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Thin pen strokes grown towards MNIST's width (ink area / skeleton length = stroke width)."""
+    length = skeletonize(own).sum()
+    if length == 0:
+        return piece
+    width, target = own.sum() / length, STROKE * max(own.shape)
+    radius = int(round((target - width) / 2))
+    return dilation(piece, disk(radius)) if radius >= 1 else piece
+
+
+def frame(piece: np.ndarray) -> np.ndarray:
+    """A cropped digit (h, w) in [0, 1] -> (28, 28) uint8: fit 20x20 keeping its aspect, centre of
+    mass at the centre (MNIST's own framing)."""
+    rows, cols = np.nonzero(piece > 0.05)
+    if len(rows):
+        piece = piece[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    h, w = piece.shape
+    size = (max(1, round(h * 20 / max(h, w))), max(1, round(w * 20 / max(h, w))))
+    small = resize(piece, size, order=1, anti_aliasing=max(h, w) > 20)   # (<= 20, <= 20)
+    out = np.zeros((28, 28))
+    top, left = (28 - size[0]) // 2, (28 - size[1]) // 2
+    out[top:top + size[0], left:left + size[1]] = small
+    if out.sum() > 0:
+        cy, cx = ndimage.center_of_mass(out)
+        out = ndimage.shift(out, (round(13.5 - cy), round(13.5 - cx)), order=0, cval=0.0)
+    return np.round(np.clip(out, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def find_numbers(gray: np.ndarray, where: str) -> list[Number]:
+    """A picture (H, W) grey in [0, 1] -> its numbers, line by line, left to right."""
+    ink = _ink(gray, where)
+    numbers = []
+    for k, line in enumerate(_lines(_glyphs(ink))):
+        for glyphs in _numbers(_merge(line)):
+            numbers.append(Number(k, [_digit(ink, g) for g in glyphs]))
+    if not numbers:
+        raise UserError(f"{where}: no digit found (the picture holds no ink)")
+    return numbers
+
+
+def find_digit(gray: np.ndarray, where: str) -> Digit:
+    """A picture holding one digit (a file of a folder, a canvas box): all its ink is that digit."""
+    ink = _ink(gray, where)
+    glyphs = _glyphs(ink)
+    if not glyphs:
+        raise UserError(f"{where}: no digit found (the picture holds no ink)")
+    whole = glyphs[0]
+    for g in glyphs[1:]:
+        whole.absorb(g)
+    return _digit(ink, whole)

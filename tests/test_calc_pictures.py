@@ -1,0 +1,141 @@
+"""`calc predict` and the web API on pictures of real handwriting (MNIST-test digits written on
+generated pages, photographed and scanned), read by a trained fixture model: the readings must be
+the true digits, not only add up.
+
+The fixture is a reader trained for a few seconds on distorted MNIST-train digits and their labels: a stand-in for a
+checkpoint trained from sums (which takes minutes), good enough to tell a right reading from a
+wrong one. The digits on the pages are MNIST-test digits that it reads right as plain arrays, so
+any error is the intake's or the segmentation's.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from neuralab.calc.pages import photograph, scan, write_page
+from neuralab.calc.predict import read_digits
+from neuralab.calc.train import CalcConfig, load_model
+from neuralab.core.augment import Augment, augment
+from neuralab.core.runs import save_checkpoint
+from neuralab.web.app import create_app
+from neuralab.web.reader import DigitReader
+
+from .helpers import run_cli
+
+pytestmark = pytest.mark.mnist
+
+
+@pytest.fixture(scope="module")
+def fixture_checkpoint(real_mnist_session, tmp_path_factory) -> Path:
+    from neuralab.calc.models import build
+
+    data = real_mnist_session
+    config = CalcConfig(reader="lenet", views=1, digits=5)
+    torch.manual_seed(0)
+    model = build("symbolic", config.layout, config.reader).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    x = torch.from_numpy(data.x_train[:12000]).float().div(255).unsqueeze(1)
+    y = torch.from_numpy(data.y_train[:12000]).long()
+    distort = torch.Generator().manual_seed(1)
+    for epoch in range(3):
+        for idx in torch.randperm(len(x), generator=torch.Generator().manual_seed(epoch)).split(128):
+            images = augment(x[idx], Augment(), distort)           # as calc training distorts its digits
+            loss = torch.nn.functional.cross_entropy(model.reader(images), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return save_checkpoint(tmp_path_factory.mktemp("fixture") / "reader", model.eval(), kind="calc", config=config)
+
+
+@pytest.fixture(scope="module")
+def digits_read_right(fixture_checkpoint, real_mnist_session):
+    """digit -> MNIST-test images of it that the fixture reads right, as arrays, with p > 0.9."""
+    model, _, _ = load_model(fixture_checkpoint, device="cpu")
+    data = real_mnist_session
+    digits, probs = read_digits(model, data.x_test[:3000])
+    good = (np.array(digits) == data.y_test[:3000]) & (np.array(probs) > 0.9)
+    return {d: data.x_test[:3000][good & (data.y_test[:3000] == d)] for d in range(10)}
+
+
+def write(numbers, bank, seed, **kw):
+    rng = np.random.default_rng(seed)
+    labels = [[int(c) for c in str(n)] for n in numbers]
+    images = [np.stack([bank[d][rng.integers(len(bank[d]))] for d in ds]) for ds in labels]
+    return write_page(images, labels, rng, **kw)
+
+
+def save(page, path: Path) -> Path:
+    image = page.image if page.image.dtype == np.uint8 else (page.image * 255).astype(np.uint8)
+    Image.fromarray(image).save(path, **({"quality": 85} if path.suffix == ".jpg" else {}))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["photo", "scan"])
+def test_predict_reads_a_column_sum_from_a_photo_or_scan(fixture_checkpoint, digits_read_right, tmp_path, kind):
+    numbers = [294, 61, 7035]
+    page = write(numbers, digits_read_right, seed=3)
+    page = photograph(page, np.random.default_rng(4)) if kind == "photo" else scan(page, np.random.default_rng(4))
+    path = save(page, tmp_path / ("sum.jpg" if kind == "photo" else "sum.png"))
+    result = run_cli(["calc", "predict", str(path), "--checkpoint", str(fixture_checkpoint), "--json",
+                      "--show", str(tmp_path / "shown.png")])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["numbers"] == numbers
+    assert out["running"] == [294, 355, 7390] and out["sum"] == 7390
+    assert [r["line"] for r in out["read"]] == [0, 1, 2]
+    for read, boxes in zip(out["read"], page.boxes):
+        assert [d["digit"] for d in read["digits"]] == [int(c) for c in read["reading"]]
+        for digit, (x0, y0, x1, y1) in zip(read["digits"], boxes):
+            cx, cy = (digit["box"][0] + digit["box"][2]) / 2, (digit["box"][1] + digit["box"][3]) / 2
+            assert x0 - 5 <= cx <= x1 + 5 and y0 - 5 <= cy <= y1 + 5
+            assert 0.5 < digit["probability"] <= 1
+    assert Image.open(tmp_path / "shown.png").size[0] > 300
+
+
+def test_predict_reads_a_row_and_a_folder(fixture_checkpoint, digits_read_right, tmp_path):
+    save(write([38, 507], digits_read_right, seed=5, layout="row"), tmp_path / "row.png")
+    folder = tmp_path / "number"
+    folder.mkdir()
+    for i, d in enumerate((4, 2)):
+        Image.fromarray(255 - np.pad(digits_read_right[d][i], 10)).save(folder / f"{i}.png")
+    result = run_cli(["calc", "predict", str(tmp_path / "row.png"), str(folder), "--checkpoint",
+                      str(fixture_checkpoint)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "38 + 507 + 42 = 587  (running 38, 545, 587)"
+
+
+def test_bad_pictures_are_one_line_and_exit_2(fixture_checkpoint, tmp_path):
+    (tmp_path / "notes.png").write_text("not a picture")
+    Image.new("L", (200, 100), 235).save(tmp_path / "blank.png")
+    for name, words in (("notes.png", "not a readable image"), ("blank.png", "no digit found"),
+                        ("missing.png", "no such file")):
+        result = run_cli(["calc", "predict", str(tmp_path / name), "--checkpoint", str(fixture_checkpoint)])
+        assert result.exit_code == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_web_reads_a_photo_upload(fixture_checkpoint, digits_read_right):
+    model, _, _ = load_model(fixture_checkpoint, device="cpu")
+    client = TestClient(create_app(DigitReader(model)), raise_server_exceptions=False)
+    page = photograph(write([52, 9], digits_read_right, seed=6), np.random.default_rng(7))
+    buffer = io.BytesIO()
+    Image.fromarray(page.image).save(buffer, format="JPEG", quality=85)
+    url = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+    response = client.post("/api/picture", json={"picture": url})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [n["number"] for n in body["numbers"]] == [52, 9] and body["running"] == [52, 61]
+    assert all(len(d["box"]) == 4 for n in body["numbers"] for d in n["digits"])
+    blank = io.BytesIO()
+    Image.new("L", (64, 64), 255).save(blank, format="PNG")
+    refused = client.post("/api/picture", json={"picture": "data:image/png;base64,"
+                                                + base64.b64encode(blank.getvalue()).decode()})
+    assert refused.status_code == 400 and "no digit found" in refused.json()["detail"]

@@ -1,0 +1,124 @@
+"""Digit finding on generated pages whose every digit box is known: counts, order, lines, numbers,
+merged strokes, specks, rules; and the MNIST framing of each digit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from neuralab.calc.pages import photograph, scan, write_page
+from neuralab.calc.segment import find_digit, find_numbers
+from neuralab.core.errors import UserError
+from neuralab.core.images import read_gray
+
+FONT = ImageFont.load_default(size=24)
+
+
+def glyph(d: int) -> np.ndarray:
+    """A typeset digit as a 28x28 uint8, light ink on black, like an MNIST image."""
+    im = Image.new("L", (28, 28))
+    ImageDraw.Draw(im).text((14, 14), str(d), fill=255, font=FONT, anchor="mm")
+    return np.asarray(im)
+
+
+def page_of(numbers: list[int], seed: int = 0, **kw):
+    labels = [[int(c) for c in str(n)] for n in numbers]
+    return write_page([np.stack([glyph(d) for d in ds]) for ds in labels], labels, np.random.default_rng(seed), **kw)
+
+
+def as_gray(page) -> np.ndarray:
+    image = page.image
+    if image.dtype == np.uint8:
+        image = image.astype(np.float32) / 255
+    return image.mean(-1) if image.ndim == 3 else image
+
+
+def overlap(a, b) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
+    return w * h / (area(a) + area(b) - w * h)
+
+
+RENDER = {"clean": lambda p, rng: p, "photo": photograph, "scan": scan}
+
+
+@pytest.mark.parametrize("kind", RENDER)
+@pytest.mark.parametrize("layout", ["column", "row"])
+def test_every_digit_is_found_in_order_on_its_line(kind, layout):
+    numbers = [294, 61, 7058]
+    page = RENDER[kind](page_of(numbers, layout=layout), np.random.default_rng(1))
+    found = find_numbers(as_gray(page), "page")
+    assert [len(n.digits) for n in found] == [3, 2, 4]
+    assert [n.line for n in found] == ([0, 1, 2] if layout == "column" else [0, 0, 0])
+    for number, boxes in zip(found, page.boxes):
+        for digit, box in zip(number.digits, boxes):
+            assert overlap(digit.box, box) > 0.5, (digit.box, box)
+
+
+def test_column_without_plus_or_rule_and_what_is_under_the_rule_is_not_read():
+    assert len(find_numbers(as_gray(page_of([12, 345], plus=False, rule=False)), "p")) == 2
+    page = page_of([12, 345, 357], rule=True)
+    gray = as_gray(page)
+    below = page.boxes[2][0][1] - 10                         # move the rule above the third line
+    rule = np.nonzero((gray < 0.5).sum(1) > 0.5 * gray.shape[1])[0]
+    moved = gray.copy()
+    moved[rule] = gray[0, 0]
+    moved[below:below + len(rule), 40:-40] = gray.min()
+    assert [len(n.digits) for n in find_numbers(moved, "p")] == [2, 3]
+
+
+def test_a_wide_gap_splits_numbers_and_a_narrow_one_does_not():
+    row = np.full((60, 400), 1.0)
+    for x in (20, 50, 80, 250, 280):                         # two groups, 170 px apart
+        row[15:45, x:x + 8] = 0.0
+    found = find_numbers(row, "row")
+    assert [len(n.digits) for n in found] == [3, 2]
+
+
+def test_strokes_of_one_digit_are_merged():
+    canvas = np.full((120, 300), 1.0)
+    canvas[20:26, 30:70] = 0.0                               # a 5's detached top bar
+    canvas[30:60, 30:36] = 0.0                               # ... its stem
+    canvas[55:61, 30:66] = 0.0
+    canvas[61:95, 62:68] = 0.0                               # ... its bowl, joined to the stem
+    canvas[85:91, 30:66] = 0.0
+    canvas[20:70, 100:106] = 0.0                             # a 4: the left stroke and the bar
+    canvas[64:70, 100:133] = 0.0
+    canvas[30:100, 135:141] = 0.0                            # ... and its upright, not touching them
+    found = find_numbers(canvas, "strokes")
+    assert [len(n.digits) for n in found] == [2]
+
+
+def test_specks_are_ignored_and_an_empty_picture_is_refused():
+    rng = np.random.default_rng(0)
+    gray = as_gray(page_of([81]))
+    for y, x in rng.integers(5, 60, (30, 2)):
+        gray[y, x] = 0.2                                      # dust in the margin
+    assert [len(n.digits) for n in find_numbers(gray, "p")] == [2]
+    for blank in (np.full((100, 100), 0.8), rng.normal(0.8, 0.01, (300, 300)).clip(0, 1)):
+        with pytest.raises(UserError, match="no digit found"):
+            find_numbers(blank, "blank.png")
+
+
+def test_each_digit_is_framed_as_mnist():
+    page = photograph(page_of([3]), np.random.default_rng(2))
+    digit = find_numbers(as_gray(page), "p")[0].digits[0].image
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    rows, cols = np.nonzero(digit > 30)
+    assert 18 <= rows.max() - rows.min() + 1 <= 21            # the tall side fits 20 pixels
+    ys, xs = np.indices(digit.shape)
+    mass = digit.astype(float).sum()
+    assert abs((ys * digit).sum() / mass - 13.5) <= 1 and abs((xs * digit).sum() / mass - 13.5) <= 1
+    assert digit[0].max() == 0 and digit[:, 0].max() == 0     # light ink on black, margins empty
+
+
+def test_light_ink_on_black_and_the_same_digit_on_paper_frame_alike(tmp_path):
+    digit = glyph(7)
+    Image.fromarray(np.pad(digit, 20)).save(tmp_path / "dark.png")
+    Image.fromarray(255 - np.pad(digit, 20)).save(tmp_path / "paper.png")
+    a = find_digit(read_gray(tmp_path / "dark.png"), "dark").image.astype(int)
+    b = find_digit(read_gray(tmp_path / "paper.png"), "paper").image.astype(int)
+    assert np.abs(a - b).mean() < 3
