@@ -1,0 +1,102 @@
+"""The browser kinds of `calc_real.py`: MNIST digits drawn with the mouse on the real web page.
+
+The page is served on loopback by the same app `neuralab serve` runs and driven in Debian's
+Chromium. Each digit's skeleton becomes pen strokes; the page's own request (`/api/read` for the
+boxes, `/api/picture` for the wide box) gives the reading.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neuralab.web.app import Limits, create_app
+from neuralab.web.reader import DigitReader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (one definition of the launch settings)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stroke(page, box: dict, points, x0: float, y0: float, size: float) -> None:
+    """One pen stroke: points (x, y) in [0, 1] of a size x size frame at (x0, y0) of the canvas box."""
+    sx, sy = box["width"] / box["canvas_w"], box["height"] / box["canvas_h"]
+    at = lambda p: (box["x"] + (x0 + p[0] * size) * sx, box["y"] + (y0 + p[1] * size) * sy)  # noqa: E731
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*at(p))
+    page.mouse.up()
+
+
+def _box(page, selector: str, index: int = 0) -> dict:
+    element = page.locator(selector).nth(index)
+    box = element.bounding_box()
+    box["canvas_w"], box["canvas_h"] = element.evaluate("c => [c.width, c.height]")
+    return box
+
+
+def score_browser(model, kind: str, numbers, pen_strokes, tally):
+    """Draw every number of `numbers` on the page and add the readings to `tally` (a `calc_real.Tally`)."""
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    app = create_app(DigitReader(model), Limits())
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1000, "height": 1400})
+            page.goto(f"http://127.0.0.1:{port}/")
+            for images, labels in numbers:
+                t0 = time.perf_counter()
+                got = _boxes(page, images, pen_strokes) if kind == "canvas" else _wide(page, images, pen_strokes)
+                tally.add([labels], got, None)
+                tally.seconds += time.perf_counter() - t0
+            browser.close()
+    finally:
+        server.should_exit = True
+    return tally
+
+
+def _boxes(page, images: np.ndarray, pen_strokes) -> list[list[int]] | None:
+    """One digit per box, as a person fills the boxes; the add request's answer is the reading."""
+    for i, image in enumerate(images):
+        box = _box(page, "canvas.box", i)
+        for stroke in pen_strokes(image):
+            _stroke(page, box, stroke, 0, 0, box["canvas_w"])
+    page.wait_for_function(f"[...document.querySelectorAll('.reading')].slice(0, {len(images)})"
+                           ".every(r => r.textContent !== '')")
+    with page.expect_response(lambda r: r.url.endswith("/api/read") and r.request.method == "POST") as response:
+        page.click("#add")
+    body = response.value.json()
+    return [[d["digit"] for d in body["digits"]]] if response.value.ok else None
+
+
+def _wide(page, images: np.ndarray, pen_strokes) -> list[list[int]] | None:
+    """The digits of one number side by side in the wide box, spaced as handwriting is."""
+    box = _box(page, "#wide")
+    size = 0.8 * box["canvas_h"]                       # each digit's 28x28 frame; the digit fills 20/28 of it
+    for k, image in enumerate(images):
+        for stroke in pen_strokes(image):
+            _stroke(page, box, stroke, 10 + k * 0.85 * size, 0.1 * box["canvas_h"], size)
+    with page.expect_response(lambda r: r.url.endswith("/api/picture")) as response:
+        page.click("#read-wide")
+    if not response.value.ok:
+        page.click("#clear-wide")
+        return None
+    return [[d["digit"] for d in n["digits"]] for n in response.value.json()["numbers"]]
