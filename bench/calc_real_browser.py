@@ -74,26 +74,35 @@ def score_browser(model, kind: str, numbers, pen_strokes, tally):
 
 
 def _boxes(page, images: np.ndarray, pen_strokes) -> list[list[int]] | None:
-    """One digit per box, as a person fills the boxes; the add request's answer is the reading."""
+    """One digit per box, as a person fills the boxes; the number the tape shows is the reading."""
     for i, image in enumerate(images):
         box = _box(page, "canvas.box", i)
         for stroke in pen_strokes(image):
             _stroke(page, box, stroke, 0, 0, box["canvas_w"])
     page.wait_for_function(f"[...document.querySelectorAll('.reading')].slice(0, {len(images)})"
                            ".every(r => r.textContent !== '')")
-    with page.expect_response(lambda r: r.url.endswith("/api/read") and r.request.method == "POST") as response:
-        page.click("#add")
-    body = response.value.json()
-    return [[d["digit"] for d in body["digits"]]] if response.value.ok else None
+    entries = page.locator("#tape li").count()
+    page.click("#add")                           # its answer alone fills the tape (live reads do not)
+    page.wait_for_function(f"document.querySelectorAll('#tape li').length > {entries} || "
+                           "document.getElementById('status').textContent !== ''")
+    if page.locator("#tape li").count() == entries:
+        return None
+    shown = page.locator("#tape li").nth(entries).locator(".digit").all_inner_texts()
+    return [[int(text.split()[0]) for text in shown]]
 
 
 def _wide(page, images: np.ndarray, pen_strokes) -> list[list[int]] | None:
-    """The digits of one number side by side in the wide box, spaced as handwriting is."""
+    """The digits of one number side by side in the wide box, each a fifth of its height after the last."""
     box = _box(page, "#wide")
     size = 0.8 * box["canvas_h"]                       # each digit's 28x28 frame; the digit fills 20/28 of it
-    for k, image in enumerate(images):
-        for stroke in pen_strokes(image):
-            _stroke(page, box, stroke, 10 + k * 0.85 * size, 0.1 * box["canvas_h"], size)
+    x = 10.0
+    for image in images:
+        strokes = pen_strokes(image)
+        left = min(p[0] for st in strokes for p in st) * size
+        right = max(p[0] for st in strokes for p in st) * size
+        for stroke in strokes:
+            _stroke(page, box, stroke, x - left, 0.1 * box["canvas_h"], size)
+        x += right - left + 0.2 * (20 / 28) * size      # the next digit a fifth of a digit's height on
     with page.expect_response(lambda r: r.url.endswith("/api/picture")) as response:
         page.click("#read-wide")
     if not response.value.ok:

@@ -122,3 +122,57 @@ def test_light_ink_on_black_and_the_same_digit_on_paper_frame_alike(tmp_path):
     a = find_digit(read_gray(tmp_path / "dark.png"), "dark").image.astype(int)
     b = find_digit(read_gray(tmp_path / "paper.png"), "paper").image.astype(int)
     assert np.abs(a - b).mean() < 3
+
+
+def test_a_dim_photo_whose_paper_is_darker_than_mid_grey_is_still_dark_ink_on_paper():
+    page = photograph(page_of([294, 61]), np.random.default_rng(3))
+    dim = as_gray(page) * 0.5                                # paper ~0.4: under mid-grey
+    assert np.median(dim) < 0.5
+    assert [len(n.digits) for n in find_numbers(dim, "dim")] == [3, 2]
+
+
+def test_thick_light_strokes_on_black_keep_their_holes():
+    ys, xs = np.indices((140, 140))
+    ring = (np.hypot(ys - 70, xs - 70) < 45) & (np.hypot(ys - 70, xs - 70) > 22)   # a thick 0 on a canvas box
+    digit = find_digit(ring.astype(np.float32), "box").image
+    assert digit[13:15, 13:15].max() < 40 and digit.max() > 200      # the hole stays empty, the ring is ink
+
+
+def test_a_cross_as_tall_as_the_digits_is_a_digit_and_a_small_one_a_plus():
+    def row(cross_height: int) -> np.ndarray:
+        canvas = np.full((140, 420), 1.0)
+        canvas[30:110, 130:138] = 0.0                        # a 1
+        top = 70 - cross_height // 2
+        canvas[top:top + cross_height, 186:194] = 0.0        # the cross's stem
+        canvas[66:74, 190 - cross_height // 2:190 + cross_height // 2] = 0.0
+        canvas[30:110, 242:250] = 0.0                        # another 1
+        return canvas
+    assert [len(n.digits) for n in find_numbers(row(40), "plus")] == [1, 1]
+    assert [len(n.digits) for n in find_numbers(row(80), "cross")] == [3]
+
+
+def test_a_slanted_rule_ends_the_sum_and_specks_do_not_become_digits():
+    from skimage.transform import rotate
+
+    page = page_of([12, 345])
+    gray = as_gray(page)
+    y = page.boxes[1][0][3] + 60                             # under the rule: an answer, not an operand
+    seven = np.asarray(Image.fromarray(255 - glyph(7)).resize((56, 56)), np.float32) / 255
+    gray = np.pad(gray, ((0, 80), (0, 0)), constant_values=gray[0, 0])
+    gray[y:y + 56, 200:256] = np.minimum(gray[y:y + 56, 200:256], seven)
+    turned = rotate(gray, 3, mode="edge")
+    rng = np.random.default_rng(1)
+    for yy, xx in rng.integers(20, 120, (6, 2)):
+        turned[yy:yy + 9, xx:xx + 9] = 0.1                   # blots a tenth of a digit's height
+    assert [len(n.digits) for n in find_numbers(turned, "slanted")] == [2, 3]
+
+
+def test_a_short_detached_stroke_joins_its_nearest_digit():
+    canvas = np.full((140, 300), 1.0)
+    canvas[30:110, 40:48] = 0.0                              # a 1
+    canvas[30:110, 90:98] = 0.0                              # a 5's stem and bowl, roughly
+    canvas[62:70, 90:130] = 0.0
+    canvas[62:110, 124:132] = 0.0
+    canvas[30:38, 125:165] = 0.0                             # its flag, detached, reaching past the bowl
+    canvas[30:110, 190:198] = 0.0                            # a 1
+    assert [len(n.digits) for n in find_numbers(canvas, "flag")] == [3]

@@ -1,9 +1,9 @@
 """Find handwritten numbers in a picture, the way document analysis finds text, and frame each
 digit as MNIST framed its digits.
 
-1. Lighting: the picture is scaled to a working size, turned so that ink is bright, and the paper's
-   own brightness (shadows, uneven light, grey paper) is estimated by a wide grey opening and
-   divided out.
+1. Lighting: the picture is scaled to a working size and turned so that ink is bright (paper is
+   most of the picture, so its side of the picture's own light decides); the paper's own brightness (shadows, uneven light, grey
+   paper) is estimated by a wide grey opening and divided out.
 2. Ink: a Sauvola adaptive threshold (faint strokes beside dark ones) or a global Otsu threshold
    (the insides of thick strokes), never below a floor of contrast (so paper grain is not ink).
 3. Components: labelled with scikit-image; specks are dropped, and the strokes of one digit (a 5
@@ -31,8 +31,9 @@ WORK_SIDE = 1600       # longer side pictures are scaled down to: a digit of a 1
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
 MIN_CONTRAST = 0.12    # ink must be at least 12% darker than its paper: below that is grain and noise
 BACKGROUND = 0.12      # the paper is estimated at 12% of the short side: wider than any pen stroke
-SPECK = 0.3            # a component under 30% of a digit's height, and small, is a speck
+SPECK = 0.3            # a component whose longer side is under 30% of a digit's height is a speck
 GAP = 0.9              # a gap wider than 0.9 digit heights separates two numbers on one line
+PLUS = 0.8             # a '+' is under 80% of the digits' height
 STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner pens are thickened
 
 
@@ -61,6 +62,7 @@ class _Glyph:
     labels: list[int]
     box: tuple[int, int, int, int]
     plus: bool = False
+    rule: bool = False               # a long thin stroke under the sum (it may be slanted)
 
     @property
     def height(self) -> int:
@@ -77,7 +79,7 @@ def _ink(gray: np.ndarray, where: str) -> _Ink:
     h, w = gray.shape
     scale = min(WORK_SIDE / max(h, w), 1.0) if max(h, w) > WORK_SIDE else max(MIN_SIDE / min(h, w), 1.0)
     g = rescale(gray.astype(np.float32), scale, order=1, anti_aliasing=scale < 1) if scale != 1 else gray
-    light_paper = np.median(g) >= 0.5
+    light_paper = _dark_ink(g)
     d = 1.0 - g if light_paper else g                                   # (h', w') ink is bright
     paper = _paper(d) if light_paper else np.full_like(d, np.median(d))
     flat = np.clip((d - paper) / np.maximum(1.0 - paper, 0.05), 0.0, 1.0)
@@ -88,6 +90,14 @@ def _ink(gray: np.ndarray, where: str) -> _Ink:
     strong = flat > threshold_otsu(flat)
     mask = (adaptive | strong) & (flat > MIN_CONTRAST)
     return _Ink(flat, label(mask, connectivity=2), scale)
+
+
+def _dark_ink(g: np.ndarray) -> bool:
+    """Is the ink darker than its paper? The paper is most of the picture: divided by its own wide
+    blur, light paper stays near 1 and a black background near 0, whatever the light. (The median
+    alone fails on dim photos, whose paper is darker than mid-grey.)"""
+    light = ndimage.gaussian_filter(g, 0.25 * min(g.shape))
+    return bool(np.median(g / np.maximum(light, 0.02)) > 0.5)
 
 
 def _paper(dark: np.ndarray) -> np.ndarray:
@@ -106,9 +116,12 @@ def _glyphs(ink: _Ink) -> list[_Glyph]:
     biggest = max(r.area for r in regions)
     tall = [r.bbox[2] - r.bbox[0] for r in regions if r.area >= 0.1 * biggest]
     reference = float(np.median(tall))
-    kept = [r for r in regions
-            if r.area >= 0.02 * biggest or max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) >= SPECK * reference]
-    return [_Glyph([r.label], (r.bbox[1], r.bbox[0], r.bbox[3], r.bbox[2]), _is_plus(r)) for r in kept]
+    kept = [r for r in regions if max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) >= SPECK * reference]
+    # a '+' is written smaller than the digits: a cross as tall as they are is a 4 or a 7
+    return [_Glyph([r.label], (r.bbox[1], r.bbox[0], r.bbox[3], r.bbox[2]),
+                   r.bbox[2] - r.bbox[0] < PLUS * reference and _is_plus(r),
+                   r.axis_major_length >= 2 * reference and r.axis_minor_length <= 0.25 * reference)
+            for r in kept]
 
 
 def _is_plus(region) -> bool:
@@ -128,8 +141,8 @@ def _is_plus(region) -> bool:
 
 def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
     """Group glyphs into lines (top to bottom), each sorted left to right; rules end the sum."""
-    reference = float(np.median([g.height for g in glyphs if not g.plus] or [1]))
-    rules = [g for g in glyphs if g.box[2] - g.box[0] >= 1.5 * reference and g.height <= 0.3 * reference]
+    reference = float(np.median([g.height for g in glyphs if not (g.plus or g.rule)] or [1]))
+    rules = [g for g in glyphs if g.rule]
     tall = sorted((g for g in glyphs if g.height >= 0.5 * reference and g not in rules), key=lambda g: g.box[1])
     lines: list[tuple[list[int], list[_Glyph]]] = []                     # ([top, bottom], glyphs)
     for g in tall:
@@ -158,7 +171,7 @@ def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
 
 def _merge(line: list[_Glyph]) -> list[_Glyph]:
     """Merge the strokes of one digit: a part whose middle lies over its neighbour's span (give or
-    take a tenth of their height)."""
+    take a tenth of their height); then a part too short to be a digit joins its nearest neighbour."""
     out: list[_Glyph] = []
     for g in line:
         last = out[-1] if out else None
@@ -169,6 +182,13 @@ def _merge(line: list[_Glyph]) -> list[_Glyph]:
                 last.absorb(g)
                 continue
         out.append(g)
+    height = float(np.median([g.height for g in out if not g.plus] or [0]))
+    for part in [g for g in out if not g.plus and g.height < 0.5 * height]:
+        others = [g for g in out if g is not part and not g.plus and g.height >= 0.5 * height]
+        if others:
+            distance = lambda g: max(g.box[0] - part.box[2], part.box[0] - g.box[2], 0)  # noqa: E731
+            min(others, key=distance).absorb(part)
+            out.remove(part)
     return out
 
 

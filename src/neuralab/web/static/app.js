@@ -49,7 +49,7 @@ function makeBox() {
   return box;
 }
 
-function clearBox(box) { box.clear(); box.read = null; showReading(box); }
+function clearBox(box) { box.clear(); box.read = null; box.asked = (box.asked || 0) + 1; showReading(box); }
 
 function showReading(box) {
   const r = box.read;
@@ -68,11 +68,14 @@ async function api(path, body) {
 }
 
 // each box is read as soon as a stroke ends, so a misread digit shows before it is added
+// (only the answer to the box's latest request is shown: an earlier stroke's answer may come later)
 async function readBox(box) {
+  const asked = box.asked = (box.asked || 0) + 1;
   try {
     const read = await api("/api/read", {digits: [box.canvas.toDataURL("image/png")]});
+    if (asked !== box.asked) return;
     box.read = read.digits[0]; showReading(box); status("");
-  } catch (err) { box.read = null; showReading(box); status(err.message); }
+  } catch (err) { if (asked === box.asked) { box.read = null; showReading(box); status(err.message); } }
 }
 
 function render() {
