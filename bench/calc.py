@@ -21,6 +21,7 @@ from dataclasses import asdict, replace
 
 from neuralab.calc.train import CalcConfig, evaluate_checkpoint, resolve, train
 from neuralab.core.io import atomic_write_json
+from neuralab.core.provenance import provenance
 
 ANCHORS = {"exact": 0.97, "digit": 0.994, "published_char": 0.932}
 
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
         print(f"  eval reproduces the printed figure: {same}")
         print(f"  reproduce: {command(args, key)}")
     if args.json:
-        atomic_write_json(args.json, results)
+        atomic_write_json(args.json, {"provenance": provenance(), **results})
     return 0
 
 
