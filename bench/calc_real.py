@@ -21,12 +21,14 @@ Tune with --split train (renderings of MNIST-train digits); report --split test 
 digits, which training never sees) once:
     python bench/calc_real.py --checkpoint CKPT --split train --json /tmp/real-train.json
     python bench/calc_real.py --checkpoint CKPT --split test
+    python bench/calc_real.py --table docs/results/calc/real-test.json     # the docs' table
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 import time
 from pathlib import Path
@@ -49,14 +51,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True, help="a symbolic calc checkpoint (.safetensors)")
+    p.add_argument("--checkpoint", help="a symbolic calc checkpoint (.safetensors)")
     p.add_argument("--split", choices=("train", "test"), default="test", help="whose digits: train to tune, test to report")
     p.add_argument("--numbers", type=int, default=600, help="numbers written per kind (default 600)")
     p.add_argument("--browser-numbers", type=int, default=150, help="numbers drawn per browser kind (default 150)")
     p.add_argument("--kinds", default=",".join(KINDS), help=f"which kinds (default all: {','.join(KINDS)})")
     p.add_argument("--seed", type=int, default=0, help="fixes the digits and every rendering (default 0)")
     p.add_argument("--json", default=None, help="default: docs/results/calc/real-<split>.json")
+    p.add_argument("--table", default=None, help="only print the Markdown table of this result file (for the docs)")
     args = p.parse_args(argv)
+    if args.checkpoint is None and args.table is None:
+        p.error("--checkpoint is required (or --table FILE)")
     if not 1 <= args.numbers <= 100_000 or not 1 <= args.browser_numbers <= 10_000:
         p.error("--numbers must be 1..100000 and --browser-numbers 1..10000")
     return args
@@ -158,6 +163,11 @@ def score_arrays(model, numbers) -> Tally:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.table:
+        from neuralab.calc.benchmarks import real_table
+
+        print("\n".join(real_table(json.loads(Path(args.table).read_text()))[2:]))
+        return 0
     kinds = args.kinds.split(",")
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:

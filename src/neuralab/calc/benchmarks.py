@@ -3,7 +3,7 @@
 `bench/calc_nesy.py` writes `nesy*.json` (the neuro-symbolic MNIST-addition protocol; one file per
 invocation, e.g. `nesy.json` and `nesy-600s-n1.json`, all shown in one table) and `scale.json`
 (sums of up to 1,000-digit numbers); `bench/calc_peer.py` writes `peer.json` (the 2017 Keras model
-beside ours). Each file is optional; the section quotes whichever exist under `<bench_dir>/calc/`.
+beside ours); `bench/calc_real.py` writes `real-test.json` (photos, scans, strips and drawings). Each file is optional; the section quotes whichever exist under `<bench_dir>/calc/`.
 """
 
 from __future__ import annotations
@@ -120,6 +120,27 @@ def peer_table(peer: dict) -> list[str]:
     return lines
 
 
+REAL_KINDS = {"strip": "clean strips (one number per picture)", "photo": "phone photos of column sums",
+              "row": "phone photos of a row \"a + b\"", "scan": "scans of column sums",
+              "canvas": "mouse drawings in the page's boxes (Chromium)", "wide": "mouse drawings in the page's wide box"}
+
+
+def real_table(real: dict) -> list[str]:
+    """`bench/calc_real.py`'s figures: each kind of picture beside the same digits as raw arrays."""
+    where = real["provenance"]
+    lines = ["", f"**Reading people's pictures** (MNIST-{real['split']} digits written on generated pictures, "
+             f"read by the checkpoint `{Path(real['checkpoint']).name}`; {where['machine']['cpu']}, "
+             f"{where['date'][:10]}, commit {str(where['commit'])[:7]}):", "",
+             "| pictures | numbers | digits right | numbers right | same digits as arrays | ratio | layout right | target |",
+             "|---|---|---|---|---|---|---|---|"]
+    for kind, r in real["kinds"].items():
+        lines.append(f"| {REAL_KINDS.get(kind, kind)} | {r['numbers']} | {100 * r['digit_accuracy']:.2f}% "
+                     f"| {100 * r['number_accuracy']:.2f}% | {100 * r['arrays']['number_accuracy']:.2f}% "
+                     f"| {r['ratio_to_arrays']:.3f} | {100 * r['layout_accuracy']:.1f}% | {r['target']} |")
+    lines += ["", f"Measured with `{where['command']}`."]
+    return lines
+
+
 def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[str]:
     """The benchmark paragraphs for the calc section (empty when no results are there)."""
     if bench_dir is None:
@@ -132,4 +153,6 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
     if (peer := _load(bench_dir / "calc" / "peer.json")) is not None:
         lines += peer_table(peer)
+    if (real := _load(bench_dir / "calc" / "real-test.json")) is not None:
+        lines += real_table(real)
     return lines
