@@ -32,8 +32,16 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     write(bench, "scale.json", {"scale": scale, "command": "python bench/calc_nesy.py --scale 1,10,100"})
     write(bench, "peer.json", {k: _result(x, None) for k, x in (("symbolic", 0.97), ("seed", 0.01), ("keras-2017", 0.02))}
           | {"command": "python bench/calc_peer.py"})
+    arrays = {"number_accuracy": 0.99}
+    write(bench, "real-test.json", {"split": "test", "checkpoint": "/runs/calc/x/best.safetensors",
+          "provenance": {"machine": {"cpu": "Some CPU"}, "date": "2026-12-01T12:00:00+00:00", "commit": "abcdef123",
+                         "command": "python bench/calc_real.py --split test"},
+          "kinds": {"photo": {"numbers": 600, "digit_accuracy": 0.995, "number_accuracy": 0.985, "arrays": arrays,
+                              "ratio_to_arrays": 0.98 / 0.99, "layout_accuracy": 1.0, "target": "met"}}})
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    assert "| phone photos of column sums | 600 | 99.50% | 98.50% | 99.00% | 0.990 | 100.0% | met |" in text
+    assert "Some CPU, 2026-12-01, commit abcdef1" in text and "`python bench/calc_real.py --split test`" in text
     assert "| 1 | 99.20 ± 0.20 (3 seeds, 10 sums) | 98.20 ± 0.20 |" in text   # mean ± sd of the three runs
     assert "≥ 99.0: met" in text and "97.66 (A-NeSI)" in text
     assert "| 1 | 98.00 ± 0.00 (2 seeds, 10 sums) |" in text and "≥ 99.0: missed" in text   # the second file's row
