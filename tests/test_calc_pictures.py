@@ -114,10 +114,13 @@ def test_predict_reads_a_row_and_a_folder(fixture_checkpoint, digits_read_right,
 
 
 def test_bad_pictures_are_one_line_and_exit_2(fixture_checkpoint, tmp_path):
+    from .test_filters_io import png_header_only
+
     (tmp_path / "notes.png").write_text("not a picture")
     Image.new("L", (200, 100), 235).save(tmp_path / "blank.png")
+    png_header_only(tmp_path / "bomb.png", 20_000, 20_000)
     for name, words in (("notes.png", "not a readable image"), ("blank.png", "no digit found"),
-                        ("missing.png", "no such file")):
+                        ("missing.png", "no such file"), ("bomb.png", "decompression bomb")):
         result = run_cli(["calc", "predict", str(tmp_path / name), "--checkpoint", str(fixture_checkpoint)])
         assert result.exit_code == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
