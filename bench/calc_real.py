@@ -41,6 +41,7 @@ from neuralab.calc.pages import pen_strokes, photograph, scan, write_page
 from neuralab.calc.predict import read, read_digits
 from neuralab.calc.train import load_model
 from neuralab.core import mnist
+from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_write_json, sha256_file
 from neuralab.core.provenance import provenance
 
@@ -138,7 +139,7 @@ def score_paper(model, kind: str, numbers, rng) -> Tally:
         t0 = time.perf_counter()
         try:
             groups = read_picture(data, kind)
-        except Exception as e:  # a picture read as holding nothing counts as all wrong
+        except UserError as e:  # a picture read as holding nothing counts as all wrong
             print(f"  {kind}: {type(e).__name__}: {e}", file=sys.stderr)
             tally.add(labels, None, None)
             continue

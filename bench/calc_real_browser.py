@@ -1,15 +1,13 @@
 """The browser kinds of `calc_real.py`: MNIST digits drawn with the mouse on the real web page.
 
 The page is served on loopback by the same app `neuralab serve` runs and driven in Debian's
-Chromium. Each digit's skeleton becomes pen strokes; the page's own request (`/api/read` for the
-boxes, `/api/picture` for the wide box) gives the reading.
+Chromium. Each digit's skeleton becomes pen strokes; the reading is the number the page adds to
+its tape (boxes) or the page's own `/api/picture` answer (wide box).
 """
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -17,15 +15,10 @@ import numpy as np
 
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
+from neuralab.web.serve import in_background
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (one definition of the launch settings)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stroke(page, box: dict, points, x0: float, y0: float, size: float) -> None:
@@ -48,28 +41,18 @@ def _box(page, selector: str, index: int = 0) -> dict:
 
 def score_browser(model, kind: str, numbers, pen_strokes, tally):
     """Draw every number of `numbers` on the page and add the readings to `tally` (a `calc_real.Tally`)."""
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
-    app = create_app(DigitReader(model), Limits())
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1000, "height": 1400})
-            page.goto(f"http://127.0.0.1:{port}/")
-            for images, labels in numbers:
-                t0 = time.perf_counter()
-                got = _boxes(page, images, pen_strokes) if kind == "canvas" else _wide(page, images, pen_strokes)
-                tally.add([labels], got, None)
-                tally.seconds += time.perf_counter() - t0
-            browser.close()
-    finally:
-        server.should_exit = True
+    with in_background(create_app(DigitReader(model), Limits())) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 1400})
+        page.goto(f"{base}/")
+        for images, labels in numbers:
+            t0 = time.perf_counter()
+            got = _boxes(page, images, pen_strokes) if kind == "canvas" else _wide(page, images, pen_strokes)
+            tally.add([labels], got, None)
+            tally.seconds += time.perf_counter() - t0
+        browser.close()
     return tally
 
 

@@ -10,19 +10,16 @@ latency and the error count (anchor: zero errors).
 from __future__ import annotations
 
 import argparse
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import numpy as np
-import uvicorn
 
 from neuralab.core import mnist
 from neuralab.web.app import png_data_url
-from neuralab.web.serve import build_app
+from neuralab.web.serve import build_app, in_background
 
 
 def main() -> None:
@@ -33,33 +30,25 @@ def main() -> None:
     args = parser.parse_args()
 
     app = build_app(args.checkpoint)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
+    with in_background(app) as base:
+        x_test = mnist.load().x_test
+        rng = np.random.default_rng(0)
+        payloads = [{"numbers": [{"digits": [png_data_url(x_test[i]) for i in rng.integers(0, 10000, 3)]}
+                                 for _ in range(2)]} for _ in range(50)]
+        url = f"{base}/api/sum"
+        latencies, errors = [], 0
+        with httpx.Client(timeout=30) as client:
+            def one(k: int) -> tuple[float, bool]:
+                t0 = time.perf_counter()
+                ok = client.post(url, json=payloads[k % len(payloads)]).status_code == 200
+                return time.perf_counter() - t0, ok
 
-    x_test = mnist.load().x_test
-    rng = np.random.default_rng(0)
-    payloads = [{"numbers": [{"digits": [png_data_url(x_test[i]) for i in rng.integers(0, 10000, 3)]}
-                             for _ in range(2)]} for _ in range(50)]
-    url = f"http://127.0.0.1:{port}/api/sum"
-    latencies, errors = [], 0
-    with httpx.Client(timeout=30) as client:
-        def one(k: int) -> tuple[float, bool]:
             t0 = time.perf_counter()
-            ok = client.post(url, json=payloads[k % len(payloads)]).status_code == 200
-            return time.perf_counter() - t0, ok
-
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            for latency, ok in pool.map(one, range(args.requests)):
-                latencies.append(latency)
-                errors += not ok
-        wall = time.perf_counter() - t0
-    server.should_exit = True
+            with ThreadPoolExecutor(args.concurrency) as pool:
+                for latency, ok in pool.map(one, range(args.requests)):
+                    latencies.append(latency)
+                    errors += not ok
+            wall = time.perf_counter() - t0
     lat = np.array(latencies) * 1000
     print(f"requests {args.requests}  concurrency {args.concurrency}  wall {wall:.1f}s")
     print(f"throughput {args.requests / wall:.1f} req/s  p50 {np.percentile(lat, 50):.1f} ms  "

@@ -4,9 +4,6 @@ is a one-line 4xx; the page, driven by mouse strokes in headless Chromium, shows
 import base64
 import contextlib
 import io
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ from neuralab.calc.models import SymbolicCalc
 from neuralab.calc.inputs import read_box
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
+from neuralab.web.serve import in_background
 
 from .helpers import CHROMIUM, CHROMIUM_ARGS
 
@@ -122,37 +120,20 @@ def test_openapi_docs_and_page_are_served(client):
     assert 'id="total"' in client.get("/").text and client.get("/static/app.js").status_code == 200
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def served_page(app, sent: list):
     """The app on a free loopback port and a Chromium page on it; `sent` collects /api/ request bodies."""
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does this)"
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.on("request", lambda r: sent.append((r.url.rsplit("/", 1)[-1], r.post_data_json))
-                    if "/api/" in r.url and r.method == "POST" else None)
-            page.goto(f"http://127.0.0.1:{port}/")
-            yield page
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+    with in_background(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("request", lambda r: sent.append((r.url.rsplit("/", 1)[-1], r.post_data_json))
+                if "/api/" in r.url and r.method == "POST" else None)
+        page.goto(f"{base}/")
+        yield page
+        browser.close()
 
 
 def draw(page, selector: str, strokes, index: int = 0):

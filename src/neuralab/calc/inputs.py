@@ -28,6 +28,7 @@ class Group:
     source: str                                               # the picture or folder it came from
     boxes: list[tuple[int, int, int, int]] | None = None      # per digit (x0, y0, x1, y1), or None
     line: int | None = None                                   # the line of the picture, from the top
+    picture: np.ndarray | None = None                         # (H, W) grey: the picture it was found in
 
 
 def read_folder(folder: Path) -> Group:
@@ -43,9 +44,9 @@ def read_folder(folder: Path) -> Group:
 
 def read_picture(source: Path | bytes, where: str, max_pixels: int | None = None) -> list[Group]:
     """A picture (a file or an upload's bytes) -> one Group per number it holds."""
-    numbers = find_numbers(read_gray(source, where, max_pixels), where)
-    return [Group(np.stack([d.image for d in n.digits]), where, [d.box for d in n.digits], n.line)
-            for n in numbers]
+    gray = read_gray(source, where, max_pixels)
+    return [Group(np.stack([d.image for d in n.digits]), where, [d.box for d in n.digits], n.line, gray)
+            for n in find_numbers(gray, where)]
 
 
 def read_box(source: bytes, where: str, max_pixels: int | None = None) -> np.ndarray:

@@ -34,7 +34,7 @@ class Page:
     boxes: list[list[tuple[int, int, int, int]]]      # per number, per digit: (x0, y0, x1, y1)
 
 
-def _pen(image: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+def _pen(image: np.ndarray, height: int) -> np.ndarray:
     """A 28x28 MNIST digit -> its ink cropped and scaled to `height` pixels (coverage in [0, 1])."""
     rows, cols = np.nonzero(image > 20)
     crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1] / 255.0
@@ -59,7 +59,7 @@ def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random
     """
     gap = lambda: int(rng.uniform(0.1, 0.3) * height)              # noqa: E731 - between digits
     margin = height
-    inks = [[_pen(d, int(height * rng.uniform(0.9, 1.1)), rng) for d in number] for number in digits]
+    inks = [[_pen(d, int(height * rng.uniform(0.9, 1.1))) for d in number] for number in digits]
     widths = [sum(i.shape[1] for i in ink) + gap() * (len(ink) - 1) for ink in inks]
     if layout == "column":
         line_h = int(1.5 * height)

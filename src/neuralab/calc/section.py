@@ -12,7 +12,6 @@ from neuralab.calc import benchmarks, pages, predict
 from neuralab.calc.inputs import read_picture
 from neuralab.calc.train import CalcConfig, load_model, resolve, train
 from neuralab.core import mnist
-from neuralab.core.images import read_gray
 from neuralab.core.runs import Run, find_finished
 from neuralab.report.section import Section, SectionContext
 
@@ -62,7 +61,7 @@ def _photo_example(ctx: SectionContext, model, data, name: str) -> tuple[str, li
     answer = predict.read(model, [g.images for g in groups], next(model.parameters()).device)
     labelled = [(box, digit) for g, reading in zip(groups, answer.readings) for box, digit in zip(g.boxes, reading)]
     predict.show([g.images for g in groups], answer, ctx.assets_dir / name,
-                 [predict.Picture("a phone photo of a column sum", read_gray(photo), labelled)])
+                 [predict.Picture("a phone photo of a column sum", groups[0].picture, labelled)])
     return f"{ctx.assets_dir.relative_to(ctx.out_dir) / name}", page.numbers, answer
 
 

@@ -95,14 +95,21 @@ def _ink(gray: np.ndarray, where: str) -> _Ink:
 def _dark_ink(g: np.ndarray) -> bool:
     """Is the ink darker than its paper? The paper is most of the picture: divided by its own wide
     blur, light paper stays near 1 and a black background near 0, whatever the light. (The median
-    alone fails on dim photos, whose paper is darker than mid-grey.)"""
-    light = ndimage.gaussian_filter(g, 0.25 * min(g.shape))
-    return bool(np.median(g / np.maximum(light, 0.02)) > 0.5)
+    alone fails on dim photos, whose paper is darker than mid-grey.) Judged at `_small` size: the
+    wide blur costs little there."""
+    small = _small(g)
+    light = ndimage.gaussian_filter(small, 0.25 * min(small.shape))
+    return bool(np.median(small / np.maximum(light, 0.02)) > 0.5)
+
+
+def _small(x: np.ndarray) -> np.ndarray:
+    """The picture at 64 pixels on its short side (the scale of paper and light, not of strokes)."""
+    return rescale(x, 64 / min(x.shape), order=1, anti_aliasing=True) if min(x.shape) > 64 else x
 
 
 def _paper(dark: np.ndarray) -> np.ndarray:
     """The paper's darkness (h, w): a grey opening wider than any stroke, at 1/8 of the size, smoothed."""
-    small = rescale(dark, 64 / min(dark.shape), order=1, anti_aliasing=True) if min(dark.shape) > 64 else dark
+    small = _small(dark)
     size = max(3, round(BACKGROUND * min(small.shape)))
     opened = ndimage.gaussian_filter(ndimage.grey_opening(small, size=(size, size)), size / 2)
     return resize(opened, dark.shape, order=1)

@@ -139,27 +139,29 @@ def predict(
                                                if len(answer.running) > 1 else ""))
 
 
+def _probabilities(groups, answer) -> list[list[float | None]]:
+    """Per number, per digit: the reading's probability (None for the seed model, which reads no digits)."""
+    return answer.probabilities or [[None] * len(g.images) for g in groups]
+
+
 def _as_json(groups, answer) -> dict:
-    probabilities = answer.probabilities or [[None] * len(g.images) for g in groups]
     read = [{"source": g.source, "line": g.line, "reading": reading,
              "digits": [{"digit": None if d == "?" else int(d), "probability": p,
                          "box": None if g.boxes is None else list(g.boxes[i])}
                         for i, (d, p) in enumerate(zip(reading, probs))]}
-            for g, reading, probs in zip(groups, answer.readings, probabilities)]
+            for g, reading, probs in zip(groups, answer.readings, _probabilities(groups, answer))]
     return {"numbers": answer.numbers, "running": answer.running, "sum": answer.sum, "read": read}
 
 
 def _pictures(groups, answer) -> list:
     """One `Picture` per picture file that numbers were found in, with each digit's box and reading."""
     from neuralab.calc.predict import Picture
-    from neuralab.core.images import read_gray
 
     pictures: dict[str, Picture] = {}
-    probabilities = answer.probabilities or [[None] * len(g.images) for g in groups]
-    for g, reading, probs in zip(groups, answer.readings, probabilities):
+    for g, reading, probs in zip(groups, answer.readings, _probabilities(groups, answer)):
         if g.boxes is None:
             continue
-        picture = pictures.setdefault(g.source, Picture(g.source, read_gray(g.source), []))
+        picture = pictures.setdefault(g.source, Picture(g.source, g.picture, []))
         picture.labels += [(box, d if p is None else f"{d} {100 * p:.0f}%")
                            for box, d, p in zip(g.boxes, reading, probs)]
     return list(pictures.values())

@@ -102,32 +102,32 @@ def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=Non
             if count > limits.max_digits:
                 raise UserError(f"{where}[{i}]: {count} digits, at most {limits.max_digits}")
 
-    def answer(groups: list[np.ndarray], boxes=None) -> list[NumberOut]:
+    def answer(groups: list[np.ndarray], boxes=None) -> SumOut:
+        read = reader.read(groups)
         boxes = boxes or [[None] * len(g) for g in groups]
-        return [NumberOut(digits=[DigitOut(digit=d, probability=p, box=b)
-                                  for d, p, b in zip(r.digits, r.probabilities, bs)], number=r.number)
-                for r, bs in zip(reader.read(groups), boxes)]
+        numbers = [NumberOut(digits=[DigitOut(digit=int(d), probability=p, box=b) for d, p, b in zip(r, ps, bs)],
+                             number=n)
+                   for r, ps, bs, n in zip(read.readings, read.probabilities, boxes, read.numbers)]
+        return SumOut(numbers=numbers, running=read.running)
 
-    def read_numbers(numbers: list[NumberIn]) -> list[NumberOut]:
+    def read_numbers(numbers: list[NumberIn]) -> SumOut:
         check_counts([len(n.digits) for n in numbers], "numbers")
         return answer([np.stack([decode_digit(d, f"numbers[{i}].digits[{j}]") for j, d in enumerate(n.digits)])
                        for i, n in enumerate(numbers)])
 
     @app.post("/api/read", response_model=NumberOut, summary="Read one number's digit images")
     def read(number: NumberIn) -> NumberOut:
-        return read_numbers([number])[0]
+        return read_numbers([number]).numbers[0]
 
     @app.post("/api/sum", response_model=SumOut, summary="Read numbers and give their running totals")
     def total(request: SumIn) -> SumOut:
-        numbers = read_numbers(request.numbers)
-        return SumOut(numbers=numbers, running=np.cumsum([n.number for n in numbers]).tolist())
+        return read_numbers(request.numbers)
 
     @app.post("/api/picture", response_model=SumOut, summary="Find the numbers in a picture, read them, add them")
     def picture(request: PictureIn) -> SumOut:
         groups = decode_picture(request.picture, "picture")
         check_counts([len(g.images) for g in groups], "picture: numbers")
-        numbers = answer([g.images for g in groups], [g.boxes for g in groups])
-        return SumOut(numbers=numbers, running=np.cumsum([n.number for n in numbers]).tolist())
+        return answer([g.images for g in groups], [g.boxes for g in groups])
 
     @app.get("/api/random", summary="MNIST-test digit images as PNG data URLs")
     def random(count: int = 3) -> dict:

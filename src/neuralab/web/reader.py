@@ -4,7 +4,7 @@ A digit arrives as a picture data URL (a canvas box the user drew on) or as a 28
 numbers in [0, 1] that is already MNIST-like (light ink on black, centred). A whole picture (a
 photo upload, or the wide box in which a number is written freely) arrives as a data URL and is
 segmented into numbers. Pictures go through the shared intake and the same digit finding as
-`neuralab calc predict` (`calc.inputs`), and digits are read by `calc.predict.read_digits`.
+`neuralab calc predict` (`calc.inputs`), and numbers are read by `calc.predict.read`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from neuralab.calc.inputs import Group, read_box, read_picture
 from neuralab.calc.models import SymbolicCalc
-from neuralab.calc.predict import read_digits
+from neuralab.calc.predict import Answer, read
 from neuralab.core.errors import UserError
 
 DATA_URL = re.compile(r"^data:image/[a-z0-9.+-]+;base64,")
@@ -59,13 +57,6 @@ def decode_picture(url: str, where: str) -> list[Group]:
     return read_picture(_data_url_bytes(url, where), where, MAX_PIXELS)
 
 
-@dataclass
-class Reading:
-    digits: list[int]
-    probabilities: list[float]   # the probability of each digit as read
-    number: int
-
-
 class DigitReader:
     """Reads numbers with a symbolic calculator."""
 
@@ -74,13 +65,6 @@ class DigitReader:
             raise UserError("the web page needs a symbolic calc checkpoint (the seed model reads no digits)")
         self.model, self.device = model.eval(), torch.device(device)
 
-    def read(self, groups: list[np.ndarray]) -> list[Reading]:
-        """Numbers as (D, 28, 28) uint8 digit stacks -> one Reading each, in one CNN call."""
-        digits, probabilities = read_digits(self.model, np.concatenate(groups), self.device)
-        readings, start = [], 0
-        for g in groups:
-            ds = digits[start:start + len(g)]
-            readings.append(Reading(ds, [round(p, 4) for p in probabilities[start:start + len(g)]],
-                                    int("".join(map(str, ds)))))
-            start += len(g)
-        return readings
+    def read(self, groups: list[np.ndarray]) -> Answer:
+        """Numbers as (D, 28, 28) uint8 digit stacks -> their readings and running totals, in one CNN call."""
+        return read(self.model, groups, self.device)

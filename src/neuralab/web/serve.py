@@ -6,9 +6,14 @@ Order: `--checkpoint`, else the best checkpoint of the newest finished symbolic 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
+import threading
+import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -73,3 +78,23 @@ def serve(app, host: str, port: int) -> None:
     if not 0 < port < 65536:
         raise UserError(f"--port: {port} is not a TCP port")
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@contextlib.contextmanager
+def in_background(app) -> Iterator[str]:
+    """Run the app on a free loopback port in a thread (benchmarks, browser tests); yields its base URL."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
