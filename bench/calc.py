@@ -19,7 +19,9 @@ import sys
 import time
 from dataclasses import asdict, replace
 
-from neuralab.calc.train import CalcConfig, evaluate_checkpoint, resolve, train
+from neuralab.calc.config import CalcConfig, resolve
+from neuralab.calc.evaluate import evaluate_checkpoint
+from neuralab.calc.train import train
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 

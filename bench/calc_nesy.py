@@ -25,11 +25,14 @@ import numpy as np
 import torch
 
 from neuralab.calc import arith
-from neuralab.calc.data import Bank, Layout, make_examples
-from neuralab.calc.models import reported_digits
-from neuralab.calc.train import CalcConfig, evaluate_checkpoint, load_model, resolve, train
-from neuralab.core.io import atomic_write_json
+from neuralab.calc.config import CalcConfig, resolve
+from neuralab.calc.data import Bank, make_examples
+from neuralab.calc.digits import reported_digits
+from neuralab.calc.evaluate import evaluate_checkpoint, load_model
+from neuralab.calc.layout import Layout
+from neuralab.calc.train import train
 from neuralab.core import mnist
+from neuralab.core.io import atomic_write_json
 
 # best published exact-sum test accuracy (mean over runs), per N; None where it timed out or is missing
 PUBLISHED = {

@@ -28,11 +28,12 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from calc import configs  # noqa: E402  (bench/calc.py: the configs of our two models)
 
-from neuralab.calc.data import SYMBOLS, Bank, Layout, make_examples  # noqa: E402
-from neuralab.calc.models import answer_digits, digits_to_chars  # noqa: E402
+from neuralab.calc.data import Bank, make_examples  # noqa: E402
+from neuralab.calc.digits import answer_digits, digits_to_chars  # noqa: E402
+from neuralab.calc.layout import SYMBOLS, Layout  # noqa: E402
 from neuralab.calc.train import train  # noqa: E402
-from neuralab.core.io import atomic_write_json  # noqa: E402
 from neuralab.core import mnist  # noqa: E402
+from neuralab.core.io import atomic_write_json  # noqa: E402
 
 LAYOUT = Layout("expression", 5, 2, "noise")
 CHUNK = 20000          # training sums rendered at a time (20000 x 11 images: 0.7 GB of float32)

@@ -36,10 +36,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from neuralab.calc.evaluate import load_model
 from neuralab.calc.inputs import read_picture
 from neuralab.calc.pages import pen_strokes, photograph, scan, write_page
-from neuralab.calc.predict import read, read_digits
-from neuralab.calc.train import load_model
+from neuralab.calc.predict import read_digits, read_numbers
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_write_json, sha256_file
@@ -143,7 +143,7 @@ def score_paper(model, kind: str, numbers, rng) -> Tally:
             print(f"  {kind}: {type(e).__name__}: {e}", file=sys.stderr)
             tally.add(labels, None, None)
             continue
-        answer = read(model, [g.images for g in groups], "cpu")
+        answer = read_numbers(model, [g.images for g in groups], "cpu")
         got = [[int(c) for c in r] for r in answer.readings]
         truth_running = np.cumsum([int("".join(map(str, ds))) for ds in labels]).tolist()
         tally.add(labels, got, answer.running == truth_running if got == labels else None)
@@ -184,7 +184,7 @@ def main(argv=None) -> int:
         count = args.browser_numbers if kind in ("canvas", "wide") else args.numbers
         numbers = draw_numbers(data, args.split, count, rng)
         if kind in ("canvas", "wide"):
-            from calc_real_browser import score_browser   # needs Chromium and Playwright
+            from calc_real_browser import score_browser  # needs Chromium and Playwright
 
             tally = score_browser(model, kind, numbers, pen_strokes, Tally())
         else:

@@ -18,7 +18,8 @@ import time
 
 import torch
 
-from neuralab.caption.train import make_config, train_or_reuse
+from neuralab.caption.config import make_config
+from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
 from neuralab.core.runtime import pick_device
 

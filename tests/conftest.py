@@ -5,7 +5,6 @@
   user's real cache, fetching it through the wheel route on first use.
 """
 
-import os
 
 import pytest
 import torch

@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from neuralab.backprop.engine import Value
-from neuralab.backprop.network import ACTIVATIONS, LOSSES, REDUCTIONS, BackpropConfig, descend
+from neuralab.backprop.network import (
+    ACTIVATIONS,
+    LOSSES,
+    REDUCTIONS,
+    BackpropConfig,
+    descend,
+)
 from neuralab.backprop.symbolic import analyse, num_text
 
 from .helpers import run_cli
@@ -202,7 +208,7 @@ def test_cli_bad_input_one_line_exit_2(tmp_path, args, where):
 
 def test_report_section_answers_1_1_and_reuses_its_runs(tmp_path):
     from neuralab.backprop import section
-    from neuralab.report.section import SectionContext
+    from neuralab.core.section import SectionContext
 
     ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path / "assets" / "backprop", runs_root=tmp_path / "runs",
                          profile="quick")

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from neuralab.calc import arith
-from neuralab.calc.data import BLANK, PLUS, SYMBOLS, Bank, Layout, make_examples
+from neuralab.calc.data import Bank, make_examples
+from neuralab.calc.digits import add_digits, to_digits
 from neuralab.calc.inputs import read_paths
+from neuralab.calc.layout import BLANK, PLUS, SYMBOLS, Layout
 from neuralab.calc.segment import frame
 from neuralab.core.errors import UserError
 
@@ -44,9 +46,9 @@ def test_sum_loglik_equals_enumeration_of_digit_assignments(K, W, seed):
     rng = np.random.default_rng(seed)
     for total in [int(values.max()), 0, int(rng.integers(0, values.max() + 1))]:
         expected = np.log(probs[values == total].sum())
-        got = arith.sum_loglik(logp, arith.to_digits(torch.tensor(total), W + 2)).item()
+        got = arith.sum_loglik(logp, to_digits(torch.tensor(total), W + 2)).item()
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
-    beyond = arith.to_digits(torch.tensor(int(values.max()) + 1 + 10 ** (W + 1)), W + 2)
+    beyond = to_digits(torch.tensor(int(values.max()) + 1 + 10 ** (W + 1)), W + 2)
     assert arith.sum_loglik(logp, beyond).item() == arith.NEG     # no assignment reaches it
 
 
@@ -55,7 +57,7 @@ def test_sum_loglik_equals_enumeration_of_digit_assignments(K, W, seed):
 def test_column_addition_of_long_numbers_equals_integer_addition(numbers):
     width = 60
     digits = torch.tensor([[int(c) for c in str(n).zfill(width)[::-1]] for n in numbers])   # (K, W)
-    total = arith.add_digits(digits)
+    total = add_digits(digits)
     assert int("".join(str(d) for d in total.flip(-1).tolist())) == sum(numbers)
 
 
@@ -231,7 +233,7 @@ def test_framing_keeps_aspect():
 
 
 def test_reading_each_distinct_image_once_changes_no_output():
-    from neuralab.calc.data import Layout
+    from neuralab.calc.layout import Layout
     from neuralab.calc.models import SymbolicCalc
 
     torch.manual_seed(0)

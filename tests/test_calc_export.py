@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from neuralab.calc.data import Layout
 from neuralab.calc.export import ReadAndAdd
+from neuralab.calc.layout import Layout
 from neuralab.calc.models import SymbolicCalc
 from neuralab.core.runs import save_checkpoint
 
@@ -16,7 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 
 def test_exported_graph_matches_pytorch(tmp_path):
     torch.manual_seed(0)
-    from neuralab.calc.train import CalcConfig
+    from neuralab.calc.config import CalcConfig
 
     config = CalcConfig(format="operands", digits=3, operands=2)
     model = SymbolicCalc(Layout("operands", 3, 2, "noise"), views=config.views).eval()   # as the checkpoint reads
@@ -28,7 +28,7 @@ def test_exported_graph_matches_pytorch(tmp_path):
     images = torch.rand(4, 3, 3, 1, 28, 28)   # batch 4 and 3 numbers: both differ from the export example
     probs, running = session.run(None, {"images": images.numpy()})
     with torch.no_grad():
-        ref_probs, ref_running = ReadAndAdd(model.reader, 3).eval()(images)
+        ref_probs, ref_running = ReadAndAdd(model, 3).eval()(images)
     np.testing.assert_allclose(probs, ref_probs.numpy(), atol=1e-5, rtol=0)
     np.testing.assert_array_equal(running, ref_running.numpy())
     digits = ref_probs.argmax(-1).numpy()

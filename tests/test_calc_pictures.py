@@ -21,9 +21,10 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from neuralab.calc.config import CalcConfig
+from neuralab.calc.evaluate import load_model
 from neuralab.calc.pages import photograph, scan, write_page
 from neuralab.calc.predict import read_digits
-from neuralab.calc.train import CalcConfig, load_model
 from neuralab.core.augment import Augment, augment
 from neuralab.core.runs import save_checkpoint
 from neuralab.web.app import create_app

@@ -5,15 +5,16 @@ from dataclasses import replace
 
 import torch
 
-from neuralab.caption import section, train
+from neuralab.caption import config, section
+from neuralab.caption.config import make_config
 from neuralab.caption.design import design_answer, layer_shapes
-from neuralab.caption.evaluate import build_model
-from neuralab.report.section import SectionContext
+from neuralab.caption.model import build_model
+from neuralab.core.section import SectionContext
 from tests.test_caption import fake_mnist
 
 
 def test_design_answer_is_written_from_the_config():
-    config = replace(train.make_config("quick"), dropout=0.37, beam=5, hidden=40, features=24, reader="lenet")
+    config = replace(make_config("quick"), dropout=0.37, beam=5, hidden=40, features=24, reader="lenet")
     text = design_answer(config, build_model(config))
     for fact in ("Dropout 0.37", "beam search of width 5", "LSTM 24→40", "LSTM 72→40", "29 tokens",
                  "2 convolutional, 3 dense", "6 slots of 14 numbers", "`lenet` digit CNN (2 5x5 convolutions"):
@@ -23,7 +24,7 @@ def test_design_answer_is_written_from_the_config():
 
 
 def test_figure_rows_follow_the_model():
-    config = replace(train.make_config("quick"), features=24, hidden=40)
+    config = replace(make_config("quick"), features=24, hidden=40)
     clip = torch.zeros(1, 10, 3, 64, 64)
     clip[:, :, 0, 20:30, 20:30] = 1.0                     # one red square: the reader reads 10 crops
     rows = layer_shapes(build_model(config), clip)
@@ -33,7 +34,7 @@ def test_figure_rows_follow_the_model():
 
 
 def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
-    monkeypatch.setitem(train.PROFILES, "quick", train.PROFILES["dry-run"])
+    monkeypatch.setitem(config.PROFILES, "quick", config.PROFILES["dry-run"])
     monkeypatch.setattr(section.mnist, "load", lambda *a: fake_mnist())
     ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path / "assets" / "caption",
                          runs_root=tmp_path / "runs", profile="quick")

@@ -12,7 +12,7 @@ from neuralab.core.data import index_batches
 from neuralab.core.errors import UserError
 from neuralab.core.runs import Run, load_checkpoint, save_checkpoint
 from neuralab.core.runtime import seed_everything
-from neuralab.core.train import fit
+from neuralab.core.train import Loop, evaluator, fit
 
 from .helpers import run_cli
 
@@ -44,20 +44,22 @@ def train_tiny(root, interrupt_at=None, resume_run=None):
             "count": len(idx), "correct": (logits.argmax(1) == y[idx]).sum().item()}
 
     run = resume_run or Run.create(root, "toy", {"seed": 3}, name="r")
-    return fit(run, model, opt, kind="toy", config={"seed": 3}, epochs=4,
-               train_batches=lambda e: index_batches(256, 32, seed=3, epoch=e),
-               eval_batches=lambda: index_batches(256, 64), step_fn=step, resume=resume_run is not None)
+    loop = Loop(epochs=4, batches=lambda e: index_batches(256, 32, seed=3, epoch=e), step=step,
+                evaluate=evaluator(lambda: index_batches(256, 64), step), monitor="val_accuracy")
+    return fit(run, model, opt, loop, kind="toy", config={"seed": 3}, resume=resume_run is not None)
 
 
 def test_resume_after_interrupt_matches_uninterrupted(tmp_path):
     clean = train_tiny(tmp_path / "a")
-    broken = train_tiny(tmp_path / "b", interrupt_at=12 * 2 + 3)  # 8 train + 4 eval steps an epoch: mid-epoch 3
-    assert broken.interrupted and len(broken.history) == 2
-    resumed = train_tiny(tmp_path / "b", resume_run=broken.run)
+    with pytest.raises(KeyboardInterrupt):
+        train_tiny(tmp_path / "b", interrupt_at=12 * 2 + 3)  # 8 train + 4 eval steps an epoch: mid-epoch 3
+    broken = Run(tmp_path / "b" / "toy" / "r")
+    assert len(broken.metrics()) == 2 and broken.result is None
+    resumed = train_tiny(tmp_path / "b", resume_run=broken)
     assert [m["epoch"] for m in resumed.history] == [1, 2, 3, 4]
     for a, b in zip(clean.history, resumed.history):
         assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-7)
-        assert a["test_accuracy"] == b["test_accuracy"]
+        assert a["val_accuracy"] == b["val_accuracy"]
 
 
 def test_best_checkpoint_is_the_later_epoch_on_a_tie(tmp_path):
@@ -69,11 +71,11 @@ def test_best_checkpoint_is_the_later_epoch_on_a_tie(tmp_path):
         return nn.functional.cross_entropy(m(x[idx]), y[idx]), {"count": len(idx)}
 
     run = Run.create(tmp_path, "toy", {"seed": 3}, name="r")
-    result = fit(run, model, torch.optim.Adam(model.parameters()), kind="toy", config={"seed": 3}, epochs=4,
-                 train_batches=lambda e: index_batches(256, 64, seed=3, epoch=e), eval_batches=lambda: [],
-                 step_fn=step, eval_fn=lambda m: {"accuracy": next(scores)})
+    loop = Loop(epochs=4, batches=lambda e: index_batches(256, 64, seed=3, epoch=e), step=step,
+                evaluate=lambda m: {"val_accuracy": next(scores)}, monitor="val_accuracy")
+    result = fit(run, model, torch.optim.Adam(model.parameters()), loop, kind="toy", config={"seed": 3})
     _, meta, _ = load_checkpoint(result.best_path, "toy")
-    assert meta["step"] == 3 and meta["metric"] == {"accuracy": 0.9}
+    assert meta["step"] == 3 and meta["metric"] == {"val_accuracy": 0.9}
 
 
 def test_checkpoint_round_trips_with_state(tmp_path):

@@ -14,7 +14,13 @@ from torch import nn
 from neuralab.core.runs import Run
 from neuralab.depth import experiment, plan
 from neuralab.depth.diagnostics import Monitor, dead_units, saturated_fraction, spread
-from neuralab.depth.model import ACTIVATIONS, VARIANTS, build_model, dense, make_optimizer
+from neuralab.depth.model import (
+    ACTIVATIONS,
+    VARIANTS,
+    build_model,
+    dense,
+    make_optimizer,
+)
 from tests.helpers import run_cli
 
 
@@ -220,8 +226,8 @@ def test_section_reads_every_number_from_the_runs(fake_mnist, tmp_path, monkeypa
     from dataclasses import replace
 
     from neuralab.core import mnist
+    from neuralab.core.section import SectionContext
     from neuralab.depth import section
-    from neuralab.report.section import SectionContext
 
     monkeypatch.setenv("NEURALAB_MNIST", str(fake_mnist))
     sha = mnist.load().sha256

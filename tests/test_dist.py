@@ -16,7 +16,7 @@ from neuralab.core import dist
 from neuralab.core.data import index_batches
 from neuralab.core.runs import Run, load_checkpoint
 from neuralab.core.runtime import seed_everything
-from neuralab.core.train import fit
+from neuralab.core.train import Loop, evaluator, fit
 
 
 def train(root: str) -> None:
@@ -37,9 +37,9 @@ def train(root: str) -> None:
             "count": len(idx), "correct": (logits.argmax(1) == y[idx]).sum().item()}
 
     run = Run.create(root, "toy", {"seed": 7}, name="r")
-    fit(run, model, optimizer, kind="toy", config={"seed": 7}, epochs=3,
-        train_batches=lambda e: index_batches(192, 32, seed=7, epoch=e),  # global batch 32
-        eval_batches=lambda: index_batches(192, 64), step_fn=step)
+    loop = Loop(epochs=3, batches=lambda e: index_batches(192, 32, seed=7, epoch=e),  # global batch 32
+                step=step, evaluate=evaluator(lambda: index_batches(192, 64), step))
+    fit(run, model, optimizer, loop, kind="toy", config={"seed": 7})
     with open(os.path.join(root, f"seen-{dist.rank()}.json"), "w") as f:
         json.dump(seen, f)
 
@@ -77,7 +77,7 @@ def test_two_processes_match_one(tmp_path):
     assert len(one) == len(two) == 3
     for a, b in zip(one, two):
         assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-5)
-        assert a["train_accuracy"] == b["train_accuracy"] and a["test_accuracy"] == b["test_accuracy"]
+        assert a["train_accuracy"] == b["train_accuracy"] and a["val_accuracy"] == b["val_accuracy"]
     w1, _, _ = load_checkpoint(runs[0] / "last.safetensors", "toy")
     w2, _, _ = load_checkpoint(runs[1] / "last.safetensors", "toy")
     for k in w1:

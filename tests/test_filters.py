@@ -108,8 +108,8 @@ def test_sepia_range_keeps_unit_interval():
 
 
 def test_section_answers_and_reuses_its_run(tmp_path):
+    from neuralab.core.section import SectionContext
     from neuralab.filters.section import build
-    from neuralab.report.section import SectionContext
 
     ctx = SectionContext(tmp_path / "r", tmp_path / "r" / "assets" / "filters", tmp_path / "runs", "quick")
     s = build(ctx)

@@ -11,11 +11,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+from neuralab.core.section import Section  # noqa: E402
 from neuralab.report.build import PARTS, ReportConfig, build_report  # noqa: E402
-from neuralab.report.section import Section  # noqa: E402
 
 from .helpers import CHROMIUM, CHROMIUM_ARGS, run_cli  # noqa: E402
-
 
 
 def fake_part(key, number, fail=False):

@@ -12,9 +12,9 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from neuralab.calc.data import Layout
-from neuralab.calc.models import SymbolicCalc
 from neuralab.calc.inputs import read_box
+from neuralab.calc.layout import Layout
+from neuralab.calc.models import SymbolicCalc
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
 from neuralab.web.serve import in_background

@@ -12,8 +12,15 @@ from __future__ import annotations
 from fractions import Fraction
 
 from neuralab.backprop.network import LOSS_TEX, BackpropConfig, PointPass, Step
-from neuralab.backprop.symbolic import (Analysis, factor_num_tex, name_tex, num_tex, numeric_factors,
-                                        partial_tex, tex)
+from neuralab.backprop.symbolic import (
+    Analysis,
+    factor_num_tex,
+    name_tex,
+    num_tex,
+    numeric_factors,
+    partial_tex,
+    tex,
+)
 
 _ACT_TEX = {"relu": r"\operatorname{{relu}}\left({}\right)", "sigmoid": r"\sigma\left({}\right)",
             "tanh": r"\tanh\left({}\right)", "linear": "{}"}

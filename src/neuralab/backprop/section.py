@@ -14,8 +14,8 @@ from pathlib import Path
 
 from neuralab.backprop.answer import PART, solve
 from neuralab.backprop.network import BackpropConfig
-from neuralab.core.runs import Run, find_finished
-from neuralab.report.section import Section, SectionContext
+from neuralab.core.runs import Run, find_reusable
+from neuralab.core.section import Section, SectionContext
 
 TITLE = "Backpropagation by hand"
 # The 2017 solution: it names its loss "mean squared error" but differentiates 1/2 (yhat - y)^2
@@ -29,8 +29,7 @@ VARIANTS = {  # key -> (loss, reduction), the issue's three reference cases
 
 
 def _run(config: BackpropConfig, ctx: SectionContext) -> Run:
-    found = find_finished(ctx.runs_root, PART, config.to_json()) if ctx.reuse else None
-    return found if found is not None else solve(config, None, ctx.runs_root)[0]
+    return find_reusable(ctx.runs_root, PART, config.to_json(), ctx.reuse) or solve(config, None, ctx.runs_root)[0]
 
 
 def _embed(run: Run, ctx: SectionContext) -> str:

@@ -24,7 +24,8 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from neuralab.calc.data import BLANK, PLUS, Layout
+from neuralab.calc.digits import powers, to_digits
+from neuralab.calc.layout import BLANK, PLUS, Layout
 
 NEG = -1e30
 
@@ -55,29 +56,6 @@ def column_sums(digit_logp: torch.Tensor) -> torch.Tensor:
     for k in range(1, digit_logp.shape[-3]):
         q = log_conv(q, digit_logp[..., k, :, :])
     return q
-
-
-def _powers(width: int, device: torch.device) -> torch.Tensor:
-    return torch.tensor([10**i for i in range(width)], dtype=torch.long, device=device)    # (width,)
-
-
-def to_digits(values: torch.Tensor, width: int) -> torch.Tensor:
-    """Non-negative int64 values (...) -> little-endian digits (..., width); the value must fit."""
-    return values[..., None] // _powers(width, values.device) % 10
-
-
-def add_digits(digits: torch.Tensor) -> torch.Tensor:
-    """Exact column addition: little-endian operand digits (..., K, W) -> the sum's digits (..., W + 1).
-
-    Works for any number of columns (no int64 overflow): the carry of K <= 9 operands is one digit.
-    """
-    column = digits.sum(-2)                                           # (..., W), each <= 9K
-    out, carry = [], torch.zeros_like(column[..., 0])
-    for i in range(column.shape[-1]):
-        value = column[..., i] + carry
-        out.append(value % 10)
-        carry = value // 10
-    return torch.stack([*out, carry], -1)
 
 
 def sum_loglik(digit_logp: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -198,4 +176,4 @@ def decode_digits(logp: torch.Tensor, layout: Layout) -> torch.Tensor:
 def decode(logp: torch.Tensor, layout: Layout) -> torch.Tensor:
     """`decode_digits`, then the operands as integers (B, K) int64 (up to 18 digits)."""
     digit = decode_digits(logp, layout)
-    return (digit.long() * _powers(digit.shape[-1], digit.device)).sum(-1)
+    return (digit.long() * powers(digit.shape[-1], digit.device)).sum(-1)

@@ -25,59 +25,15 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from neuralab.calc.digits import add_digits
+from neuralab.calc.layout import BLANK, MAX_DIGITS, PLUS, Layout
+from neuralab.core.augment import Augment, augment
+from neuralab.core.data import images_to_float
 from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
 
-SYMBOLS = "0123456789+ "     # the model's 12 symbols; index 10 is '+', 11 is blank
-PLUS, BLANK = 10, 11
-FORMATS = ("expression", "operands", "fixed")
-SPECIALS = ("noise", "glyph")
-MAX_DIGITS = 15              # operands and totals are int64: 3 * 10**15 is far below 2**63
-MAX_FIXED_DIGITS = 1000      # `fixed` sums are handled as digit columns, so int64 does not bound them
-MAX_READINGS = 4096         # operand-length tuples N**K the likelihood sums over (arith.reading_tables)
 GLYPH_VARIANTS = 64          # jittered '+' and square drawings per split
 NOISE_SEED = 2017            # the fixed noise images are the same for every run and split
-
-
-@dataclass(frozen=True)
-class Layout:
-    """How the numbers of one example are laid out in image slots."""
-
-    format: str = "expression"
-    digits: int = 5
-    operands: int = 2
-    specials: str = "noise"
-
-    def __post_init__(self):
-        if self.format not in FORMATS:
-            raise UserError(f"--format: unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
-        if self.specials not in SPECIALS:
-            raise UserError(f"--specials: unknown {self.specials!r} (choose from {', '.join(SPECIALS)})")
-        most = MAX_FIXED_DIGITS if self.format == "fixed" else MAX_DIGITS
-        if not 1 <= self.digits <= most:
-            raise UserError(f"--digits: {self.digits} is outside 1..{most} for the {self.format} format")
-        if not 2 <= self.operands <= 9:
-            raise UserError(f"--operands: {self.operands} is outside 2..9")
-        if self.format == "fixed" and self.operands != 2:
-            raise UserError("--operands: the fixed format adds exactly 2 numbers")
-        if self.format != "fixed" and self.digits**self.operands > MAX_READINGS:
-            raise UserError(f"--digits {self.digits} with --operands {self.operands}: {self.digits}**{self.operands} "
-                            f"possible operand lengths is more than the {MAX_READINGS} the exact sum enumerates")
-
-    @property
-    def slots(self) -> int:
-        N, K = self.digits, self.operands
-        return {"expression": K * N + K - 1, "operands": K * N, "fixed": K * N}[self.format]
-
-    @property
-    def width(self) -> int:
-        """Characters of the largest total, e.g. 6 for two 5-digit numbers."""
-        return len(str(self.operands * (10**self.digits - 1)))
-
-    @property
-    def totals(self) -> int:
-        """How many totals an example reports: every running total in `operands`, else the sum."""
-        return self.operands if self.format == "operands" else 1
 
 
 def special_images(specials: str, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -140,9 +96,7 @@ class Bank:
 
     def render(self, index: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Image indices (...) -> float images (..., 1, 28, 28) in [0, 1]."""
-        index = np.asarray(index)
-        x = torch.from_numpy(self.images[index.reshape(-1)]).float().div_(255.0)
-        return x.view(*index.shape, 1, 28, 28)
+        return images_to_float(self.images[np.asarray(index)])
 
 
 @dataclass
@@ -167,8 +121,6 @@ class Examples:
     def targets(self, layout: Layout, rows) -> torch.Tensor:
         """What a model learns from: the operands (B, K), or in `fixed` the little-endian digits of
         the sum (B, N + 1), which any N allows (computed by column addition of the true digits)."""
-        from neuralab.calc.arith import add_digits   # arith builds on this module
-
         if layout.format != "fixed":
             return torch.from_numpy(self.numbers[rows])
         operands = torch.from_numpy(self.symbol[rows]).view(len(rows), 2, layout.digits)
@@ -242,3 +194,33 @@ def make_examples(layout: Layout, bank: Bank, count: int | None, seed: int) -> E
     if not count or count < 1:
         raise UserError(f"count must be a positive number of examples, got {count}")
     return random_examples(layout, bank, count, seed)
+
+
+def batches(bank: Bank, examples: Examples, layout: Layout, batch_size: int, order: np.ndarray | None = None):
+    """Yield (images (B, T, 1, 28, 28), targets (see `Examples.targets`), rows) in order (default: as stored)."""
+    order = np.arange(len(examples)) if order is None else order
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        yield bank.render(examples.image[rows]), examples.targets(layout, rows), rows
+
+
+class Batches:
+    """The batches (images, targets, layout) of one epoch, rendered lazily (sized, for progress bars).
+
+    With `distort`, every digit image (not the '+' and blank images) is distorted by `augment`.
+    """
+
+    def __init__(self, bank: Bank, examples: Examples, batch_size: int, order: np.ndarray, layout: Layout,
+                 distort: Augment | None = None, generator: torch.Generator | None = None):
+        self.bank, self.examples, self.batch_size, self.order = bank, examples, batch_size, order
+        self.layout, self.distort, self.generator = layout, distort, generator
+
+    def __len__(self) -> int:
+        return -(-len(self.order) // self.batch_size)
+
+    def __iter__(self):
+        for images, targets, rows in batches(self.bank, self.examples, self.layout, self.batch_size, self.order):
+            if self.distort is not None:
+                digit = torch.from_numpy(self.examples.image[rows] < self.bank.n_digits)   # (B, T)
+                images[digit] = augment(images[digit], self.distort, self.generator)
+            yield images, targets, self.layout

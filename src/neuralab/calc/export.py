@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from neuralab.calc.models import SymbolicCalc
+from neuralab.calc.predict import digit_probabilities
 from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_path
 
@@ -32,15 +33,14 @@ MAX_EXPORT_DIGITS = 17
 class ReadAndAdd(nn.Module):
     """(B, K, N, 1, 28, 28) digit images -> (probs (B, K, N, 10), running totals (B, K) int64)."""
 
-    def __init__(self, reader: nn.Module, digits: int):
+    def __init__(self, calc: SymbolicCalc, digits: int):
         super().__init__()
-        self.reader = reader
+        self.calc = calc
         self.register_buffer("place", 10 ** torch.arange(digits - 1, -1, -1, dtype=torch.int64))  # (N,)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         B, K, N = images.shape[:3]
-        logits = self.reader(images.reshape(B * K * N, 1, 28, 28))[:, :10]       # digits only
-        probs = logits.softmax(-1).reshape(B, K, N, 10)
+        probs = digit_probabilities(self.calc, images.reshape(B * K * N, 1, 28, 28)).reshape(B, K, N, 10)
         numbers = (probs.argmax(-1) * self.place).sum(-1)                        # (B, K)
         return probs, numbers.cumsum(-1)
 
@@ -51,7 +51,7 @@ def export_onnx(model: nn.Module, digits: int, path: Path | str) -> Path:
         raise UserError("export: only a symbolic calc checkpoint can be exported (the seed model reads no digits)")
     if not 1 <= digits <= MAX_EXPORT_DIGITS:
         raise UserError(f"--digits: must be 1..{MAX_EXPORT_DIGITS} so totals fit in int64, got {digits}")
-    wrapper = ReadAndAdd(model.reader, digits).cpu().eval()
+    wrapper = ReadAndAdd(model, digits).cpu().eval()
     example = torch.rand(2, 2, digits, 1, 28, 28)
     dims = {0: torch.export.Dim("batch"), 1: torch.export.Dim("numbers", max=10)}
     path = Path(path)

@@ -14,50 +14,15 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from torch import nn
 
 from neuralab.calc import arith
-from neuralab.calc.data import Bank, Examples, Layout
-from neuralab.calc.models import SeedNet, SymbolicCalc, answer_digits, digits_to_chars, reported_digits
-from neuralab.core.augment import Augment, augment
-
-
-def batches(bank: Bank, examples: Examples, layout: Layout, batch_size: int, order: np.ndarray | None = None):
-    """Yield (images (B, T, 1, 28, 28), targets (see `Examples.targets`), rows) in order (default: as stored)."""
-    order = np.arange(len(examples)) if order is None else order
-    for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
-        yield bank.render(examples.image[rows]), examples.targets(layout, rows), rows
-
-
-class Batches:
-    """The batches (images, targets, layout) of one epoch, rendered lazily (sized, for progress bars).
-
-    With `distort`, every digit image (not the '+' and blank images) is distorted by `augment`.
-    """
-
-    def __init__(self, bank: Bank, examples: Examples, batch_size: int, order: np.ndarray, layout: Layout,
-                 deadline: float | None = None, distort: Augment | None = None,
-                 generator: torch.Generator | None = None):
-        self.bank, self.examples, self.batch_size, self.order = bank, examples, batch_size, order
-        self.layout, self.deadline = layout, deadline   # stop yielding once time.perf_counter() passes it
-        self.distort, self.generator = distort, generator
-
-    def __len__(self) -> int:
-        return -(-len(self.order) // self.batch_size)
-
-    def __iter__(self):
-        for images, targets, rows in batches(self.bank, self.examples, self.layout, self.batch_size, self.order):
-            if self.deadline is not None and time.perf_counter() > self.deadline:
-                return
-            if self.distort is not None:
-                digit = torch.from_numpy(self.examples.image[rows] < self.bank.n_digits)   # (B, T)
-                images[digit] = augment(images[digit], self.distort, self.generator)
-            yield images, targets, self.layout
+from neuralab.calc.data import Bank, Examples
+from neuralab.calc.digits import answer_digits, digits_to_chars, reported_digits
+from neuralab.calc.layout import Layout
+from neuralab.calc.models import SeedNet, SymbolicCalc
 
 
 @torch.no_grad()

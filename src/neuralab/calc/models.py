@@ -12,7 +12,13 @@ import torch
 from torch import nn
 
 from neuralab.calc import arith
-from neuralab.calc.data import SYMBOLS, Layout
+from neuralab.calc.digits import (
+    answer_digits,
+    chars_to_totals,
+    digits_to_chars,
+    reported_totals,
+)
+from neuralab.calc.layout import SYMBOLS, Layout
 from neuralab.core.reader import SymbolNet, random_shift
 
 MODELS = ("symbolic", "seed")
@@ -113,44 +119,3 @@ def build(name: str, layout: Layout, reader: str = "vgg", shift: int = 0, views:
     if name == "seed":
         return SeedNet(layout)
     raise ValueError(f"unknown model {name!r}")
-
-
-def reported_totals(numbers: torch.Tensor, layout: Layout) -> torch.Tensor:
-    """(B, K) operands -> (B, totals): every running total in `operands`, else the final sum."""
-    running = numbers.cumsum(-1)
-    return running if layout.format == "operands" else running[:, -1:]
-
-
-def reported_digits(operands: torch.Tensor, layout: Layout) -> torch.Tensor:
-    """Little-endian operand digits (B, K, N) -> digits (B, totals, N + 1) of the reported totals,
-    by exact column addition (any N)."""
-    if layout.format == "operands":
-        return torch.stack([arith.add_digits(operands[:, :k + 1]) for k in range(layout.operands)], 1)
-    return arith.add_digits(operands)[:, None]
-
-
-def answer_digits(target: torch.Tensor, layout: Layout) -> torch.Tensor:
-    """`Examples.targets` -> the little-endian digits (B, totals, width) of every reported total."""
-    if layout.format == "fixed":
-        return target[:, None, :layout.width]
-    return arith.to_digits(reported_totals(target, layout), layout.width)
-
-
-def digits_to_chars(digits: torch.Tensor) -> torch.Tensor:
-    """Little-endian digits (..., W) -> the number's decimal string as symbol indices (..., W),
-    left-aligned and blank-padded as the 2017 targets were (no leading zeros; 0 is "0")."""
-    W = digits.shape[-1]
-    position = torch.arange(W, device=digits.device)
-    nonzero = digits != 0
-    length = torch.where(nonzero.any(-1), W - nonzero.flip(-1).int().argmax(-1), 1)   # (...)
-    chars = digits.gather(-1, (length[..., None] - 1 - position).clamp(min=0))
-    return torch.where(position < length[..., None], chars, SYMBOLS.index(" "))
-
-
-def chars_to_totals(chars: torch.Tensor) -> torch.Tensor:
-    """Character indices (..., width) -> integers (...); -1 where the string is not digits then blanks."""
-    out = []
-    for row in chars.reshape(-1, chars.shape[-1]).tolist():
-        s = "".join(SYMBOLS[c] for c in row).rstrip(" ")
-        out.append(int(s) if s.isdigit() else -1)
-    return torch.tensor(out, dtype=torch.long).view(chars.shape[:-1])

@@ -18,8 +18,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import nn
 
-from neuralab.calc.data import Layout, special_images
+from neuralab.calc.data import special_images
+from neuralab.calc.layout import Layout
 from neuralab.calc.models import SeedNet, SymbolicCalc
+from neuralab.core.data import images_to_float
 from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
 
@@ -48,21 +50,21 @@ def compose(expression: str, seed: int, data: MNIST) -> list[np.ndarray]:
     return groups
 
 
-def _as_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).float().div(255.0).unsqueeze(-3)   # (..., 1, 28, 28)
+def digit_probabilities(model: SymbolicCalc, images: torch.Tensor) -> torch.Tensor:
+    """The reading rule, shared with the ONNX export: digit images (D, 1, 28, 28) in [0, 1] ->
+    probabilities over the ten digits (D, 10), '+' and blank left out (the model's views averaged)."""
+    return model.read(images)[:, :10].softmax(-1)
 
 
 @torch.no_grad()
 def read_digits(model: SymbolicCalc, images: np.ndarray, device: torch.device | str = "cpu",
                 chunk: int = 4096) -> tuple[list[int], list[float]]:
-    """The one way to read digit images (D, 28, 28) uint8 with a calculator: each image's most
-    probable digit and that digit's probability among the ten digits (the model's views averaged)."""
+    """Digit images (D, 28, 28) uint8 -> each image's most probable digit and its probability."""
     model.eval()
     digits, probabilities = [], []
     for start in range(0, len(images), chunk):
-        x = _as_tensor(images[start:start + chunk]).to(device)      # (d, 1, 28, 28)
-        p = model.read(x)[:, :10].softmax(-1).cpu()                 # (d, 10), '+' and blank left out
-        best, digit = p.max(-1)
+        x = images_to_float(images[start:start + chunk]).to(device)    # (d, 1, 28, 28)
+        best, digit = digit_probabilities(model, x).cpu().max(-1)
         digits += digit.tolist()
         probabilities += best.tolist()
     return digits, probabilities
@@ -104,12 +106,13 @@ def seed_slots(layout: Layout, groups: list[np.ndarray]) -> np.ndarray:
 @torch.no_grad()
 def read_seed(model: SeedNet, groups: list[np.ndarray], device: torch.device) -> Answer:
     model.eval()
-    x = _as_tensor(seed_slots(model.layout, groups))[None].to(device)  # (1, T, 1, 28, 28)
+    x = images_to_float(seed_slots(model.layout, groups))[None].to(device)  # (1, T, 1, 28, 28)
     totals = model.predict(x)[0][0].tolist()
     return Answer(None, totals, totals[-1], ["?" * len(g) for g in groups])
 
 
-def read(model: nn.Module, groups: list[np.ndarray], device: torch.device) -> Answer:
+def read_numbers(model: nn.Module, groups: list[np.ndarray], device: torch.device | str = "cpu") -> Answer:
+    """The one way to read numbers with a calculator: each number a (D, 28, 28) uint8 digit stack."""
     if any(len(g) == 0 for g in groups):
         raise UserError("empty group: every number needs at least one digit image")
     if isinstance(model, SymbolicCalc):

@@ -9,11 +9,13 @@ import numpy as np
 from PIL import Image
 
 from neuralab.calc import benchmarks, pages, predict
+from neuralab.calc.config import KIND, CalcConfig, resolve
+from neuralab.calc.evaluate import load_model
 from neuralab.calc.inputs import read_picture
-from neuralab.calc.train import CalcConfig, load_model, resolve, train
+from neuralab.calc.train import train
 from neuralab.core import mnist
-from neuralab.core.runs import Run, find_finished
-from neuralab.report.section import Section, SectionContext
+from neuralab.core.runs import Run, find_reusable
+from neuralab.core.section import Section, SectionContext
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +31,7 @@ PHOTO_NUMBERS, PHOTO_SEED = (294, 61, 7), 3     # the column sum the report phot
 
 def _run(ctx: SectionContext, config: CalcConfig) -> Run:
     """A finished run with this config: reused when allowed, else trained now."""
-    if ctx.reuse:
-        found = find_finished(ctx.runs_root, "calc", config)
-        if found is not None:
-            log.info("calc: reusing %s", found.path)
-            return found
-    run, _, _ = train(config, ctx.runs_root)
-    return run
+    return find_reusable(ctx.runs_root, KIND, config, ctx.reuse) or train(config, ctx.runs_root)[0]
 
 
 def _pct(x) -> str:
@@ -44,7 +40,7 @@ def _pct(x) -> str:
 
 def _example(ctx: SectionContext, model, data, text: str, name: str) -> tuple[str, predict.Answer]:
     groups = predict.compose(text, seed=1, data=data)
-    answer = predict.read(model, groups, next(model.parameters()).device)
+    answer = predict.read_numbers(model, groups, next(model.parameters()).device)
     predict.show(groups, answer, ctx.assets_dir / name)
     return f"{ctx.assets_dir.relative_to(ctx.out_dir) / name}", answer
 
@@ -58,7 +54,7 @@ def _photo_example(ctx: SectionContext, model, data, name: str) -> tuple[str, li
     photo = ctx.assets_dir / "calc_photo.jpg"
     Image.fromarray(page.image).save(photo, quality=85)
     groups = read_picture(photo, photo.name)
-    answer = predict.read(model, [g.images for g in groups], next(model.parameters()).device)
+    answer = predict.read_numbers(model, [g.images for g in groups], next(model.parameters()).device)
     labelled = [(box, digit) for g, reading in zip(groups, answer.readings) for box, digit in zip(g.boxes, reading)]
     predict.show([g.images for g in groups], answer, ctx.assets_dir / name,
                  [predict.Picture("a phone photo of a column sum", groups[0].picture, labelled)])

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from neuralab.caption.grammar import COLOUR_RGB, COLOURS, DIGITS, MOTIONS, PAD, Actor, caption, encode
+from neuralab.caption.grammar import (
+    COLOUR_RGB,
+    COLOURS,
+    DIGITS,
+    MOTIONS,
+    PAD,
+    Actor,
+    caption,
+    encode,
+)
 from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
 

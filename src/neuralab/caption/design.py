@@ -13,8 +13,14 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from neuralab.caption.grammar import COLOURS, MAX_WORDS, VOCAB, WORDS  # noqa: E402
-from neuralab.caption.model import CROP, MOTION, SLOT, CaptionModel, ColourPlanes, SlotEncoder  # noqa: E402
-
+from neuralab.caption.model import (  # noqa: E402
+    CROP,
+    MOTION,
+    SLOT,
+    CaptionModel,
+    ColourPlanes,
+    SlotEncoder,
+)
 
 FRAME, SEQUENCE = "per frame", "sequence"
 

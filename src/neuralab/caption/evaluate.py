@@ -8,25 +8,17 @@ from pathlib import Path
 import torch
 
 from neuralab.caption.clips import DigitSource, make_batch
+from neuralab.caption.config import KIND, CaptionConfig
 from neuralab.caption.grammar import decode
 from neuralab.caption.metrics import all_metrics
-from neuralab.caption.model import CaptionModel, beam_search
+from neuralab.caption.model import CaptionModel, beam_search, build_model
 from neuralab.core.errors import UserError
 from neuralab.core.progress import bar
 from neuralab.core.runs import load_checkpoint
 
-EVAL_SEED = 2017  # every checkpoint is scored on the same held-out clips
-
-
-def build_model(config) -> CaptionModel:
-    return CaptionModel(features=config.features, embed=config.embed, hidden=config.hidden,
-                        layers=config.layers, dropout=config.dropout, reader=config.reader)
-
 
 def load_model(path: Path | str, device: torch.device):
     """(model in eval mode, its CaptionConfig, checkpoint metadata) from a caption checkpoint."""
-    from neuralab.caption.train import KIND, CaptionConfig
-
     state, meta, _ = load_checkpoint(path, KIND)
     try:
         config = CaptionConfig(**meta["config"])

@@ -23,7 +23,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuralab.caption.grammar import BOS, COLOUR_RGB, COLOURS, EOS, MAX_WORDS, PAD, VOCAB
+from neuralab.caption.grammar import (
+    BOS,
+    COLOUR_RGB,
+    COLOURS,
+    EOS,
+    MAX_WORDS,
+    PAD,
+    VOCAB,
+)
 from neuralab.core.reader import SymbolNet
 
 CROP = 28          # MNIST's own size: the reader sees digits as it was pretrained on them
@@ -230,3 +238,9 @@ def beam_search(model: CaptionModel, clips: torch.Tensor, width: int = 3,
             break
     best = scores.argmax(dim=1) + torch.arange(B, device=clips.device) * k
     return seqs[best]
+
+
+def build_model(config) -> CaptionModel:
+    """The captioner a `CaptionConfig` describes."""
+    return CaptionModel(features=config.features, embed=config.embed, hidden=config.hidden,
+                        layers=config.layers, dropout=config.dropout, reader=config.reader)

@@ -11,13 +11,14 @@ from pathlib import Path
 import torch
 
 from neuralab.caption.clips import DigitSource, frames_to_tensor, make_clip
+from neuralab.caption.config import EVAL_SEED, make_config
 from neuralab.caption.design import architecture_figure, design_answer
-from neuralab.caption.evaluate import EVAL_SEED, caption_frames, load_model
+from neuralab.caption.evaluate import caption_frames, load_model
 from neuralab.caption.gif import write_gif
 from neuralab.caption.grammar import VOCAB, WORDS
-from neuralab.caption.train import make_config, train_or_reuse
+from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
-from neuralab.report.section import Section, SectionContext
+from neuralab.core.section import Section, SectionContext
 
 TITLE = "Model design: captioning short video clips (built and trained on generated moving-digit clips)"
 EXAMPLES = 3  # clips shown per split

@@ -11,103 +11,63 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from neuralab.caption.clips import SPLITS, DigitSource, make_batch
-from neuralab.caption.evaluate import EVAL_SEED, build_model, evaluate_split
+from neuralab.caption.clips import DigitSource, make_batch
+from neuralab.caption.config import EVAL_SEED, KIND, CaptionConfig
+from neuralab.caption.evaluate import evaluate_split
 from neuralab.caption.grammar import MAX_WORDS, PAD, VOCAB
-from neuralab.caption.model import CaptionModel
+from neuralab.caption.model import CaptionModel, build_model
+from neuralab.core.data import images_to_float
 from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
-from neuralab.core.runs import Run, find_finished, load_checkpoint
-from neuralab.core.runtime import seed_everything
 from neuralab.core.progress import bar
 from neuralab.core.reader import SymbolNet, random_shift
-from neuralab.core.train import fit
+from neuralab.core.runs import Run, find_reusable, load_checkpoint
+from neuralab.core.runtime import seed_everything
+from neuralab.core.train import Loop, evaluator, fit
 
 log = logging.getLogger(__name__)
-KIND = "caption"
 
 
-@dataclass
-class CaptionConfig:
-    version: int = 4                 # bumped when the model or training changes, so stale runs are never reused
-    split: str = "random"            # random | compositional: which actors training clips may hold
-    frames: int = 10                 # the fewest the task allows: least compute per clip
-    reader: str = "vgg"              # the digit CNN (core.reader.READERS): 4 batch-normalised 3x3 convs
-    features: int = 64               # per-frame feature size fed to the bottom LSTM (from 6 x 16 slot values)
-    embed: int = 32                  # 26 words need few dimensions
-    hidden: int = 192                # LSTM width: enough for two actors' digit, colour and motion
-    layers: int = 2                  # the published design: bottom LSTM reads frames, top one emits words
-    dropout: float = 0.1             # light: a large pool of generated clips overfits little
-    pretrain_steps: int = 1500       # MNIST digit classification steps: ~3.5 passes over 55,000 images
-    pretrain_batch: int = 128        # 28x28 digits per pretraining step
-    pretrain_lr: float = 4e-3        # one-cycle peak; the CNN is small and batch-normalised
-    pretrain_shift: int = 2          # random shifts of up to 2 pixels: crops are centred only to a pixel
-    freeze_cnn: bool = True          # keep the pretrained reader fixed and cache its slots: far cheaper steps
-    train_clips: int = 16000         # clips in the cached training pool (frozen CNN); else generated per step
-    batch_size: int = 64             # clips per caption training step
-    epochs: int = 7                  # validation + checkpoint after each
-    steps_per_epoch: int = 800       # batches drawn (shuffled) from the pool per epoch
-    lr: float = 3e-3                 # Adam, first epoch
-    lr_end: float = 1e-4             # geometric decay to this by the last epoch
-    clip_norm: float = 1.0           # LSTM gradients can spike early on
-    val_clips: int = 300             # MNIST-train 55000+ clips for picking the best epoch
-    test_clips: int = 2000           # MNIST-test clips of the final evaluation (the target's count)
-    beam: int = 3                    # beam width at execution (1 = greedy)
-    seed: int = 0                    # clips, initial weights and dropout
+class OneCycle:
+    """`Loop.schedule` for pretraining: torch's one-cycle policy, stepped once per optimizer step."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, lr: float, steps: int):
+        self.policy = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps)
+
+    def __call__(self, optimizer: torch.optim.Optimizer, step: int) -> None:
+        if step:
+            self.policy.step()
 
 
-PROFILES = {
-    # the report's default: both splits together take about 4 of the report's 10 minutes on 2 CPU cores
-    "quick": dict(pretrain_steps=500, train_clips=3000, epochs=2, steps_per_epoch=400, val_clips=100,
-                  test_clips=400),
-    # the target: >= 95% exact match on 2,000 random-split test clips within 15 minutes
-    "full": dict(),
-    # one tiny step of everything, for tests and CI
-    "dry-run": dict(hidden=16, features=16, embed=8, reader="lenet", pretrain_steps=1, pretrain_batch=4,
-                    train_clips=8, batch_size=4, epochs=1, steps_per_epoch=2, val_clips=4, test_clips=4, beam=2),
-}
-
-
-def make_config(profile: str = "quick", split: str = "random", seed: int = 0) -> CaptionConfig:
-    if profile not in PROFILES:
-        raise UserError(f"--profile: unknown profile {profile!r} (choose from quick, full)")
-    if split not in SPLITS:
-        raise UserError(f"--split: unknown split {split!r} (choose from {', '.join(SPLITS)})")
-    return replace(CaptionConfig(split=split, seed=seed), **PROFILES[profile])
-
-
-def pretrain(reader: SymbolNet, source: DigitSource, config: CaptionConfig, device: torch.device) -> float:
+def pretrain(run: Run, reader: SymbolNet, source: DigitSource, config: CaptionConfig, device: torch.device) -> dict:
     """Teach the digit reader MNIST-train digits 0..54999 (the training clips' images), shifted by up
-    to `pretrain_shift` pixels; returns the accuracy over the last tenth of the steps."""
+    to `pretrain_shift` pixels, as one epoch of the shared loop; returns its figures, among them the
+    accuracy on the val digits 55000..59999."""
     optimizer = torch.optim.Adam(reader.parameters(), lr=config.pretrain_lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.pretrain_lr, total_steps=config.pretrain_steps)
-    images, labels = source.images["train"], source.labels["train"]
+    images, labels = source.images, source.labels
     rng = np.random.default_rng([config.seed, 9])
-    reader.train()
-    right = seen = 0
-    with bar("pretrain digit reader", config.pretrain_steps) as progress:
-        for s in range(config.pretrain_steps):
-            rows = rng.integers(len(images), size=config.pretrain_batch)
-            x = torch.from_numpy(images[rows]).to(device).float().div_(255.0)[:, None]   # (B, 1, 28, 28)
-            digit = torch.from_numpy(labels[rows]).to(device)
-            logits = reader(random_shift(x, config.pretrain_shift))                    # (B, 10)
-            loss = F.cross_entropy(logits, digit)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if s >= config.pretrain_steps * 9 // 10:
-                right += (logits.argmax(1) == digit).sum().item()
-                seen += len(digit)
-            progress.advance(1, loss=loss.item())
-    return right / max(seen, 1)
+
+    def step(role: str, shift: int):
+        def digit_step(m, rows):
+            x = images_to_float(images[role][rows]).to(device)                        # (B, 1, 28, 28)
+            digit = torch.from_numpy(labels[role][rows]).to(device)
+            logits = m(random_shift(x, shift) if shift else x)                        # (B, 10)
+            return F.cross_entropy(logits, digit), {"count": len(digit), "correct": (logits.argmax(1) == digit).sum()}
+        return digit_step
+
+    draws = _Sized((rng.integers(len(images["train"]), size=config.pretrain_batch)
+                    for _ in range(config.pretrain_steps)), config.pretrain_steps)
+    val = evaluator(lambda: np.array_split(np.arange(len(images["val"])), -(-len(images["val"]) // 1000)),
+                    step("val", 0))
+    loop = Loop(epochs=1, batches=lambda epoch: draws, step=step("train", config.pretrain_shift), evaluate=val,
+                schedule=OneCycle(optimizer, config.pretrain_lr, config.pretrain_steps), stage="pretrain")
+    return fit(run, reader, optimizer, loop, kind=KIND, config=config, data_hash=source.sha256).history[-1]
 
 
 @torch.no_grad()
@@ -137,6 +97,18 @@ class _Sized:
 
     def __len__(self) -> int:
         return self.n
+
+
+class EpochDecay:
+    """`Loop.schedule`: `lr` in the first epoch, decayed geometrically to `lr_end` by the last."""
+
+    def __init__(self, config: CaptionConfig):
+        self.config = config
+        self.decay = (config.lr_end / config.lr) ** (1 / max(config.epochs - 1, 1))
+
+    def __call__(self, optimizer: torch.optim.Optimizer, step: int) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] = self.config.lr * self.decay ** (step // self.config.steps_per_epoch)
 
 
 def caption_step(device: torch.device, cached: bool):
@@ -174,8 +146,7 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
     source = DigitSource(data)
     model = build_model(config).to(device)
     if config.pretrain_steps and resume is None:
-        accuracy = pretrain(model.encoder.reader, source, config, device)
-        run.log_metrics({"pretrain_accuracy": accuracy, "pretrain_seconds": time.perf_counter() - t0})
+        pretrain(run, model.encoder.reader, source, config, device)
     pool = None
     if config.freeze_cnn:
         if resume is not None:                             # the frozen reader to cache is the checkpointed one
@@ -185,29 +156,23 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
         pool = cache_slots(model, source, config, device)
         run.log_metrics({"cache_seconds": time.perf_counter() - t1})
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
-    decay = (config.lr_end / config.lr) ** (1 / max(config.epochs - 1, 1))
-
-    def train_batches(epoch: int):
-        for group in optimizer.param_groups:               # lr set from the epoch: resume-safe
-            group["lr"] = config.lr * decay ** (epoch - 1)
-        return _batches(source, config, pool, epoch)
 
     def validate(m):
-        return evaluate_split(m, source, config, "val", config.val_clips, config.seed, device, beam=1)[0]
+        figures = evaluate_split(m, source, config, "val", config.val_clips, config.seed, device, beam=1)[0]
+        return {f"val_{k}": v for k, v in figures.items()}
 
-    result = fit(run, model, optimizer, kind=KIND, config=config, epochs=config.epochs,
-                 train_batches=train_batches, eval_batches=list, step_fn=caption_step(device, pool is not None),
-                 eval_fn=validate, monitor="exact_match", data_hash=source.sha256, clip_norm=config.clip_norm,
+    loop = Loop(epochs=config.epochs, batches=lambda epoch: _batches(source, config, pool, epoch),
+                step=caption_step(device, pool is not None), evaluate=validate, monitor="val_exact_match",
+                schedule=EpochDecay(config), clip_norm=config.clip_norm)
+    result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=source.sha256,
                  resume=resume is not None)
-    if result.interrupted:
-        raise KeyboardInterrupt
     model.load_state_dict(load_checkpoint(result.best_path, KIND)[0])
     test, *_ = evaluate_split(model, source, config, "test", config.test_clips, EVAL_SEED, device)
     records = run.metrics()                                # summed over sessions, so a resumed run counts all
-    pretrained = next((m for m in records if "pretrain_seconds" in m), {})
+    pretrained = next((m for m in records if m.get("stage") == "pretrain"), {})
     run.finish({"split": config.split, **test, "beam": config.beam,
-                "pretrain_accuracy": pretrained.get("pretrain_accuracy"),
-                "train_seconds": pretrained.get("pretrain_seconds", 0.0) + sum(m.get("seconds", 0.0) + m.get("cache_seconds", 0.0) for m in records),
+                "pretrain_val_accuracy": pretrained.get("val_accuracy"),
+                "train_seconds": sum(m.get("seconds", 0.0) + m.get("cache_seconds", 0.0) for m in records),
                 "wall_seconds": time.perf_counter() - t0 if resume is None else None,
                 "resumed": resume is not None, "checkpoint": str(result.best_path), "vocab_size": len(VOCAB)})
     log.info("%s split: exact match %.4f on %d test clips (%.0f s)", config.split, test["exact_match"],
@@ -229,8 +194,7 @@ def train_or_reuse(config: CaptionConfig, data_loader, runs_root: Path | str, de
                    reuse: bool = True) -> tuple[Run, bool]:
     """The finished run with this exact config if reuse is on and one exists, else a new one.
     `data_loader()` is only called when training is needed. Returns (run, reused)."""
-    found = find_finished(runs_root, KIND, config) if reuse else None
+    found = find_reusable(runs_root, KIND, config, reuse)
     if found is not None:
-        log.info("reusing finished run %s", found.path)
         return found, True
     return train(config, data_loader(), runs_root, device), False

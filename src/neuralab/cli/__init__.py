@@ -22,7 +22,16 @@ app = typer.Typer(name="neuralab", no_args_is_help=True, add_completion=False,
 
 
 def _register() -> None:
-    from neuralab.cli import backprop, calc, caption, data, depth, filters, report, serve
+    from neuralab.cli import (
+        backprop,
+        calc,
+        caption,
+        data,
+        depth,
+        filters,
+        report,
+        serve,
+    )
 
     app.add_typer(data.app, name="data")
     app.command(name="backprop")(backprop.backprop)

@@ -39,7 +39,7 @@ def train(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Train a calculator from sums alone; print its test figures and, last, the checkpoint path."""
-    from neuralab.calc.train import CalcConfig, resolve
+    from neuralab.calc.config import CalcConfig, resolve
     from neuralab.calc.train import train as run_training
 
     config = resolve(CalcConfig(model=model, format=format, digits=digits, operands=operands,
@@ -86,7 +86,7 @@ def evaluate(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Score a checkpoint on sums of MNIST-test digits."""
-    from neuralab.calc.train import evaluate_checkpoint, load_model
+    from neuralab.calc.evaluate import evaluate_checkpoint, load_model
 
     if count is not None and count < 1:
         raise UserError(f"--count: must be at least 1, got {count}")
@@ -114,8 +114,8 @@ def predict(
 ) -> None:
     """Read handwritten numbers and print their running sum."""
     from neuralab.calc import predict as calc_predict
+    from neuralab.calc.evaluate import load_model
     from neuralab.calc.inputs import Group, read_paths
-    from neuralab.calc.train import load_model
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
 
@@ -128,7 +128,7 @@ def predict(
         groups = [Group(g, "compose") for g in calc_predict.compose(compose, seed, mnist.load(data_dir))]
     else:
         groups = read_paths(numbers)
-    answer = calc_predict.read(model, [g.images for g in groups], pick_device(device))
+    answer = calc_predict.read_numbers(model, [g.images for g in groups], pick_device(device))
     if show is not None:
         calc_predict.show([g.images for g in groups], answer, show, _pictures(groups, answer))
     if as_json:
@@ -174,8 +174,8 @@ def export(
     digits: Optional[int] = typer.Option(None, help="Digits per number in the graph's input. Default: the checkpoint's N."),
 ) -> None:
     """Export the digit reader and the exact addition (argmax, place values, running sum) to ONNX."""
+    from neuralab.calc.evaluate import load_model
     from neuralab.calc.export import export_onnx
-    from neuralab.calc.train import load_model
 
     if onnx.suffix.lower() != ".onnx":
         raise UserError(f"--onnx: {onnx} must end in .onnx")

@@ -30,7 +30,9 @@ def train(profile: str = typer.Option("quick", "--profile",
           resume: Optional[Path] = typer.Option(None, "--resume",
                                                 help="Continue an interrupted run (its folder).")) -> None:
     """Pretrain the digit reader on MNIST, train the captioner, test it on held-out clips."""
-    from neuralab.caption.train import make_config, resume_run, train as train_run
+    from neuralab.caption.config import make_config
+    from neuralab.caption.train import resume_run
+    from neuralab.caption.train import train as train_run
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
 
@@ -58,7 +60,8 @@ def evaluate(checkpoint: Path = Checkpoint,
              device: str = Device, data_dir: Optional[Path] = DataDir) -> None:
     """Exact match, per-word accuracy and BLEU-4 on held-out MNIST-test clips of a split."""
     from neuralab.caption.clips import DigitSource
-    from neuralab.caption.evaluate import EVAL_SEED, evaluate_split, load_model
+    from neuralab.caption.config import EVAL_SEED
+    from neuralab.caption.evaluate import evaluate_split, load_model
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
 

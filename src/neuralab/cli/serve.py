@@ -18,7 +18,8 @@ def serve(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST. Default: the cache."),
 ) -> None:
     """Serve the calculator page: write numbers by hand, watch the running sum."""
-    from neuralab.web.serve import build_app, serve as run_server
+    from neuralab.web.serve import build_app
+    from neuralab.web.serve import serve as run_server
 
     app = build_app(checkpoint, runs, data_dir, device)
     typer.echo(f"serving on http://{host}:{port}/  (API docs at /docs)")

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 
-def images_to_float(x: np.ndarray, scale: float = 255.0) -> torch.Tensor:
-    """uint8 images (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1] (pixel/scale)."""
-    return torch.from_numpy(x).float().div_(scale).unsqueeze(1)
+def images_to_float(x: np.ndarray) -> torch.Tensor:
+    """uint8 grey images (..., H, W) -> float32 (..., 1, H, W) in [0, 1]: the one pixel scaling."""
+    return torch.from_numpy(np.ascontiguousarray(x)).float().div_(255.0).unsqueeze(-3)
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:

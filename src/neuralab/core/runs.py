@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from neuralab import __version__
 from neuralab.core import dist
 from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_path, atomic_write_json
+
+log = logging.getLogger(__name__)
 
 
 def config_dict(config: Any) -> dict:
@@ -82,9 +85,9 @@ class Run:
         path = self.path / "result.json"
         return json.loads(path.read_text()) if path.is_file() else None
 
-    def truncate_metrics(self, after_epoch: int) -> None:
-        """Drop records past a checkpoint, so a resumed run logs each epoch once."""
-        kept = [m for m in self.metrics() if m.get("epoch", 0) <= after_epoch]
+    def truncate_metrics(self, after_epoch: int, stage: str = "") -> None:
+        """Drop a stage's records past a checkpoint, so a resumed run logs each epoch once."""
+        kept = [m for m in self.metrics() if m.get("stage", "") != stage or m.get("epoch", 0) <= after_epoch]
         with atomic_path(self.path / "metrics.jsonl") as tmp:
             tmp.write_text("".join(json.dumps(m) + "\n" for m in kept))
 
@@ -101,6 +104,15 @@ def find_finished(root: Path | str, part: str, config: Any) -> Run | None:
         except (UserError, json.JSONDecodeError):
             continue
     return None
+
+
+def find_reusable(root: Path | str, part: str, config: Any, reuse: bool = True) -> Run | None:
+    """The run to reuse instead of training: the newest finished one with this config, or None when
+    `reuse` is off or there is none. Every trainer and section asks here, so reuse logs one way."""
+    found = find_finished(root, part, config) if reuse else None
+    if found is not None:
+        log.info("%s: reusing finished run %s", part, found.path)
+    return found
 
 
 def _flatten(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:

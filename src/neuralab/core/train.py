@@ -1,19 +1,22 @@
-"""The shared training loop: one explicit `train_one_epoch` / `evaluate` pair, and `fit`.
+"""The one training loop: `fit` runs a `Loop` (what to train on, how to step, how to judge an epoch).
 
-A part supplies a `step_fn(model, batch) -> (loss, stats)` where `loss` is the batch's mean loss
-and `stats` holds sums over the batch: `count` (examples) and any others (e.g. `correct`).
-Epoch figures are the sums divided by `count`; `correct` is reported as `accuracy`.
+A part supplies a `step(model, batch) -> (loss, stats)` where `loss` is the batch's mean loss and
+`stats` holds sums over the batch: `count` (examples) and any others (e.g. `correct`). Epoch
+figures are the sums divided by `count`; `correct` is reported as `accuracy`.
 
 `fit` adds what every run needs: metrics.jsonl, a `last` checkpoint each epoch holding optimizer
-and RNG states (so `resume` ends exactly where an uninterrupted run would), a `best` checkpoint,
-and Ctrl-C handling that keeps the best checkpoint.
+and RNG states and the step count (so `resume` ends exactly where an uninterrupted run would), a
+`best` checkpoint by the loop's `monitor`, a wall-time deadline that leaves room for the last
+evaluation, and Ctrl-C handling that keeps every checkpoint already written and then re-raises.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sized
 
 import torch
@@ -27,6 +30,49 @@ from neuralab.core.runtime import rng_state, set_rng_state
 log = logging.getLogger(__name__)
 
 StepFn = Callable[[nn.Module, Any], tuple[torch.Tensor, dict[str, float]]]
+Schedule = Callable[[torch.optim.Optimizer, int], None]   # (optimizer, steps taken so far): set the lr
+
+
+@dataclass
+class Cosine:
+    """Cosine from `lr` to 0 over `steps` steps; with `seconds`, over that much wall time from the
+    loop's start instead, whichever is further on (a budget run anneals by its budget)."""
+
+    lr: float
+    steps: int
+    seconds: float = 0.0
+    start: float = field(default_factory=time.perf_counter)
+
+    def __call__(self, optimizer: torch.optim.Optimizer, step: int) -> None:
+        progress = step / self.steps
+        if self.seconds:
+            progress = max(progress, (time.perf_counter() - self.start) / self.seconds)
+        for group in optimizer.param_groups:
+            group["lr"] = self.lr * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+@dataclass
+class Loop:
+    """What `fit` runs. `batches` must be deterministic given the epoch (seed it from the config's
+    seed and the epoch), so that a resumed run sees the same batches as an uninterrupted one."""
+
+    epochs: int
+    batches: Callable[[int], Iterable]             # epoch (from 1) -> that epoch's batches
+    step: StepFn                                   # (model, batch) -> (mean loss, sums over the batch)
+    evaluate: Callable[[nn.Module], dict]          # after each epoch: named figures, e.g. {"val_accuracy": .9}
+    monitor: str | None = None                     # the figure (higher is better) that picks `best`; None: no best
+    schedule: Schedule | None = None               # None: the optimizer keeps its learning rate
+    deadline: float | None = None                  # time.perf_counter() by which training and its evaluation end
+    clip_norm: float | None = None                 # cap on the gradient norm; None: no clipping
+    stage: str = ""                                # a run with two stages names them: <stage>-last.safetensors
+
+
+@dataclass
+class FitResult:
+    run: Run
+    best_path: Path | None
+    last_path: Path
+    history: list[dict]
 
 
 def _summarise(loss_sum: float, sums: dict[str, float]) -> dict[str, float]:
@@ -43,91 +89,101 @@ def _accumulate(sums: dict[str, float], stats: dict[str, float]) -> None:
         sums[key] = sums.get(key, 0) + float(value)
 
 
-def train_one_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer,
-                    step_fn: StepFn, description: str = "train", clip_norm: float | None = None) -> dict:
+def train_one_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer, loop: Loop,
+                    description: str, first_step: int = 0, until: float | None = None) -> tuple[dict, int]:
+    """One pass over `batches` (stopping at `until`); returns (the epoch's figures, steps taken)."""
     model.train()
-    loss_sum, sums = 0.0, {}
+    loss_sum, sums, steps = 0.0, {}, 0
     total = len(batches) if isinstance(batches, Sized) else 0
     with bar(description, total) as progress:
         for batch in batches:
+            if until is not None and time.perf_counter() > until:
+                break
+            if loop.schedule is not None:
+                loop.schedule(optimizer, first_step + steps)
             optimizer.zero_grad(set_to_none=True)
-            loss, stats = step_fn(model, dist.shard(batch))  # this rank's rows of the global batch
+            loss, stats = loop.step(model, dist.shard(batch))  # this rank's rows of the global batch
             loss.backward()
-            if clip_norm:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            if loop.clip_norm:
+                nn.utils.clip_grad_norm_(model.parameters(), loop.clip_norm)
             optimizer.step()
+            steps += 1
             loss_sum += loss.item() * stats["count"]
             _accumulate(sums, stats)
             progress.advance(1, loss=loss_sum / sums["count"])
     totals = dist.all_sum({**sums, "__loss": loss_sum})
-    return _summarise(totals.pop("__loss"), totals)
+    return _summarise(totals.pop("__loss"), totals), steps
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, batches: Iterable, step_fn: StepFn) -> dict:
+def evaluate(model: nn.Module, batches: Iterable, step: StepFn) -> dict:
+    """The step's figures summed over `batches` in eval mode, with no gradients."""
     model.eval()
     loss_sum, sums = 0.0, {}
     for batch in batches:
-        loss, stats = step_fn(model, batch)
+        loss, stats = step(model, batch)
         loss_sum += loss.item() * stats["count"]
         _accumulate(sums, stats)
     return _summarise(loss_sum, sums)
 
 
-@dataclass
-class FitResult:
-    run: Run
-    best_path: Any
-    last_path: Any
-    history: list[dict]
-    interrupted: bool = False
+def evaluator(batches: Callable[[], Iterable], step: StepFn, prefix: str = "val") -> Callable[[nn.Module], dict]:
+    """A `Loop.evaluate` from a step: its figures over `batches()`, named `<prefix>_<figure>`."""
+    return lambda model: {f"{prefix}_{k}": v for k, v in evaluate(model, batches(), step).items()}
 
 
-def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, *, kind: str, config: Any,
-        epochs: int, train_batches: Callable[[int], Iterable], eval_batches: Callable[[], Iterable],
-        step_fn: StepFn, eval_fn: Callable[[nn.Module], dict] | None = None,
-        monitor: str = "accuracy", data_hash: str = "", resume: bool = False,
-        clip_norm: float | None = None) -> FitResult:
-    """Train for `epochs` epochs, evaluating after each; checkpoint `last` and `best` in the run.
+def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, loop: Loop, *, kind: str, config: Any,
+        data_hash: str = "", resume: bool = False) -> FitResult:
+    """Train `loop.epochs` epochs, evaluating after each; checkpoint `last` (and `best`) in the run.
 
-    `train_batches(epoch)` must be deterministic given the epoch (seed it from config.seed + epoch)
-    so a resumed run sees the same batches as an uninterrupted one; returning None ends training. `eval_fn`, if given, replaces
-    the plain `evaluate` over `eval_batches` (for parts whose metric is not a per-batch sum).
+    Training ends early when `loop.deadline` leaves less time than the last evaluation took, or when
+    an epoch gets no step in before it. Ctrl-C keeps the checkpoints written so far and re-raises.
     """
-    last, best = run.path / "last.safetensors", run.path / "best.safetensors"
-    start, best_value = 1, float("-inf")
+    prefix = f"{loop.stage}-" if loop.stage else ""
+    last, best = run.path / f"{prefix}last.safetensors", run.path / f"{prefix}best.safetensors"
+    start, best_value, steps = 1, float("-inf"), 0
     if resume and last.exists():
         model_state, meta, state = load_checkpoint(last, kind)
         dist.unwrap(model).load_state_dict(model_state)
         optimizer.load_state_dict(state["optimizer"])
         set_rng_state(state["rng"])
-        start, best_value = meta["step"] + 1, state["best"]
-        run.truncate_metrics(meta["step"])
+        start, best_value, steps = meta["step"] + 1, state["best"], state.get("steps", 0)
+        run.truncate_metrics(meta["step"], loop.stage)
         log.info("resuming %s from epoch %d", run.path, start)
     bare, model = model, dist.wrap(model)  # checkpoints hold the bare model's weights
+    eval_seconds = 0.0
     try:
-        for epoch in range(start, epochs + 1):
+        for epoch in range(start, loop.epochs + 1):
+            until = None if loop.deadline is None else loop.deadline - eval_seconds
             t0 = time.perf_counter()
-            batches = train_batches(epoch)
-            if batches is None:                # the part ends training early (a time budget is spent)
+            if until is not None and t0 > until:
+                break                          # the time budget is spent
+            train, taken = train_one_epoch(model, loop.batches(epoch), optimizer, loop,
+                                           f"{prefix}epoch {epoch}/{loop.epochs}", steps, until)
+            if taken == 0:
                 break
-            train = train_one_epoch(model, batches, optimizer, step_fn, f"epoch {epoch}/{epochs}", clip_norm)
-            test = eval_fn(bare) if eval_fn else evaluate(bare, eval_batches(), step_fn)
-            record = {"epoch": epoch, **{f"train_{k}": v for k, v in train.items()},
-                      **{f"test_{k}": v for k, v in test.items()}, "seconds": time.perf_counter() - t0}
+            steps += taken
+            t1 = time.perf_counter()
+            figures = loop.evaluate(bare)
+            eval_seconds = time.perf_counter() - t1
+            record = {"epoch": epoch, **({"stage": loop.stage} if loop.stage else {}),
+                      **{f"train_{k}": v for k, v in train.items()}, "train_steps": taken, **figures,
+                      "seconds": time.perf_counter() - t0}
             run.log_metrics(record)
-            log.info("epoch %3d  train loss %.4f  test %s %.4f  (%.1fs)", epoch, train["loss"],
-                     monitor, test.get(monitor, float("nan")), record["seconds"])
-            value = test.get(monitor, float("-inf"))
-            if value >= best_value:            # a tie goes to the later epoch: it has trained (and annealed) longer
-                best_value = value
-                save_checkpoint(best, bare, kind=kind, config=config, step=epoch, metric=test,
+            judged = loop.monitor or next(iter(figures), "")
+            log.info("%sepoch %3d  train loss %.4f  %s %.4f  (%.1fs)", prefix, epoch, train["loss"],
+                     judged, figures.get(judged, float("nan")), record["seconds"])
+            if loop.monitor is not None and figures[loop.monitor] >= best_value:
+                best_value = figures[loop.monitor]  # a tie goes to the later epoch: it trained (and annealed) longer
+                save_checkpoint(best, bare, kind=kind, config=config, step=epoch, metric=figures,
                                 data_hash=data_hash)
-            save_checkpoint(last, bare, kind=kind, config=config, step=epoch, metric=test,
-                            data_hash=data_hash, state={"optimizer": optimizer.state_dict(),
-                                                        "rng": rng_state(), "best": best_value})
+            save_checkpoint(last, bare, kind=kind, config=config, step=epoch, metric=figures,
+                            data_hash=data_hash, state={"optimizer": optimizer.state_dict(), "rng": rng_state(),
+                                                        "best": best_value, "steps": steps})
     except KeyboardInterrupt:
-        log.warning("interrupted; best checkpoint kept at %s; continue with --resume %s", best, run.path)
-        return FitResult(run, best, last, run.metrics(), interrupted=True)
+        log.warning("interrupted; checkpoints written so far are in %s; continue with --resume %s",
+                    run.path, run.path)
+        raise
     dist.barrier()  # rank 0's checkpoints are on disk before any rank reads them
-    return FitResult(run, best, last, run.metrics())
+    return FitResult(run, best if loop.monitor is not None else None, last,
+                     [m for m in run.metrics() if m.get("stage", "") == loop.stage and "epoch" in m])

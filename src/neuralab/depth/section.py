@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 from neuralab.core.runtime import pick_device
+from neuralab.core.section import Section, SectionContext
 from neuralab.depth import experiment, figures, findings, plan
 from neuralab.depth.model import VARIANTS
-from neuralab.report.section import Section, SectionContext
 
 TITLE = "Training deep models: why the Keras MLP collapses with depth, and what fixes it"
 ACT_NAMES = {"sigmoid": "sigmoid", "relu": "ReLU"}

@@ -9,7 +9,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from neuralab.filters.model import GAUSS_SCALE, PADDINGS, SEPIA_RANGE_HELP, SepiaBlurNet, output_shape
+from neuralab.filters.model import (
+    GAUSS_SCALE,
+    PADDINGS,
+    SEPIA_RANGE_HELP,
+    SepiaBlurNet,
+    output_shape,
+)
 
 CHANNELS = ("R", "G", "B")
 

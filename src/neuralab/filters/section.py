@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from neuralab.core.runs import Run, find_finished
+from neuralab.core.runs import Run, find_reusable
+from neuralab.core.section import Section, SectionContext
 from neuralab.filters.apply import build_model, run_model, save_figure
 from neuralab.filters.explain import describe
 from neuralab.filters.images import SAMPLE_PHOTO, load_rgb, sample_photo
 from neuralab.filters.model import GAUSS_SCALE, FilterConfig
-from neuralab.report.section import Section, SectionContext
 
 FIGURES = ("filters-photo.png", "filters-padding.png")
 PUBLISHED = {"layers": 2, "filters per layer": "3, 3", "filter shapes": "1x1x3, 5x5x3",
@@ -121,8 +121,7 @@ around the image:
 
 def build(ctx: SectionContext) -> Section:
     config = SectionConfig(filters=FilterConfig())
-    run = find_finished(ctx.runs_root, "filters", config) if ctx.reuse else None
-    run = run or _make_run(ctx, config)
+    run = find_reusable(ctx.runs_root, "filters", config, ctx.reuse) or _make_run(ctx, config)
     ctx.assets_dir.mkdir(parents=True, exist_ok=True)
     links = []
     for name in FIGURES:

@@ -1,6 +1,6 @@
 """`neuralab report`: run (or reuse) every part and write one self-contained page.
 
-Each part answers its question through `neuralab.<part>.section.build` (see `section.py`). A part
+Each part answers its question through `neuralab.<part>.section.build` (see `core/section.py`). A part
 that fails does not stop the report: its section is marked failed with a one-line reason, and
 the report's exit status says so.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.progress import bar, live
+from neuralab.core.section import Profile, Section, SectionContext
 from neuralab.report.render import render_html, render_markdown
-from neuralab.report.section import Profile, Section, SectionContext
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ become a 500. Limits bound the body size, the digits per number and the numbers 
 
 from __future__ import annotations
 
-import io
 import base64
+import io
 from dataclasses import dataclass
 from importlib import resources
 from typing import Union

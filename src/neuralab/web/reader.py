@@ -4,7 +4,7 @@ A digit arrives as a picture data URL (a canvas box the user drew on) or as a 28
 numbers in [0, 1] that is already MNIST-like (light ink on black, centred). A whole picture (a
 photo upload, or the wide box in which a number is written freely) arrives as a data URL and is
 segmented into numbers. Pictures go through the shared intake and the same digit finding as
-`neuralab calc predict` (`calc.inputs`), and numbers are read by `calc.predict.read`.
+`neuralab calc predict` (`calc.inputs`), and numbers are read by `calc.predict.read_numbers`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+
 import numpy as np
 import torch
 
 from neuralab.calc.inputs import Group, read_box, read_picture
 from neuralab.calc.models import SymbolicCalc
-from neuralab.calc.predict import Answer, read
+from neuralab.calc.predict import Answer, read_numbers
 from neuralab.core.errors import UserError
 
 DATA_URL = re.compile(r"^data:image/[a-z0-9.+-]+;base64,")
@@ -67,4 +68,4 @@ class DigitReader:
 
     def read(self, groups: list[np.ndarray]) -> Answer:
         """Numbers as (D, 28, 28) uint8 digit stacks -> their readings and running totals, in one CNN call."""
-        return read(self.model, groups, self.device)
+        return read_numbers(self.model, groups, self.device)

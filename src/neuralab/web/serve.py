@@ -43,7 +43,8 @@ def resolve_checkpoint(checkpoint: Path | None, runs_root: Path, data_dir: Path 
     if found is not None:
         log.info("serving %s", found)
         return found
-    from neuralab.calc.train import CalcConfig, resolve, train
+    from neuralab.calc.config import CalcConfig, resolve
+    from neuralab.calc.train import train
 
     log.info("no calc run in %s: training the quick calculator first", runs_root)
     _, best, _ = train(resolve(CalcConfig(), "quick"), runs_root, data_dir)
@@ -65,7 +66,7 @@ def mnist_test_sampler(data_dir: Path | None):
 
 def build_app(checkpoint: Path | None, runs_root: Path = Path("runs"), data_dir: Path | None = None,
               device: str = "cpu", limits: Limits = Limits()):
-    from neuralab.calc.train import load_model
+    from neuralab.calc.evaluate import load_model
 
     path = resolve_checkpoint(checkpoint, runs_root, data_dir)
     model, _, _ = load_model(path, device=device)

@@ -1,0 +1,90 @@
+"""The calculator's experiment config: one typed dataclass, checked on creation, and its profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from neuralab.calc.layout import Layout
+from neuralab.calc.models import MODELS
+from neuralab.core.errors import UserError
+from neuralab.core.reader import READERS, VIEW_SHIFTS
+
+KIND = "calc"   # the run folder and checkpoint kind
+
+
+@dataclass
+class CalcConfig:
+    model: str = "symbolic"        # exact arithmetic over a per-image CNN; "seed" is the 2017 LSTM
+    format: str = "expression"     # the 2017 layout: a '+' b, blank-padded
+    digits: int = 5                # N: the 2017 operands had up to 5 digits
+    operands: int = 2              # K: the 2017 task added two numbers
+    specials: str = "noise"        # '+' and blank as fixed noise images, as in 2017
+    supervise: str = "final"       # operands format: learn from the final total only
+    train_size: int = 20000        # sums drawn per epoch (fresh each epoch)
+    epochs: int = 4                # enough for the symbolic model to read digits at ~99%
+    batch_size: int = 64           # sums per step; all their slots go through the CNN at once
+    lr: float = 3e-3               # symbolic: 3x Adam's default learns digits from sums sooner
+    schedule: str = "cosine"       # anneal to 0 by the last step or max_seconds (whichever is first): the end is best
+    weight_decay: float = 0.0      # AdamW's decoupled decay; 0 is plain Adam
+    clip_norm: float = 10.0        # gradient norms run ~3.5 with spikes to 40; capping spikes guards batch norm
+    reader: str = "vgg"            # symbolic: the CNN that reads each slot (see core.reader.READERS)
+    shift: int = 2                 # symbolic: random shifts of up to 2 pixels; digits memorised from train fail on test
+    augment: bool = True           # symbolic: distort digits (stroke, slant, wobble, blur, noise) so real pens read too
+    views: int = 5                 # symbolic, eval: mean reading of the image and its 4 one-pixel shifts (+0.1% digits)
+    warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
+    val_size: int = 1000           # MNIST-train sums that pick the best epoch
+    keep: str = "best"             # "last": the final epoch, for budget runs annealed to 0 with too few sums to pick by
+    test_count: int = 10000        # MNIST-test sums behind the printed figure
+    test_seed: int = 1             # the default of `calc eval --seed`
+    seed: int = 0                  # fixes weights, training sums and batch order
+    max_seconds: float = 0.0       # 0: no limit; else stop training after this wall time (benchmarks)
+    profile: str = "custom"        # which preset filled in the sizes
+
+    def __post_init__(self):
+        """A config that exists is valid: every field is checked here, naming its flag."""
+        self.layout  # validates format, digits, operands, specials
+        if self.model not in MODELS:
+            raise UserError(f"--model: unknown model {self.model!r} (choose from {', '.join(MODELS)})")
+        if self.supervise not in ("final", "running"):
+            raise UserError(f"--supervise: {self.supervise!r} is not final or running")
+        if self.supervise == "running" and self.format != "operands":
+            raise UserError("--supervise running needs --format operands")
+        if self.keep not in ("best", "last"):
+            raise UserError(f"--keep: {self.keep!r} is not best or last")
+        if self.schedule not in ("constant", "cosine"):
+            raise UserError(f"--schedule: {self.schedule!r} is not constant or cosine")
+        if self.model == "symbolic" and self.reader not in READERS:
+            raise UserError(f"--reader: unknown reader {self.reader!r} (choose from {', '.join(READERS)})")
+        if not 1 <= self.views <= len(VIEW_SHIFTS):
+            raise UserError(f"--views: must be 1..{len(VIEW_SHIFTS)}, got {self.views}")
+        if not 0 <= self.shift <= 4:
+            raise UserError(f"--shift: must be between 0 and 4 pixels, got {self.shift}")
+        if self.warmup < 0:
+            raise UserError(f"--warmup: must be 0 or more, got {self.warmup}")
+        for name in ("train_size", "epochs", "batch_size", "test_count", "val_size"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.format, self.digits, self.operands, self.specials)
+
+
+# Sizes per (profile, model). quick: the report's default, a few minutes on 2 CPU cores.
+PROFILES = {
+    ("quick", "symbolic"): dict(warmup=12800, train_size=6400, epochs=1, val_size=500, test_count=1000),
+    ("quick", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=12800, epochs=2, val_size=500, test_count=1000),
+    ("full", "symbolic"): dict(warmup=19200, train_size=32000, epochs=5, test_count=10000),
+    ("full", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=450000, epochs=9, batch_size=512, test_count=10000),
+}
+
+
+def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
+    """Apply a profile's sizes (explicit sizes are set after this) and the seed model's fixed choices."""
+    if profile is not None:
+        if (profile, config.model) not in PROFILES:
+            raise UserError(f"--profile: unknown profile {profile!r} (choose quick or full)")
+        config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
+    if config.model == "seed":
+        config = replace(config, warmup=0, augment=False)   # one fixed layout, as in 2017: no warm-up, no distortion
+    return config

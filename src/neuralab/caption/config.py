@@ -1,0 +1,76 @@
+"""The captioner's experiment config: one typed dataclass, checked on creation, and its profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from neuralab.caption.clips import MAX_FRAMES, MIN_FRAMES, SPLITS
+from neuralab.core.errors import UserError
+from neuralab.core.reader import READERS
+
+KIND = "caption"   # the run folder and checkpoint kind
+EVAL_SEED = 2017   # every checkpoint is scored on the same held-out test clips
+
+
+@dataclass
+class CaptionConfig:
+    version: int = 4                 # bumped when the model or training changes, so stale runs are never reused
+    split: str = "random"            # random | compositional: which actors training clips may hold
+    frames: int = 10                 # the fewest the task allows: least compute per clip
+    reader: str = "vgg"              # the digit CNN (core.reader.READERS): 4 batch-normalised 3x3 convs
+    features: int = 64               # per-frame feature size fed to the bottom LSTM (from 6 x 16 slot values)
+    embed: int = 32                  # 26 words need few dimensions
+    hidden: int = 192                # LSTM width: enough for two actors' digit, colour and motion
+    layers: int = 2                  # the published design: bottom LSTM reads frames, top one emits words
+    dropout: float = 0.1             # light: a large pool of generated clips overfits little
+    pretrain_steps: int = 1500       # MNIST digit classification steps: ~3.5 passes over 55,000 images
+    pretrain_batch: int = 128        # 28x28 digits per pretraining step
+    pretrain_lr: float = 4e-3        # one-cycle peak; the CNN is small and batch-normalised
+    pretrain_shift: int = 2          # random shifts of up to 2 pixels: crops are centred only to a pixel
+    freeze_cnn: bool = True          # keep the pretrained reader fixed and cache its slots: far cheaper steps
+    train_clips: int = 16000         # clips in the cached training pool (frozen CNN); else generated per step
+    batch_size: int = 64             # clips per caption training step
+    epochs: int = 7                  # validation + checkpoint after each
+    steps_per_epoch: int = 800       # batches drawn (shuffled) from the pool per epoch
+    lr: float = 3e-3                 # Adam, first epoch
+    lr_end: float = 1e-4             # geometric decay to this by the last epoch
+    clip_norm: float = 1.0           # LSTM gradients can spike early on
+    val_clips: int = 300             # MNIST-train 55000+ clips for picking the best epoch
+    test_clips: int = 2000           # MNIST-test clips of the final evaluation (the target's count)
+    beam: int = 3                    # beam width at execution (1 = greedy)
+    seed: int = 0                    # clips, initial weights and dropout
+
+    def __post_init__(self):
+        """A config that exists is valid: every field is checked here, naming its flag."""
+        if self.split not in SPLITS:
+            raise UserError(f"--split: unknown split {self.split!r} (choose from {', '.join(SPLITS)})")
+        if self.reader not in READERS:
+            raise UserError(f"reader: unknown reader {self.reader!r} (choose from {', '.join(READERS)})")
+        if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
+            raise UserError(f"frames: {self.frames} is outside {MIN_FRAMES}..{MAX_FRAMES}")
+        for name in ("features", "embed", "hidden", "layers", "pretrain_batch", "train_clips", "batch_size",
+                     "epochs", "steps_per_epoch", "val_clips", "test_clips", "beam"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name}: must be at least 1, got {getattr(self, name)}")
+        if self.pretrain_steps < 0:
+            raise UserError(f"pretrain_steps: must be 0 or more, got {self.pretrain_steps}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"dropout: must be in [0, 1), got {self.dropout}")
+
+
+PROFILES = {
+    # the report's default: both splits together take about 4 of the report's 10 minutes on 2 CPU cores
+    "quick": dict(pretrain_steps=500, train_clips=3000, epochs=2, steps_per_epoch=400, val_clips=100,
+                  test_clips=400),
+    # the target: >= 95% exact match on 2,000 random-split test clips within 15 minutes
+    "full": dict(),
+    # one tiny step of everything, for tests and CI
+    "dry-run": dict(hidden=16, features=16, embed=8, reader="lenet", pretrain_steps=1, pretrain_batch=4,
+                    train_clips=8, batch_size=4, epochs=1, steps_per_epoch=2, val_clips=4, test_clips=4, beam=2),
+}
+
+
+def make_config(profile: str = "quick", split: str = "random", seed: int = 0) -> CaptionConfig:
+    if profile not in PROFILES:
+        raise UserError(f"--profile: unknown profile {profile!r} (choose from quick, full)")
+    return replace(CaptionConfig(split=split, seed=seed), **PROFILES[profile])
