@@ -195,9 +195,12 @@ def test_cli_quick_writes_summary_and_reuses_runs(fake_mnist, tmp_path):
     (["--variant", "vgg"], "--variant: unknown variant 'vgg'"),
     (["--depths", "1,x"], "--depths: expected comma-separated integers"),
     (["--activations", "tanh"], "--activations: unknown activation 'tanh'"),
-    (["--seeds", "0"], "--seeds: must be at least 1"),
-    (["--profile", "huge"], "--profile: unknown profile 'huge'"),
-    (["--device", "tpu"], "--device: unknown device 'tpu'"),
+    (["--seeds", "0"], "--seeds: must be 1..100"),
+    (["--seeds", "1000000000"], "--seeds: must be 1..100"),
+    (["--depths", "99999999999999999999999"], "--depths: expected integers in 1..100"),
+    (["--epochs", "100000"], "--epochs: must be 1..1000"),
+    (["--profile", "huge"], "Invalid value for '--profile'"),
+    (["--device", "tpu"], "Invalid value for '--device'"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(flags, message, tmp_path):
     result = run_cli(["depth", "run", "--out", str(tmp_path), *flags])

@@ -80,7 +80,7 @@ def test_fused_equals_two_layers(padding, sepia_range, photo):
 
 def test_fused_refuses_clip():
     with pytest.raises(UserError, match="fused"):
-        FilterConfig(sepia_range="clip", fused=True).check()
+        FilterConfig(sepia_range="clip", fused=True)
     with pytest.raises(UserError, match="clamp"):
         SepiaBlurNet("valid", "clip").fused_weight()
 

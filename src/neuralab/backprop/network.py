@@ -65,8 +65,8 @@ class BackpropConfig:
     loss: str = "half-squared"  # a regression target; what the 2017 solution actually used
     reduction: str = "sgd"  # one update per point in order; equals `sum` here (first gradient is 0)
 
-    def validate(self) -> None:
-        """Raise UserError naming the flag for anything that cannot make a run."""
+    def __post_init__(self):
+        """A config that exists is valid: anything that cannot make a run raises UserError naming its flag."""
         if not self.activations:
             raise UserError("--activations: give at least one layer")
         for act in self.activations:
@@ -177,7 +177,6 @@ def forward_backward(config: BackpropConfig, params: dict[str, Number], x: Numbe
 
 def descend(config: BackpropConfig) -> list[Step]:
     """Gradient descent as the reduction says: one step per point (sgd), or one step for all."""
-    config.validate()
     params = config.initial_params()
     groups = [[p] for p in config.data] if config.reduction == "sgd" else [list(config.data)]
     steps = []

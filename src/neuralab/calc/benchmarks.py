@@ -12,12 +12,9 @@ import json
 import statistics
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from neuralab.core.errors import UserError  # noqa: E402
+from neuralab.core.errors import UserError
 
 
 def _load(path: Path) -> dict | None:
@@ -74,7 +71,8 @@ def _kept(config: dict) -> str:
 def scale_figure(scale: dict, path: Path) -> None:
     rows = scale["scale"]
     N = [r["digits"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.subplots()
     ax.loglog(N, [r["step_seconds"] for r in rows], "o-", label="training step (one sum)")
     ax.loglog(N, [r["predict_seconds"] for r in rows], "s-", label="predicted sum")
     ax.loglog(N, [rows[-1]["step_seconds"] * n / N[-1] for n in N], ":", color="grey", label="linear in N")
@@ -85,7 +83,6 @@ def scale_figure(scale: dict, path: Path) -> None:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def scale_lines(scale: dict, figure: str) -> list[str]:

@@ -10,6 +10,9 @@ from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS, VIEW_SHIFTS
 
 KIND = "calc"   # the run folder and checkpoint kind
+SUPERVISION = ("final", "running")
+KEEPS = ("best", "last")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -45,13 +48,13 @@ class CalcConfig:
         self.layout  # validates format, digits, operands, specials
         if self.model not in MODELS:
             raise UserError(f"--model: unknown model {self.model!r} (choose from {', '.join(MODELS)})")
-        if self.supervise not in ("final", "running"):
+        if self.supervise not in SUPERVISION:
             raise UserError(f"--supervise: {self.supervise!r} is not final or running")
         if self.supervise == "running" and self.format != "operands":
             raise UserError("--supervise running needs --format operands")
-        if self.keep not in ("best", "last"):
+        if self.keep not in KEEPS:
             raise UserError(f"--keep: {self.keep!r} is not best or last")
-        if self.schedule not in ("constant", "cosine"):
+        if self.schedule not in SCHEDULES:
             raise UserError(f"--schedule: {self.schedule!r} is not constant or cosine")
         if self.model == "symbolic" and self.reader not in READERS:
             raise UserError(f"--reader: unknown reader {self.reader!r} (choose from {', '.join(READERS)})")

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from torch import nn
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from neuralab.caption.grammar import COLOURS, MAX_WORDS, VOCAB, WORDS  # noqa: E402
-from neuralab.caption.model import (  # noqa: E402
+from neuralab.caption.grammar import COLOURS, MAX_WORDS, VOCAB, WORDS
+from neuralab.caption.model import (
     CROP,
     MOTION,
     SLOT,
@@ -84,7 +82,8 @@ def architecture_figure(model: CaptionModel, clip: torch.Tensor, path: Path | st
     """Draw the model, run on `clip` (1, T, 3, 64, 64), as a column of boxes with each stage's output
     shape; returns the path."""
     rows, frames = layer_shapes(model, clip), clip.size(1)
-    fig, ax = plt.subplots(figsize=(8.5, 0.62 * len(rows) + 1.2))
+    fig = Figure(figsize=(8.5, 0.62 * len(rows) + 1.2))
+    ax = fig.subplots()
     ax.set_xlim(0, 10)
     ax.set_ylim(-len(rows) - 0.6, 1)
     ax.axis("off")
@@ -93,7 +92,7 @@ def architecture_figure(model: CaptionModel, clip: torch.Tensor, path: Path | st
     colours = {FRAME: "#dbe9f6", SEQUENCE: "#fde6c8"}
     for i, (group, text, shape) in enumerate(rows):
         y = -i - 0.5
-        ax.add_patch(plt.Rectangle((0.3, y - 0.32), 6.4, 0.64, fc=colours[group], ec="#555"))
+        ax.add_patch(Rectangle((0.3, y - 0.32), 6.4, 0.64, fc=colours[group], ec="#555"))
         ax.text(0.45, y, text, va="center", fontsize=8)
         ax.text(6.9, y, str(shape), va="center", fontsize=8, family="monospace")
         if i:
@@ -103,7 +102,6 @@ def architecture_figure(model: CaptionModel, clip: torch.Tensor, path: Path | st
             color="#333")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return Path(path)
 
 

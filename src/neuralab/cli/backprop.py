@@ -11,6 +11,7 @@ import typer
 from neuralab.backprop.answer import solve
 from neuralab.backprop.network import BackpropConfig, parse_list, parse_number
 from neuralab.backprop.symbolic import num_text
+from neuralab.cli.choices import Loss, Reduction
 from neuralab.core.errors import UserError
 
 
@@ -22,14 +23,11 @@ def _config(activations: str, weights: str, bias: bool, data: list[str] | None, 
         if len(pair) != 2:
             raise UserError(f"--data {text!r}: a data point is two numbers x,y")
         points.append((pair[0], pair[1]))
-    config = BackpropConfig(
+    given = {} if data is None else {"data": points}
+    return BackpropConfig(
         activations=[a.strip() for a in activations.split(",")] if activations.strip() else [],
         weights=parse_list(weights, "--weights"), bias=bias, lr=parse_number(lr, "--lr"),
-        loss=loss, reduction=reduction)
-    if data is not None:
-        config.data = points
-    config.validate()
-    return config
+        loss=loss.value, reduction=reduction.value, **given)
 
 
 def backprop(
@@ -40,8 +38,8 @@ def backprop(
     data: Optional[list[str]] = typer.Option(None, "--data", help="A data point x,y; repeat for more. "
                                              "Default: --data 1,2 --data 2,3."),
     lr: str = typer.Option("0.1", help="Learning rate, > 0."),
-    loss: str = typer.Option("half-squared", help="half-squared 1/2(yhat-y)^2, squared (yhat-y)^2, absolute |yhat-y|."),
-    reduction: str = typer.Option("sgd", help="sgd: one update per point in order; sum / mean: one update "
+    loss: Loss = typer.Option("half-squared", help="half-squared 1/2(yhat-y)^2, squared (yhat-y)^2, absolute |yhat-y|."),
+    reduction: Reduction = typer.Option("sgd", help="sgd: one update per point in order; sum / mean: one update "
                                   "with the gradients summed / averaged over all points."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of runs/backprop/<time>/."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (final weights, every step)."),

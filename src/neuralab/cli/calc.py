@@ -9,41 +9,44 @@ from typing import List, Optional
 
 import typer
 
+from neuralab.cli.choices import Device as DeviceName
+from neuralab.cli.choices import Format, Keep, Model, Profile, Specials, Supervision
 from neuralab.core.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, help="The MNIST calculator: handwritten numbers in, their running sum out.")
 
 DataDir = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX folder). Default: the cache.")
-Device = typer.Option("auto", "--device", help="auto, cpu or cuda.")
+Device = typer.Option("auto", "--device", help="Where to compute (auto: cuda if present).")
 Checkpoint = typer.Option(..., "--checkpoint", help="A calc checkpoint (.safetensors with its .json).")
 
 
 @app.command()
 def train(
-    model: str = typer.Option("symbolic", help="symbolic (CNN + exact arithmetic) or seed (the 2017 LSTM)."),
-    format: str = typer.Option("expression", "--format", help="expression, operands or fixed."),
+    model: Model = typer.Option("symbolic", help="symbolic (CNN + exact arithmetic) or seed (the 2017 LSTM)."),
+    format: Format = typer.Option("expression", "--format", help="How the numbers are laid out in image slots."),
     digits: int = typer.Option(5, help="N: digits per number (at most)."),
     operands: int = typer.Option(2, help="K: numbers per example."),
-    specials: str = typer.Option("noise", help="'+' and blank images: noise (as in 2017) or glyph."),
-    supervise: str = typer.Option("final", help="operands format: learn from the final total or every running total."),
+    specials: Specials = typer.Option("noise", help="'+' and blank images: noise (as in 2017) or glyph."),
+    supervise: Supervision = typer.Option("final", help="operands format: learn from the final total or every running total."),
     train_size: Optional[int] = typer.Option(None, help="Sums drawn per epoch (default: from the profile)."),
     epochs: Optional[int] = typer.Option(None, help="Epochs (default: from the profile)."),
     batch_size: Optional[int] = typer.Option(None, help="Sums per step (default: from the profile); 1 for 1,000-digit sums."),
     warmup: Optional[int] = typer.Option(None, help="symbolic: sums of numbers of at most 2 digits in a first epoch (default: from the profile)."),
     test_count: Optional[int] = typer.Option(None, help="MNIST-test sums behind the final figure (default: from the profile)."),
-    keep: str = typer.Option("best", help="Checkpoint to score and print: best (on validation sums) or last (the final epoch)."),
-    profile: str = typer.Option("quick", help="quick: a few minutes on 2 CPU cores; full: the assignment's scale."),
+    keep: Keep = typer.Option("best", help="Checkpoint to score and print: best (on validation sums) or last (the final epoch)."),
+    profile: Profile = typer.Option("quick", help="quick: a few minutes on 2 CPU cores; full: the assignment's scale."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
     seed: int = typer.Option(0, help="Fixes the weights, the training sums and the batch order."),
-    device: str = Device,
+    device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Train a calculator from sums alone; print its test figures and, last, the checkpoint path."""
     from neuralab.calc.config import CalcConfig, resolve
     from neuralab.calc.train import train as run_training
 
-    config = resolve(CalcConfig(model=model, format=format, digits=digits, operands=operands,
-                                specials=specials, supervise=supervise, keep=keep, seed=seed), profile)
+    config = resolve(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
+                                specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed),
+                     profile.value)
     if train_size is not None:
         config = replace(config, train_size=train_size)
     if epochs is not None:
@@ -76,13 +79,13 @@ def _summary(figures: dict) -> str:
 @app.command("eval")
 def evaluate(
     checkpoint: Path = Checkpoint,
-    format: Optional[str] = typer.Option(None, "--format", help="Default: the checkpoint's (symbolic may read others)."),
+    format: Optional[Format] = typer.Option(None, "--format", help="Default: the checkpoint's (symbolic may read others)."),
     digits: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
     operands: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
     count: Optional[int] = typer.Option(None, help="Test sums (default 10000; fixed: the protocol's floor(10000/2N))."),
     seed: int = typer.Option(1, help="Draws the test sums from MNIST-test."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    device: str = Device,
+    device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Score a checkpoint on sums of MNIST-test digits."""
@@ -90,6 +93,7 @@ def evaluate(
 
     if count is not None and count < 1:
         raise UserError(f"--count: must be at least 1, got {count}")
+    format = format.value if format else None
     fmt = format or load_model(checkpoint, device="cpu")[1].format
     if count is None and fmt != "fixed":
         count = 10000
@@ -109,7 +113,7 @@ def predict(
                                         "the digits as the model saw them, and the answer."),
     as_json: bool = typer.Option(False, "--json", help="Print the numbers, running totals and sum, and for each "
                                  "digit its reading, probability and box, as JSON."),
-    device: str = Device,
+    device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Read handwritten numbers and print their running sum."""

@@ -8,24 +8,26 @@ from typing import Optional
 
 import typer
 
+from neuralab.cli.choices import Device as DeviceName
+from neuralab.cli.choices import Profile, Split
 from neuralab.core.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, help="Caption generated clips of moving coloured digits (S2VT design).")
 
 DataDir = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz, or a folder with it or the IDX files).")
-Device = typer.Option("auto", "--device", help="auto, cpu or cuda.")
+Device = typer.Option("auto", "--device", help="Where to compute (auto: cuda if present).")
 Checkpoint = typer.Option(..., "--checkpoint", help="A caption checkpoint (.safetensors with its .json).")
 Beam = typer.Option(None, "--beam", help="Beam width (1 = greedy). Default: the checkpoint's.")
 Json = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 
 
 @app.command()
-def train(profile: str = typer.Option("quick", "--profile",
+def train(profile: Profile = typer.Option("quick", "--profile",
                                       help="quick (short run, the report's default) or full (aims at the 95% target)."),
           out: Path = typer.Option(Path("runs"), "--out", help="Runs root: writes OUT/caption/<name>/."),
-          split: str = typer.Option("random", "--split", help="random or compositional (unseen combinations in test)."),
+          split: Split = typer.Option("random", "--split", help="random or compositional (unseen combinations in test)."),
           seed: int = typer.Option(0, "--seed", help="Seed of clips, weights and dropout."),
-          device: str = Device, data_dir: Optional[Path] = DataDir,
+          device: DeviceName = Device, data_dir: Optional[Path] = DataDir,
           dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI)."),
           resume: Optional[Path] = typer.Option(None, "--resume",
                                                 help="Continue an interrupted run (its folder).")) -> None:
@@ -36,9 +38,7 @@ def train(profile: str = typer.Option("quick", "--profile",
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
 
-    if profile not in ("quick", "full"):
-        raise UserError(f"--profile: unknown profile {profile!r} (choose from quick, full)")
-    config = make_config("dry-run" if dry_run else profile, split, seed)
+    config = make_config("dry-run" if dry_run else profile.value, split.value, seed)
     previous = None
     if resume is not None:
         previous, config = resume_run(resume)
@@ -53,11 +53,11 @@ def train(profile: str = typer.Option("quick", "--profile",
 
 @app.command("eval")
 def evaluate(checkpoint: Path = Checkpoint,
-             split: Optional[str] = typer.Option(None, "--split",
+             split: Optional[Split] = typer.Option(None, "--split",
                                                  help="random or compositional. Default: the checkpoint's."),
              count: int = typer.Option(2000, "--count", help="Held-out clips to caption."),
              beam: Optional[int] = Beam, as_json: bool = Json,
-             device: str = Device, data_dir: Optional[Path] = DataDir) -> None:
+             device: DeviceName = Device, data_dir: Optional[Path] = DataDir) -> None:
     """Exact match, per-word accuracy and BLEU-4 on held-out MNIST-test clips of a split."""
     from neuralab.caption.clips import DigitSource
     from neuralab.caption.config import EVAL_SEED
@@ -69,9 +69,7 @@ def evaluate(checkpoint: Path = Checkpoint,
         raise UserError(f"--count must be at least 1, got {count}")
     _check_beam(beam)
     model, config, _ = load_model(checkpoint, pick_device(device))
-    split = split or config.split
-    if split not in ("random", "compositional"):
-        raise UserError(f"--split: unknown split {split!r} (choose from random, compositional)")
+    split = split.value if split else config.split
     if split == "compositional" and config.split != "compositional":
         raise UserError(f"--split compositional: {checkpoint} was trained on the random split and has seen "
                         "every combination; train one with --split compositional")
@@ -90,7 +88,7 @@ def predict(clip: Optional[Path] = typer.Argument(None, help="An animated GIF: 1
             seed: Optional[int] = typer.Option(None, "--seed", help="Caption generated test clip N instead."),
             show: Optional[Path] = typer.Option(None, "--show", help="Write the clip with its caption as a GIF."),
             beam: Optional[int] = Beam, as_json: bool = Json,
-            device: str = Device, data_dir: Optional[Path] = DataDir) -> None:
+            device: DeviceName = Device, data_dir: Optional[Path] = DataDir) -> None:
     """Caption one clip: a GIF file, or generated MNIST-test clip --seed N (default 0)."""
     from neuralab.caption.clips import DigitSource, frames_to_tensor, make_clip
     from neuralab.caption.evaluate import caption_frames, load_model

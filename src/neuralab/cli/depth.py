@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from neuralab.cli.choices import Device, Profile
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
 
@@ -22,16 +23,16 @@ def run(
                                                 "comma-separate. Default keras."),
     epochs: Optional[int] = typer.Option(None, help="Epochs per run. Default 10."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per cell (1234, 1235, ...). Default 3."),
-    profile: Optional[str] = typer.Option(None, help="quick (the report's CPU share) or full (the issue's "
+    profile: Optional[Profile] = typer.Option(None, help="quick (the report's CPU share) or full (the issue's "
                                           "protocol with the variant table); flags above override it."),
     out: Path = typer.Option(Path("runs"), help="Runs root: runs go in OUT/depth/<run>/, summary in OUT/depth/."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary rows as JSON."),
-    device: str = typer.Option("auto", help="auto|cpu|cuda. Default auto."),
+    device: Device = typer.Option("auto", help="Where to compute (auto: cuda if present)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX "
                                             "folder). Default: $NEURALAB_MNIST, else the cache."),
 ) -> None:
     """Train (or reuse finished) runs and write per-run metrics.jsonl and summary.csv/.md."""
-    grids = plan.make_plan(profile, variants=variant, activations=activations, depths=depths,
+    grids = plan.make_plan(profile.value if profile else None, variants=variant, activations=activations, depths=depths,
                            epochs=epochs, seeds=seeds)
     data = experiment.load_tensors(data_dir, pick_device(device))
     runs = experiment.run_configs(plan.plan_configs(grids), data, out)

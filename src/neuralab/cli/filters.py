@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from neuralab.cli.choices import OutputFormat, Padding, SepiaRange
 from neuralab.filters.apply import apply_files, demo
 from neuralab.filters.explain import describe, format_text
 from neuralab.filters.images import sample_photo
@@ -26,15 +27,16 @@ def apply(
                                                   help="Images (any mode Pillow reads). Default: a real "
                                                        "photo shipped with matplotlib, plus a figure."),
     out: Path = typer.Option(Path("filtered"), "--out", help="A .png or .npy file (one input), else a directory."),
-    padding: str = typer.Option("valid", help="valid (128 -> 124, the assignment) or same (zero padding, 128 -> 128)."),
+    padding: Padding = typer.Option("valid", help="valid (128 -> 124, the assignment) or same (zero padding, 128 -> 128)."),
     size: int = typer.Option(128, help="Resize to SIZE x SIZE first; 0 keeps the original size."),
-    sepia_range: str = typer.Option("clip", help="Between the layers: clip to [0,1], rescale (divide by the "
+    sepia_range: SepiaRange = typer.Option("clip", help="Between the layers: clip to [0,1], rescale (divide by the "
                                                  "largest sepia row sum, 1.351) or none."),
     fused: bool = typer.Option(False, "--fused", help="One 5x5x3->3 convolution (both layers folded); not with clip."),
-    fmt: str = typer.Option("png", "--format", help="Output format inside a directory: png or npy."),
+    fmt: OutputFormat = typer.Option("png", "--format", help="Output format inside a directory: png or npy."),
 ) -> None:
     """Filter images; one output each. Bad files are reported one line each; exit 2 if any failed."""
-    config = FilterConfig(padding=padding, sepia_range=sepia_range, fused=fused, size=size).check()
+    config = FilterConfig(padding=padding.value, sepia_range=sepia_range.value, fused=fused, size=size)
+    fmt = fmt.value
     if not inputs:
         result, figure = demo(sample_photo(), out, config, fmt)
         typer.echo(f"wrote {result.output} ({_shape(result.shape)}) from {result.source.name}")

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import typer
 
+from neuralab.cli.choices import Profile
 from neuralab.core.errors import UserError
 from neuralab.report.build import PARTS, ReportConfig, build_report
 
-PROFILES = ("quick", "full")
-
 
 def report(
-    profile: str = typer.Option("quick", help="quick: <= 10 min on 2 CPU cores for all parts; full: the assignment's own scale."),
+    profile: Profile = typer.Option("quick", help="quick: <= 10 min on 2 CPU cores for all parts; full: the assignment's own scale."),
     out: Path = typer.Option(Path("report"), help="Folder for index.html, index.md and assets/."),
     reuse: bool = typer.Option(True, "--reuse/--no-reuse", help="Reuse finished runs whose resolved config matches."),
     runs: Path = typer.Option(Path("runs"), help="Where runs are found and written."),
@@ -21,8 +20,7 @@ def report(
     bench_results: Path = typer.Option(Path("docs/results"), help="Benchmark JSON outputs to quote (skipped if absent)."),
 ) -> None:
     """Run (or reuse) every part and write one self-contained HTML page plus Markdown."""
-    if profile not in PROFILES:
-        raise UserError(f"--profile: unknown profile {profile!r} (choose quick or full)")
+    profile = profile.value
     known = [p for p, _, _ in PARTS]
     chosen = tuple(p.strip() for p in parts.split(",") if p.strip())
     unknown = [p for p in chosen if p not in known]

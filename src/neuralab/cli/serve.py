@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from neuralab.cli.choices import Device
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (127.0.0.1: this machine only)."),
@@ -14,7 +16,7 @@ def serve(
     checkpoint: Optional[Path] = typer.Option(None, help="A symbolic calc checkpoint. Default: the newest calc run, "
                                               "else the quick calculator is trained first."),
     runs: Path = typer.Option(Path("runs"), help="Where calc runs are found (and the quick one written)."),
-    device: str = typer.Option("cpu", help="auto, cpu or cuda."),
+    device: Device = typer.Option("cpu", help="Where to compute (auto: cuda if present)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST. Default: the cache."),
 ) -> None:
     """Serve the calculator page: write numbers by hand, watch the running sum."""

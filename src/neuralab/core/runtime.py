@@ -34,7 +34,7 @@ def pick_device(name: str = "auto") -> torch.device:
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: no CUDA device is available")
-    return torch.device(name)
+    return torch.device(str(name))
 
 
 def rng_state() -> dict:

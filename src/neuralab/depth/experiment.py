@@ -20,17 +20,25 @@ import torch.nn.functional as F
 
 from neuralab.core import dist, mnist
 from neuralab.core.data import images_to_float, index_batches
+from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.runs import Run, find_reusable
 from neuralab.core.runtime import seed_everything
 from neuralab.core.train import Loop, evaluate, fit
 from neuralab.depth.diagnostics import Monitor
-from neuralab.depth.model import build_model, make_optimizer
+from neuralab.depth.model import (
+    build_model,
+    check_activation,
+    get_variant,
+    make_optimizer,
+)
 
 log = logging.getLogger(__name__)
 
 PART = "depth"
 PROBE_SIZE = 1000  # training images in the eval-mode spread probe: enough for a stable std
+MAX_DEPTH = 100    # hidden layers: 100 x 512 x 512 weights is 26M parameters, about 1 GB to train
+MAX_EPOCHS = 1000  # the protocol trains 10
 SUMMARY_COLUMNS = ("variant", "activation", "depth", "seed", "test_accuracy", "test_loss")
 
 
@@ -45,6 +53,18 @@ class DepthConfig:
     width: int = 512             # the assignment's Dense(512)
     dropout: float = 0.2         # the assignment's Dropout(0.2)
     data_sha256: str = ""        # filled in from the data, so runs on other data are never reused
+
+    def __post_init__(self):
+        """A config that exists is valid: every field is checked here, naming its flag."""
+        get_variant(self.variant)
+        check_activation(self.activation)
+        for flag, value, low, high in (("--depths", self.depth, 1, MAX_DEPTH), ("--epochs", self.epochs, 1, MAX_EPOCHS),
+                                       ("batch size", self.batch_size, 1, 60_000), ("width", self.width, 1, 4096),
+                                       ("seed", self.seed, 0, 2**32 - 1)):
+            if not low <= value <= high:
+                raise UserError(f"{flag}: {value} is outside {low}..{high}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"dropout: must be in [0, 1), got {self.dropout}")
 
 
 @dataclass

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 Metrics = list[dict]  # one run's metrics.jsonl records, epoch 0 first
 
@@ -28,7 +25,8 @@ def _series(metrics: Metrics, key: str) -> tuple[np.ndarray, np.ndarray]:
 def accuracy_figure(curves: dict[int, list[Metrics]], title: str, path: Path) -> Path:
     """curves: depth -> the metrics of each seed's run. One panel per depth, train and test."""
     depths = sorted(curves)
-    fig, axes = plt.subplots(1, len(depths), figsize=(4 * len(depths), 3.4), sharey=True, squeeze=False)
+    fig = Figure(figsize=(4 * len(depths), 3.4))
+    axes = fig.subplots(1, len(depths), sharey=True, squeeze=False)
     for ax, depth in zip(axes[0], depths):
         for key, color in (("train_accuracy", "tab:blue"), ("test_accuracy", "tab:orange")):
             series = [_series(m, key) for m in curves[depth]]
@@ -60,7 +58,8 @@ def _per_layer(ax, metrics: Metrics, key: str, label: str, style: str = "-") -> 
 
 def diagnostics_figure(sigmoid: Metrics, relu: Metrics, depth: int, path: Path) -> Path:
     """Four panels from one seed's sigmoid and ReLU runs of the Keras model at `depth`."""
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    fig = Figure(figsize=(11, 7.5))
+    axes = fig.subplots(2, 2)
     (g_sig, g_relu), (ax_spread, ax_frac) = axes
     for ax, metrics, name in ((g_sig, sigmoid, "sigmoid"), (g_relu, relu, "ReLU")):
         _per_layer(ax, metrics, "grad_norm", "")
@@ -93,5 +92,4 @@ def _save(fig, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

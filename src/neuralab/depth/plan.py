@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from neuralab.core.errors import UserError
-from neuralab.depth.experiment import DepthConfig
+from neuralab.depth.experiment import MAX_DEPTH, MAX_EPOCHS, DepthConfig
 from neuralab.depth.model import VARIANTS, check_activation, get_variant
 
 FIRST_SEED = 1234  # the assignment's np.random.seed; seed k of a plan is FIRST_SEED + k
+MAX_SEEDS = 100    # seeds per cell: the protocol uses 3
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,13 @@ PROFILES: dict[str, list[Grid]] = {
 }
 
 
-def parse_ints(text: str, flag: str) -> tuple[int, ...]:
+def parse_ints(text: str, flag: str, most: int) -> tuple[int, ...]:
     try:
         values = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise UserError(f"{flag}: expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise UserError(f"{flag}: expected integers >= 1, got {text!r}")
+    if not values or min(values) < 1 or max(values) > most:
+        raise UserError(f"{flag}: expected integers in 1..{most}, got {text!r}")
     return values
 
 
@@ -72,11 +73,11 @@ def make_plan(profile: str | None = None, *, variants: list[str] | None = None,
     if activations is not None:
         changes["activations"] = tuple(check_activation(a) for a in parse_names(activations, "--activations"))
     if depths is not None:
-        changes["depths"] = parse_ints(depths, "--depths")
-    for key, value in (("epochs", epochs), ("seeds", seeds)):
+        changes["depths"] = parse_ints(depths, "--depths", MAX_DEPTH)
+    for key, value, most in (("epochs", epochs, MAX_EPOCHS), ("seeds", seeds, MAX_SEEDS)):
         if value is not None:
-            if value < 1:
-                raise UserError(f"--{key}: must be at least 1, got {value}")
+            if not 1 <= value <= most:
+                raise UserError(f"--{key}: must be 1..{most}, got {value}")
             changes[key] = value
     return [replace(grid, **changes) for grid in grids]
 

@@ -34,7 +34,6 @@ class Outcome:
 
 
 def build_model(config: FilterConfig) -> SepiaBlurNet:
-    config.check()
     return SepiaBlurNet(padding=config.padding, sepia_range=config.sepia_range).eval()
 
 
@@ -48,11 +47,13 @@ def run_model(model: SepiaBlurNet, x: np.ndarray, fused: bool = False) -> tuple[
         y = model.fused(t) if fused else model.blur(mid)  # (1, 3, H', W')
     return mid[0].permute(1, 2, 0).numpy(), y[0].permute(1, 2, 0).numpy()
 
+OUTPUT_FORMATS = ("png", "npy")   # what a folder of outputs may hold
+
 
 def plan_outputs(inputs: list[Path], out: Path, fmt: str = "png") -> list[Path]:
     """Where each input's result goes: `out` itself if it names a .png/.npy file, else out/<stem>.<fmt>."""
-    if fmt not in ("png", "npy"):
-        raise UserError(f"--format: unknown format {fmt!r} (choose from png, npy)")
+    if fmt not in OUTPUT_FORMATS:
+        raise UserError(f"--format: unknown format {fmt!r} (choose from {', '.join(OUTPUT_FORMATS)})")
     if out.suffix.lower() in OUTPUT_SUFFIXES:
         if len(inputs) != 1:
             raise UserError(f"--out {out}: {len(inputs)} inputs need a directory, not one file")

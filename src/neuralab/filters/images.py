@@ -14,6 +14,7 @@ from neuralab.core.images import read_rgb, to_uint8
 from neuralab.core.io import atomic_path
 
 SAMPLE_PHOTO = "grace_hopper.jpg"  # a real photograph shipped inside matplotlib: works offline
+KEEP_MAX_PIXELS = 4096 * 4096      # size 0 filters the picture as it is: at most what --size allows
 
 
 def sample_photo() -> Path:
@@ -33,7 +34,7 @@ def resize(x: np.ndarray, size: int) -> np.ndarray:
 
 def load_rgb(path: Path | str, size: int = 0) -> np.ndarray:
     """One picture through the shared intake, as (H, W, 3) float32 RGB; size x size unless size is 0."""
-    return resize(read_rgb(path), size)
+    return resize(read_rgb(path, max_pixels=KEEP_MAX_PIXELS if size == 0 else None), size)
 
 
 def save_output(x: np.ndarray, path: Path | str) -> Path:

@@ -41,6 +41,9 @@ SEPIA_RANGE_HELP = {
 }
 
 
+MAX_SIZE = 4096   # --size: a 4096 x 4096 picture is filtered in about 1 GB of float32 tensors
+
+
 @dataclass
 class FilterConfig:
     padding: Padding = "valid"        # the assignment's answer (and Keras's default): 128 -> 124
@@ -48,7 +51,8 @@ class FilterConfig:
     fused: bool = False               # two explicit layers, as the assignment asks
     size: int = 128                   # the assignment's input is 128x128x3
 
-    def check(self) -> "FilterConfig":
+    def __post_init__(self):
+        """A config that exists is valid: every field is checked here, naming its flag."""
         if self.padding not in PADDINGS:
             raise UserError(f"--padding: unknown padding {self.padding!r} (choose from valid, same)")
         if self.sepia_range not in SEPIA_RANGES:
@@ -56,9 +60,8 @@ class FilterConfig:
         if self.fused and self.sepia_range == "clip":
             raise UserError("--fused: the fused form is one linear convolution and cannot clamp between "
                             "layers; use --sepia-range none or rescale")
-        if self.size < 0 or 0 < self.size < 5:
-            raise UserError(f"--size: {self.size} is not 0 (keep the size) or at least 5 (the blur is 5x5)")
-        return self
+        if self.size < 0 or 0 < self.size < 5 or self.size > MAX_SIZE:
+            raise UserError(f"--size: {self.size} is not 0 (keep the size) or 5..{MAX_SIZE} (the blur is 5x5)")
 
 
 class SepiaBlurNet(nn.Module):
@@ -66,7 +69,7 @@ class SepiaBlurNet(nn.Module):
 
     def __init__(self, padding: Padding = "valid", sepia_range: SepiaRange = "clip"):
         super().__init__()
-        FilterConfig(padding=padding, sepia_range=sepia_range).check()
+        FilterConfig(padding=padding, sepia_range=sepia_range)   # checks both
         self.padding, self.sepia_range = padding, sepia_range
         self.sepia = nn.Conv2d(3, 3, kernel_size=1, bias=False)
         self.blur = nn.Conv2d(3, 3, kernel_size=5, bias=False, padding=2 if padding == "same" else 0)

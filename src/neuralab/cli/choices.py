@@ -1,0 +1,37 @@
+"""Every fixed set of choices a CLI option takes, as an Enum made from the library's own tuple, so
+`--help` lists the choices and a wrong value gets click's one-line usage error (exit 2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import get_args
+
+from neuralab.backprop.network import LOSSES, REDUCTIONS
+from neuralab.calc.config import KEEPS, SUPERVISION
+from neuralab.calc.layout import FORMATS, SPECIALS
+from neuralab.calc.models import MODELS
+from neuralab.caption.clips import SPLITS
+from neuralab.core.runtime import DEVICES
+from neuralab.core.section import Profile as ProfileName
+from neuralab.filters.apply import OUTPUT_FORMATS
+from neuralab.filters.model import PADDINGS, SEPIA_RANGES
+
+
+def choices(name: str, values) -> type[StrEnum]:
+    """A str Enum whose members are `values`: its members compare equal to the plain strings."""
+    return StrEnum(name, {value: value for value in values})
+
+
+Device = choices("Device", DEVICES)
+Profile = choices("Profile", get_args(ProfileName))
+Model = choices("Model", MODELS)
+Format = choices("Format", FORMATS)
+Specials = choices("Specials", SPECIALS)
+Supervision = choices("Supervision", SUPERVISION)
+Keep = choices("Keep", KEEPS)
+Split = choices("Split", SPLITS)
+Loss = choices("Loss", LOSSES)
+Reduction = choices("Reduction", REDUCTIONS)
+Padding = choices("Padding", PADDINGS)
+SepiaRange = choices("SepiaRange", SEPIA_RANGES)
+OutputFormat = choices("OutputFormat", OUTPUT_FORMATS)
