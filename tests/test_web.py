@@ -4,6 +4,7 @@ is a one-line 4xx; the page, driven by mouse strokes in headless Chromium, shows
 import base64
 import contextlib
 import io
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,38 @@ def test_openapi_docs_and_page_are_served(client):
     assert client.get("/docs").status_code == 200
     assert "/api/sum" in client.get("/openapi.json").json()["paths"]
     assert 'id="total"' in client.get("/").text and client.get("/static/app.js").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["nope.js", ".css", "..js", "%00.js", "x" * 5000 + ".js", "index.html"])
+def test_static_answers_404_for_any_other_name(client, name):
+    response = client.get(f"/static/{name}")
+    assert response.status_code == 404 and "no such file" in response.json()["detail"]
+
+
+def _raw_post(url: str, head: bytes, body_parts, wait: float = 10.0) -> bytes:
+    """Send a request's head and body parts over a socket, then read what the server answers."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(head)
+        for part in body_parts:
+            sock.sendall(part)
+        return sock.recv(65536)
+
+
+def test_a_chunked_body_is_refused_as_it_streams_past_the_limit(model):
+    """The 413 comes while the body is still arriving: the server never waits for (or holds) all of it."""
+    with in_background(create_app(DigitReader(model), LIMITS)) as url:
+        head = b"POST /api/sum HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        chunk = b"%x\r\n%s\r\n" % (100_000, b"x" * 100_000)
+        answer = _raw_post(url, head, [chunk] * 3)     # 300 kB of an endless body, and no last chunk
+    assert answer.startswith(b"HTTP/1.1 413") and b"body too large" in answer
+
+
+def test_a_body_that_does_not_arrive_in_time_gets_408(model):
+    with in_background(create_app(DigitReader(model), Limits(body_seconds=0.5))) as url:
+        head = b"POST /api/sum HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        answer = _raw_post(url, head, [b'{"numbers": '])
+    assert answer.startswith(b"HTTP/1.1 408") and b"not received within 0.5 s" in answer
 
 
 @contextlib.contextmanager

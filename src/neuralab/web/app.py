@@ -6,6 +6,7 @@ become a 500. Limits bound the body size, the digits per number and the numbers 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from neuralab.core.errors import UserError
 from neuralab.web.reader import DigitReader, decode_digit, decode_picture
 
 Digit = Union[str, list[list[float]]]
+STATIC = {"app.js": "text/javascript", "style.css": "text/css"}   # every file /static/ serves
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Limits:
     max_body_bytes: int = 2_000_000      # ~60 drawn boxes as PNG data URLs; far above any honest use
     max_digits: int = 12                 # numbers up to 10^12 - 1: more than a row of boxes holds
     max_numbers: int = 20                # a tape of 20 numbers per request
+    body_seconds: float = 30.0           # a 2 MB body arrives in well under 30 s on any real link
 
 
 class NumberIn(BaseModel):
@@ -67,19 +70,90 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=None) -> FastAPI:
-    """`random_digits(count) -> (count, 28, 28) uint8` feeds the "Random from MNIST" button."""
-    app = FastAPI(title="neuralab calculator", description="Handwritten numbers in, their running sum out.")
+class BodyGuard:
+    """ASGI middleware: reads each request body as it streams in, at most `max_bytes` of it and
+    within `seconds`, then hands the buffered body on. A longer body gets a 413 as soon as it
+    passes the limit (chunked bodies too), a slower one a 408: memory per request stays bounded."""
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limits.max_body_bytes):
-            return JSONResponse({"detail": f"body too large (limit {limits.max_body_bytes} bytes)"}, 413)
-        body = await request.body()   # also bounds bodies sent without a length
-        if len(body) > limits.max_body_bytes:
-            return JSONResponse({"detail": f"body too large (limit {limits.max_body_bytes} bytes)"}, 413)
-        return await call_next(request)
+    def __init__(self, app, max_bytes: int, seconds: float):
+        self.app, self.max_bytes, self.seconds = app, max_bytes, seconds
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._refuse(send, 413, f"body too large (limit {self.max_bytes} bytes)")
+        chunks, size = [], 0
+        try:
+            async with asyncio.timeout(self.seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunks.append(message.get("body", b""))
+                    size += len(chunks[-1])
+                    if size > self.max_bytes:
+                        return await self._refuse(send, 413, f"body too large (limit {self.max_bytes} bytes)")
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            return await self._refuse(send, 408, f"request body not received within {self.seconds:g} s")
+        body, replayed = b"".join(chunks), False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(send, status: int, detail: str) -> None:
+        await JSONResponse({"detail": detail}, status, headers={"connection": "close"})(
+            {"type": "http"}, None, send)
+
+
+class Calculator:
+    """What the API does with numbers, apart from HTTP: check their counts, read them, add them."""
+
+    def __init__(self, reader: DigitReader, limits: Limits):
+        self.reader, self.limits = reader, limits
+
+    def check_counts(self, counts: list[int], where: str) -> None:
+        if not counts:
+            raise UserError(f"{where}: give at least one number")
+        if len(counts) > self.limits.max_numbers:
+            raise UserError(f"{where}: {len(counts)} numbers, at most {self.limits.max_numbers} per request")
+        for i, count in enumerate(counts):
+            if count == 0:
+                raise UserError(f"{where}[{i}]: empty number (no digit images)")
+            if count > self.limits.max_digits:
+                raise UserError(f"{where}[{i}]: {count} digits, at most {self.limits.max_digits}")
+
+    def answer(self, groups: list[np.ndarray], boxes=None) -> SumOut:
+        read = self.reader.read(groups)
+        boxes = boxes or [[None] * len(g) for g in groups]
+        numbers = [NumberOut(digits=[DigitOut(digit=int(d), probability=p, box=b) for d, p, b in zip(r, ps, bs)],
+                             number=n)
+                   for r, ps, bs, n in zip(read.readings, read.probabilities, boxes, read.numbers)]
+        return SumOut(numbers=numbers, running=read.running)
+
+    def digits(self, numbers: list[NumberIn]) -> SumOut:
+        self.check_counts([len(n.digits) for n in numbers], "numbers")
+        return self.answer([np.stack([decode_digit(d, f"numbers[{i}].digits[{j}]") for j, d in enumerate(n.digits)])
+                            for i, n in enumerate(numbers)])
+
+    def picture(self, url: str) -> SumOut:
+        groups = decode_picture(url, "picture")
+        self.check_counts([len(g.images) for g in groups], "picture: numbers")
+        return self.answer([g.images for g in groups], [g.boxes for g in groups])
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every bad request ends as a 4xx with a one-line `detail`."""
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
@@ -91,43 +165,25 @@ def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=Non
     async def user_error(request: Request, exc: UserError):
         return JSONResponse({"detail": _one_line(str(exc))}, 400)
 
-    def check_counts(counts: list[int], where: str) -> None:
-        if not counts:
-            raise UserError(f"{where}: give at least one number")
-        if len(counts) > limits.max_numbers:
-            raise UserError(f"{where}: {len(counts)} numbers, at most {limits.max_numbers} per request")
-        for i, count in enumerate(counts):
-            if count == 0:
-                raise UserError(f"{where}[{i}]: empty number (no digit images)")
-            if count > limits.max_digits:
-                raise UserError(f"{where}[{i}]: {count} digits, at most {limits.max_digits}")
 
-    def answer(groups: list[np.ndarray], boxes=None) -> SumOut:
-        read = reader.read(groups)
-        boxes = boxes or [[None] * len(g) for g in groups]
-        numbers = [NumberOut(digits=[DigitOut(digit=int(d), probability=p, box=b) for d, p, b in zip(r, ps, bs)],
-                             number=n)
-                   for r, ps, bs, n in zip(read.readings, read.probabilities, boxes, read.numbers)]
-        return SumOut(numbers=numbers, running=read.running)
-
-    def read_numbers(numbers: list[NumberIn]) -> SumOut:
-        check_counts([len(n.digits) for n in numbers], "numbers")
-        return answer([np.stack([decode_digit(d, f"numbers[{i}].digits[{j}]") for j, d in enumerate(n.digits)])
-                       for i, n in enumerate(numbers)])
+def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=None) -> FastAPI:
+    """`random_digits(count) -> (count, 28, 28) uint8` feeds the "Random from MNIST" button."""
+    app = FastAPI(title="neuralab calculator", description="Handwritten numbers in, their running sum out.")
+    app.add_middleware(BodyGuard, max_bytes=limits.max_body_bytes, seconds=limits.body_seconds)
+    _install_error_handlers(app)
+    calculator = Calculator(reader, limits)
 
     @app.post("/api/read", response_model=NumberOut, summary="Read one number's digit images")
     def read(number: NumberIn) -> NumberOut:
-        return read_numbers([number]).numbers[0]
+        return calculator.digits([number]).numbers[0]
 
     @app.post("/api/sum", response_model=SumOut, summary="Read numbers and give their running totals")
     def total(request: SumIn) -> SumOut:
-        return read_numbers(request.numbers)
+        return calculator.digits(request.numbers)
 
     @app.post("/api/picture", response_model=SumOut, summary="Find the numbers in a picture, read them, add them")
     def picture(request: PictureIn) -> SumOut:
-        groups = decode_picture(request.picture, "picture")
-        check_counts([len(g.images) for g in groups], "picture: numbers")
-        return answer([g.images for g in groups], [g.boxes for g in groups])
+        return calculator.picture(request.picture)
 
     @app.get("/api/random", summary="MNIST-test digit images as PNG data URLs")
     def random(count: int = 3) -> dict:
@@ -143,10 +199,9 @@ def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=Non
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
-        media = {"js": "text/javascript", "css": "text/css"}.get(name.rsplit(".", 1)[-1])
-        if media is None or "/" in name:
-            return JSONResponse({"detail": f"{name}: no such file"}, 404)
-        return Response(_static(name), media_type=media)
+        if name not in STATIC:
+            return JSONResponse({"detail": f"{name[:80]}: no such file"}, 404)
+        return Response(_static(name), media_type=STATIC[name])
 
     return app
 

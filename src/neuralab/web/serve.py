@@ -78,7 +78,7 @@ def serve(app, host: str, port: int) -> None:
 
     if not 0 < port < 65536:
         raise UserError(f"--port: {port} is not a TCP port")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=5)   # idle clients let go after 5 s
 
 
 @contextlib.contextmanager
