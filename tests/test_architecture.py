@@ -1,0 +1,62 @@
+"""The layers hold: no import cycle in `neuralab`, and no import from a lower layer to a higher one
+(core < the five parts < report < web < cli), counting imports inside functions too. The parts
+stand side by side: none imports another."""
+
+import ast
+import graphlib
+from pathlib import Path
+
+import pytest
+
+import neuralab
+
+ROOT = Path(neuralab.__file__).parent
+PARTS = ("backprop", "depth", "filters", "caption", "calc")
+LAYER = {"core": 0, **dict.fromkeys(PARTS, 1), "report": 2, "web": 3, "cli": 4, "__main__": 5}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in ROOT.rglob("*.py")}
+
+
+def imports(path: Path) -> set[str]:
+    """The neuralab modules a file imports, at the top or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("neuralab")}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("neuralab"):
+            for alias in node.names:   # `from neuralab.calc import arith` imports the module arith
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in MODULES else node.module)
+    return found
+
+
+GRAPH = {name: imports(path) for name, path in MODULES.items()}
+
+
+def layer(module: str) -> tuple[str, int]:
+    group = module.split(".")[1] if "." in module else "core"   # `neuralab` itself holds only the version
+    return group, LAYER[group]
+
+
+def test_every_module_belongs_to_a_layer():
+    assert all(layer(m)[0] in LAYER for m in GRAPH)
+
+
+def test_there_is_no_import_cycle():
+    graphlib.TopologicalSorter(GRAPH).prepare()   # raises CycleError naming the cycle
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_imports_go_down_the_layers_only(module):
+    group, rank = layer(module)
+    for target in GRAPH[module]:
+        other, other_rank = layer(target)
+        assert other_rank <= rank, f"{module} (layer {group}) imports {target} (layer {other}), a higher layer"
+        if rank == other_rank == LAYER["calc"]:
+            assert other == group, f"{module} imports {target}: the parts do not import each other"
