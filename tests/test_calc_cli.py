@@ -60,6 +60,53 @@ def test_train_prints_checkpoint_and_eval_reproduces_its_figure(symbolic, fake_m
     assert figures["count"] == 40 and 0 <= figures["exact_sum_accuracy"] <= 1
 
 
+def test_an_interrupted_run_is_never_reused_and_resume_ends_as_an_uninterrupted_run(fake_mnist, tmp_path, monkeypatch):
+    from neuralab.calc.config import KIND, CalcConfig, resolve
+    from neuralab.calc.models import SymbolicCalc
+    from neuralab.core.mnist import load
+    from neuralab.core.runs import find_reusable
+
+    clean = Run(Path(train(fake_mnist, tmp_path / "clean").stdout.splitlines()[-2].split(" ", 1)[1]))
+    real_loss, calls = SymbolicCalc.loss, []
+
+    def interrupted_in_epoch_2(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:              # one step per epoch: the warm-up's, then this one
+            raise KeyboardInterrupt
+        return real_loss(self, *args, **kwargs)
+
+    monkeypatch.setattr(SymbolicCalc, "loss", interrupted_in_epoch_2)
+    broken = run_cli(["calc", "train", *TINY, "--out", str(tmp_path / "runs"), "--data-dir", str(fake_mnist)])
+    assert broken.exit_code == 130 and "interrupted" in broken.stderr
+    (run_dir,) = (tmp_path / "runs" / "calc").iterdir()
+    assert not (run_dir / "result.json").exists() and (run_dir / "last.safetensors").is_file()
+    config = resolve(CalcConfig(**{k: v for k, v in Run(run_dir).config.items() if k in CalcConfig.__dataclass_fields__}), None)
+    assert find_reusable(tmp_path / "runs", KIND, config, data_sha256=load(fake_mnist).sha256) is None
+
+    monkeypatch.setattr(SymbolicCalc, "loss", real_loss)
+    resumed = run_cli(["calc", "train", "--resume", str(run_dir), "--data-dir", str(fake_mnist)])
+    assert resumed.exit_code == 0, resumed.stderr
+    test, reference = Run(run_dir).result["test"], clean.result["test"]
+    for key in ("exact_sum_accuracy", "char_accuracy", "digit_accuracy", "count"):
+        assert test[key] == reference[key]
+    assert [m["train_loss"] for m in Run(run_dir).metrics()] == [m["train_loss"] for m in clean.metrics()]
+    again = run_cli(["calc", "train", "--resume", str(run_dir), "--data-dir", str(fake_mnist)])
+    assert again.exit_code == 2 and "the run has finished" in again.stderr
+
+
+def test_a_run_on_other_data_is_not_reused(symbolic, fake_mnist, tmp_path):
+    from neuralab.calc.config import KIND
+    from neuralab.core.runs import find_reusable
+
+    checkpoint, _ = symbolic
+    saved = Run(checkpoint.parent)
+    config = {k: v for k, v in saved.config.items() if k not in ("part", "version", "data_sha256", "code")}
+    from neuralab.calc.config import CalcConfig
+    config = CalcConfig(**config)
+    assert find_reusable(checkpoint.parent.parent.parent, KIND, config, data_sha256=saved.config["data_sha256"]).path == saved.path
+    assert find_reusable(checkpoint.parent.parent.parent, KIND, config, data_sha256="0" * 64) is None
+
+
 def test_keep_last_scores_and_prints_the_final_epoch(fake_mnist, tmp_path):
     result = train(fake_mnist, tmp_path, "--epochs", "2", "--keep", "last")
     checkpoint = Path(result.stdout.strip().splitlines()[-1])

@@ -35,8 +35,21 @@ def test_train_dry_run_reports_the_test_figures(trained):
     assert (trained["root"] / "runs" / "caption").is_dir()
 
 
-def test_resume_finishes_an_existing_run(trained):
-    run_dir = next((trained["root"] / "runs" / "caption").iterdir())
+def test_resume_finishes_an_interrupted_run_and_refuses_a_finished_one(trained, tmp_path, monkeypatch):
+    from neuralab.caption import train
+
+    finished = next((trained["root"] / "runs" / "caption").iterdir())
+    refused = run_cli(["caption", "train", "--resume", str(finished), "--data-dir", trained["npz"]])
+    assert refused.exit_code == 2 and "the run has finished" in refused.stderr
+
+    flags = ["caption", "train", "--dry-run", "--out", str(tmp_path), "--data-dir", trained["npz"], "--device", "cpu"]
+    real_evaluate = train.evaluate_split
+    monkeypatch.setattr(train, "evaluate_split", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+                        if a[3] == "test" else real_evaluate(*a, **k))   # Ctrl-C after the last epoch
+    assert run_cli(flags).exit_code == 130
+    (run_dir,) = (tmp_path / "caption").iterdir()
+    assert not (run_dir / "result.json").exists()
+    monkeypatch.setattr(train, "evaluate_split", real_evaluate)
     result = run_cli(["caption", "train", "--resume", str(run_dir), "--data-dir", trained["npz"]])
     assert result.exit_code == 0, result.stderr
     assert f"run {run_dir}" in result.stdout and "exact match" in result.stdout

@@ -211,7 +211,7 @@ def test_cli_bad_input_is_one_line_exit_2(flags, message, tmp_path):
 
 def _fake_finished_run(root, config) -> None:
     """A finished run with made-up metrics whose figures identify the cell they belong to."""
-    run = Run.create(root, "depth", config, f"{config.variant}-{config.activation}-d{config.depth}")
+    run = Run.create(root, "depth", config, f"{config.variant}-{config.activation}-d{config.depth}", config.data_sha256)
     acc = 0.5 + config.depth / 100 + (0.3 if config.activation == "relu" else 0.0)
     layers = range(1, config.depth + 1)
     unit_key = "saturated" if config.activation == "sigmoid" else "dead"

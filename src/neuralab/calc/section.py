@@ -31,7 +31,8 @@ PHOTO_NUMBERS, PHOTO_SEED = (294, 61, 7), 3     # the column sum the report phot
 
 def _run(ctx: SectionContext, config: CalcConfig) -> Run:
     """A finished run with this config: reused when allowed, else trained now."""
-    return find_reusable(ctx.runs_root, KIND, config, ctx.reuse) or train(config, ctx.runs_root)[0]
+    data_sha256 = mnist.load().sha256
+    return find_reusable(ctx.runs_root, KIND, config, ctx.reuse, data_sha256) or train(config, ctx.runs_root)[0]
 
 
 def _pct(x) -> str:

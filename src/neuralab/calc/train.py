@@ -23,17 +23,19 @@ from neuralab.calc.models import build
 from neuralab.core import mnist
 from neuralab.core.augment import Augment
 from neuralab.core.data import epoch_generator
+from neuralab.core.errors import UserError
 from neuralab.core.runs import Run
 from neuralab.core.runtime import pick_device, seed_everything
 from neuralab.core.train import Cosine, Loop, fit
 
 
 def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | str | None = None,
-          device: str = "auto", name: str | None = None) -> tuple[Run, Path, dict]:
+          device: str = "auto", name: str | None = None, resume: Run | None = None) -> tuple[Run, Path, dict]:
     """Train, keep the best (or last) epoch, score it on MNIST-test sums. Returns (run, checkpoint, test figures).
 
     With `warmup`, epoch 1 is a warm-up on sums of numbers of at most 2 digits in the same format (sums
     alone): the CNN first learns digits where the arithmetic is short, then the real epochs follow.
+    With `resume` (a run of this config that did not finish), training goes on from its last epoch.
     """
     dev = pick_device(device)
     data = mnist.load(data_dir)
@@ -41,7 +43,9 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     seed_everything(config.seed)
     model = build(config.model, config.layout, config.reader, config.shift, config.views).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    run = Run.create(runs_root, KIND, config, name)
+    if resume is not None and resume.config.get("data_sha256") != data.sha256:
+        raise UserError(f"--resume {resume.path}: the run was trained on other MNIST data (sha256 differs)")
+    run = resume or Run.create(runs_root, KIND, config, name, data.sha256)
     val = make_examples(config.layout, train_bank, config.val_size, seed=config.seed + 10_000)
 
     def step(m, batch):
@@ -59,7 +63,8 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
                 schedule=Cosine(config.lr, total_steps, config.max_seconds) if config.schedule == "cosine" else None,
                 deadline=started + config.max_seconds if config.max_seconds else None,
                 clip_norm=config.clip_norm or None)
-    result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=data.sha256)
+    result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=data.sha256,
+                 resume=resume is not None)
     kept = result.last_path if config.keep == "last" else result.best_path
     test = evaluate_checkpoint(kept, count=config.test_count, seed=config.test_seed, data=data, device=device)
     test["train_seconds"] = sum(m["seconds"] for m in result.history)

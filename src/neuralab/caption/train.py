@@ -142,7 +142,10 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
     With `resume`, continue that run from its `last` checkpoint (pretraining is already in it)."""
     t0 = time.perf_counter()
     seed_everything(config.seed)
-    run = resume or Run.create(runs_root, KIND, config, name or f"{config.split}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if resume is not None and resume.config.get("data_sha256") != data.sha256:
+        raise UserError(f"--resume {resume.path}: the run was trained on other MNIST data (sha256 differs)")
+    run = resume or Run.create(runs_root, KIND, config, name or f"{config.split}-{time.strftime('%Y%m%d-%H%M%S')}",
+                               data.sha256)
     source = DigitSource(data)
     model = build_model(config).to(device)
     if config.pretrain_steps and resume is None:
@@ -180,21 +183,12 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
     return run
 
 
-def resume_run(path: Path | str) -> tuple[Run, CaptionConfig]:
-    """A caption run directory to continue, and its saved config."""
-    run = Run(path)
-    saved = run.config
-    if saved.get("part") != KIND or not (run.path / "last.safetensors").is_file():
-        raise UserError(f"--resume {path}: not a caption run with a last checkpoint")
-    fields = {k: v for k, v in saved.items() if k in CaptionConfig.__dataclass_fields__}
-    return run, CaptionConfig(**fields)
-
-
 def train_or_reuse(config: CaptionConfig, data_loader, runs_root: Path | str, device: torch.device,
                    reuse: bool = True) -> tuple[Run, bool]:
-    """The finished run with this exact config if reuse is on and one exists, else a new one.
-    `data_loader()` is only called when training is needed. Returns (run, reused)."""
-    found = find_reusable(runs_root, KIND, config, reuse)
+    """The finished run with this exact config, data and code if reuse is on and one exists, else a
+    new one. Returns (run, reused)."""
+    data = data_loader()
+    found = find_reusable(runs_root, KIND, config, reuse, data.sha256)
     if found is not None:
         return found, True
-    return train(config, data_loader(), runs_root, device), False
+    return train(config, data, runs_root, device), False

@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
         if not dist.is_main():
             sys.stdout = open(os.devnull, "w")  # one process prints the results
         rv = command.main(args=argv, prog_name="neuralab", standalone_mode=False)
+        if rv == 130:   # typer turns Ctrl-C into the exit code 130
+            print("interrupted", file=sys.stderr)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

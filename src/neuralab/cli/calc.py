@@ -39,11 +39,21 @@ def train(
     seed: int = typer.Option(0, help="Fixes the weights, the training sums and the batch order."),
     device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run (its folder) "
+                                          "with its saved config; the flags above are then not used."),
 ) -> None:
     """Train a calculator from sums alone; print its test figures and, last, the checkpoint path."""
-    from neuralab.calc.config import CalcConfig, resolve
+    from neuralab.calc.config import KIND, CalcConfig, resolve
     from neuralab.calc.train import train as run_training
+    from neuralab.core.runs import resume_point
 
+    if resume is not None:
+        previous, config = resume_point(resume, KIND, CalcConfig)
+        _report(*run_training(config, out, data_dir, device, resume=previous))
+        return
+    if format.value == "fixed" and train_size is not None:
+        raise UserError("--train-size: the fixed format's epoch is fixed by the protocol (each MNIST-train "
+                        "image once); leave it out")
     config = resolve(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
                                 specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed),
                      profile.value)
@@ -53,12 +63,15 @@ def train(
         config = replace(config, epochs=epochs)
     if batch_size is not None:
         config = replace(config, batch_size=batch_size)
-    if warmup is not None:
-        config = replace(config, warmup=warmup)
+    if warmup is not None or config.format == "fixed":   # the fixed protocol learns from N-digit sums only
+        config = replace(config, warmup=warmup or 0)
     if test_count is not None:
         config = replace(config, test_count=test_count, val_size=min(config.val_size, test_count))
     config = resolve(config, None)
-    run, checkpoint, test = run_training(config, out, data_dir, device)
+    _report(*run_training(config, out, data_dir, device))
+
+
+def _report(run, checkpoint, test) -> None:
     typer.echo(_summary(test))
     typer.echo(f"same figure: neuralab calc eval --checkpoint {checkpoint} --count {test['count']} --seed {test['seed']}")
     typer.echo(f"run {run.path}")

@@ -32,8 +32,8 @@ def train(profile: Profile = typer.Option("quick", "--profile",
           resume: Optional[Path] = typer.Option(None, "--resume",
                                                 help="Continue an interrupted run (its folder).")) -> None:
     """Pretrain the digit reader on MNIST, train the captioner, test it on held-out clips."""
-    from neuralab.caption.config import make_config
-    from neuralab.caption.train import resume_run
+    from neuralab.caption.config import KIND, CaptionConfig, make_config
+    from neuralab.core.runs import resume_point
     from neuralab.caption.train import train as train_run
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
@@ -41,7 +41,7 @@ def train(profile: Profile = typer.Option("quick", "--profile",
     config = make_config("dry-run" if dry_run else profile.value, split.value, seed)
     previous = None
     if resume is not None:
-        previous, config = resume_run(resume)
+        previous, config = resume_point(resume, KIND, CaptionConfig)
     run = train_run(config, mnist.load(data_dir), out, pick_device(device), resume=previous)
     result = run.result
     typer.echo(f"run {run.path}")

@@ -9,6 +9,7 @@ written atomically. Models are never pickled.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -39,21 +40,33 @@ class Run:
         self.path = Path(path)
 
     @classmethod
-    def create(cls, root: Path | str, part: str, config: Any, name: str | None = None) -> "Run":
-        """A new run folder; under torchrun only rank 0 creates it and every rank gets its path."""
-        path = cls._create(root, part, config, name).path if dist.is_main() else None
+    def create(cls, root: Path | str, part: str, config: Any, name: str | None = None,
+               data_sha256: str = "") -> "Run":
+        """A new run folder; under torchrun only rank 0 creates it and every rank gets its path.
+
+        `config.json` holds the resolved config and the reuse key's other halves: the data's sha256
+        and the version of the code that trains it (`code_version`).
+        """
+        path = cls._create(root, part, config, name, data_sha256).path if dist.is_main() else None
         return cls(dist.broadcast(path))
 
     @classmethod
-    def _create(cls, root: Path | str, part: str, config: Any, name: str | None) -> "Run":
+    def _create(cls, root: Path | str, part: str, config: Any, name: str | None, data_sha256: str) -> "Run":
         name = name or time.strftime("%Y%m%d-%H%M%S")
-        run = cls(Path(root) / part / name)
-        suffix = 1
-        while run.path.exists():
-            suffix += 1
-            run = cls(Path(root) / part / f"{name}-{suffix}")
-        run.path.mkdir(parents=True)
-        atomic_write_json(run.path / "config.json", {"part": part, "version": __version__, **config_dict(config)})
+        parent = Path(root) / part
+        if parent.exists() and not parent.is_dir():
+            raise UserError(f"--out: {parent} exists and is not a folder")
+        parent.mkdir(parents=True, exist_ok=True)
+        for suffix in range(1, 10_000):   # mkdir is the atomic test: two processes never share a folder
+            run = cls(parent / (name if suffix == 1 else f"{name}-{suffix}"))
+            try:
+                run.path.mkdir()
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise UserError(f"--out: {parent} already holds 10,000 runs named {name}")
+        atomic_write_json(run.path / "config.json", run_key(part, config, data_sha256))
         return run
 
     @property
@@ -92,9 +105,26 @@ class Run:
             tmp.write_text("".join(json.dumps(m) + "\n" for m in kept))
 
 
-def find_finished(root: Path | str, part: str, config: Any) -> Run | None:
-    """The newest finished run of `part` under root whose resolved config equals `config`."""
-    wanted = {"part": part, "version": __version__, **json.loads(json.dumps(config_dict(config), default=str))}
+def code_version(part: str) -> str:
+    """A digest of the code that trains `part`: its own modules and core's. Any change to them
+    changes it, so a run made by other code is never reused."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted([*package.joinpath("core").glob("*.py"), *package.joinpath(part).glob("*.py")])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def run_key(part: str, config: Any, data_sha256: str = "") -> dict:
+    """What `config.json` holds and reuse compares: part, version, resolved config, data and code."""
+    return {"part": part, "version": __version__, **json.loads(json.dumps(config_dict(config), default=str)),
+            "data_sha256": data_sha256, "code": code_version(part)}
+
+
+def find_finished(root: Path | str, part: str, config: Any, data_sha256: str = "") -> Run | None:
+    """The newest finished run of `part` under root with this resolved config, data and code."""
+    wanted = run_key(part, config, data_sha256)
     candidates = sorted((Path(root) / part).glob("*/result.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for result in candidates:
         run = Run(result.parent)
@@ -106,13 +136,31 @@ def find_finished(root: Path | str, part: str, config: Any) -> Run | None:
     return None
 
 
-def find_reusable(root: Path | str, part: str, config: Any, reuse: bool = True) -> Run | None:
-    """The run to reuse instead of training: the newest finished one with this config, or None when
-    `reuse` is off or there is none. Every trainer and section asks here, so reuse logs one way."""
-    found = find_finished(root, part, config) if reuse else None
+def find_reusable(root: Path | str, part: str, config: Any, reuse: bool = True, data_sha256: str = "") -> Run | None:
+    """The run to reuse instead of training: the newest finished one with this config, data and code,
+    or None when `reuse` is off or there is none. Every trainer and section asks here."""
+    found = find_finished(root, part, config, data_sha256) if reuse else None
     if found is not None:
         log.info("%s: reusing finished run %s", part, found.path)
     return found
+
+
+def resume_point(path: Path | str, part: str, config_type: type) -> tuple[Run, Any]:
+    """The run `--resume PATH` continues, and its saved config: a `part` run that has not finished
+    and has a `last` checkpoint to go on from."""
+    run = Run(path)
+    saved = run.config
+    if saved.get("part") != part:
+        raise UserError(f"--resume {path}: not a {part} run")
+    if run.result is not None:
+        raise UserError(f"--resume {path}: the run has finished; there is nothing to continue")
+    if not (run.path / "last.safetensors").is_file():
+        raise UserError(f"--resume {path}: no epoch was completed, so there is no checkpoint to continue from")
+    fields = {k: v for k, v in saved.items() if k in {f.name for f in dataclasses.fields(config_type)}}
+    try:
+        return run, config_type(**fields)
+    except TypeError as e:
+        raise UserError(f"--resume {path}: its config.json does not fit this version ({e})") from None
 
 
 def _flatten(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:

@@ -106,7 +106,7 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     reported: no checkpoint is chosen by its test figure.
     """
     config = replace(config, data_sha256=data.sha256)
-    if found := find_reusable(runs_root, PART, config, reuse):
+    if found := find_reusable(runs_root, PART, config, reuse, data.sha256):
         return found
     device = data.x_train.device
     seed_everything(config.seed)
@@ -115,7 +115,7 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     optimizer = make_optimizer(model, config.variant)
     monitor = Monitor(model.dense_layers(), model.activations(), config.activation)
     name = f"{config.variant}-{config.activation}-d{config.depth}-s{config.seed}-e{config.epochs}"
-    run = Run.create(runs_root, PART, config, name)
+    run = Run.create(runs_root, PART, config, name, data.sha256)
     train_step = make_step_fn(data.x_train, data.y_train)
     test_step = make_step_fn(data.x_test, data.y_test)
     test_batches = _batches_on(device, index_batches(len(data.y_test), 1000))  # size: speed only
