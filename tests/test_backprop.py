@@ -196,6 +196,10 @@ def test_cli_bias_names_and_custom_data(tmp_path):
     (["--activations", "relu,softplus"], "--activations"),
     (["--loss", "huber"], "--loss"),
     (["--reduction", "median"], "--reduction"),
+    (["--weights", "1e308,1e308"], "--weights"),
+    (["--data", "1e308,1e308"], "--data"),
+    (["--lr", "1e308"], "--lr"),
+    (["--activations", ",".join(["relu"] * 2000), "--weights", ",".join(["1"] * 2000)], "--activations"),
 ])
 def test_cli_bad_input_one_line_exit_2(tmp_path, args, where):
     out = tmp_path / "never"
@@ -204,6 +208,13 @@ def test_cli_bad_input_one_line_exit_2(tmp_path, args, where):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and where in lines[0], r.stderr
     assert not out.exists()  # nothing half-written
+
+
+def test_a_reused_out_folder_keeps_no_graph_of_an_earlier_exercise(tmp_path):
+    out = tmp_path / "D"
+    assert run_cli(["backprop", "--out", str(out)]).exit_code == 0                       # two data points
+    assert run_cli(["backprop", "--data", "1,2", "--out", str(out)]).exit_code == 0       # one
+    assert sorted(p.name for p in out.glob("graph-point*")) == ["graph-point1.png", "graph-point1.svg"]
 
 
 def test_report_section_answers_1_1_and_reuses_its_runs(tmp_path):

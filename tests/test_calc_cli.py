@@ -95,16 +95,41 @@ def test_an_interrupted_run_is_never_reused_and_resume_ends_as_an_uninterrupted_
 
 
 def test_a_run_on_other_data_is_not_reused(symbolic, fake_mnist, tmp_path):
-    from neuralab.calc.config import KIND
-    from neuralab.core.runs import find_reusable
+    from neuralab.calc.config import KIND, CalcConfig
+    from neuralab.core.runs import RUN_KEYS, find_reusable
 
     checkpoint, _ = symbolic
     saved = Run(checkpoint.parent)
-    config = {k: v for k, v in saved.config.items() if k not in ("part", "version", "data_sha256", "code")}
-    from neuralab.calc.config import CalcConfig
-    config = CalcConfig(**config)
+    config = CalcConfig(**{k: v for k, v in saved.config.items() if k not in RUN_KEYS})
     assert find_reusable(checkpoint.parent.parent.parent, KIND, config, data_sha256=saved.config["data_sha256"]).path == saved.path
     assert find_reusable(checkpoint.parent.parent.parent, KIND, config, data_sha256="0" * 64) is None
+
+
+SIDECAR_EDITS = {
+    "an extra config field": lambda m: m["config"].update(colour="blue"),
+    "no config": lambda m: m.pop("config"),
+    "config null": lambda m: m.update(config=None),
+    "digits deleted": lambda m: m["config"].pop("digits"),
+    "digits a word": lambda m: m["config"].update(digits="five"),
+    "views 0": lambda m: m["config"].update(views=0),
+    "an unknown reader": lambda m: m["config"].update(reader="resnet"),
+    "a list for a sidecar": lambda m: [m.clear(), m.update(__list__=True)],
+    "a negative step": lambda m: m.update(step=-3),
+}
+
+
+@pytest.mark.parametrize("edit", SIDECAR_EDITS, ids=list(SIDECAR_EDITS))
+def test_an_edited_sidecar_is_refused_in_one_line(symbolic, fake_mnist, tmp_path, edit):
+    checkpoint, _ = symbolic
+    copy = tmp_path / "c.safetensors"
+    copy.write_bytes(checkpoint.read_bytes())
+    meta = json.loads(checkpoint.with_suffix(".json").read_text())
+    SIDECAR_EDITS[edit](meta)
+    copy.with_suffix(".json").write_text("[1, 2, 3]" if meta.get("__list__") else json.dumps(meta))
+    for command in (["eval", "--count", "5"], ["predict", "--compose", "12+3"]):
+        result = run_cli(["calc", *command, "--checkpoint", str(copy), "--data-dir", str(fake_mnist)])
+        assert result.exit_code == 2 and result.stderr.startswith("error: ") and str(copy.with_suffix("")) in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_keep_last_scores_and_prints_the_final_epoch(fake_mnist, tmp_path):
@@ -186,9 +211,24 @@ def test_bad_inputs_give_one_line_and_exit_2(symbolic, fake_mnist, tmp_path):
         ["calc", "train", "--keep", "newest"],
         ["calc", "train", "--digits", "9", "--operands", "5"],
         ["calc", "eval", "--checkpoint", ckpt, "--count", "0"],
+        ["calc", "eval", "--checkpoint", ckpt, "--count", "100000000", "--data-dir", str(fake_mnist)],
+        ["calc", "eval", "--checkpoint", ckpt, "--format", "fixed", "--digits", "1000", "--count", "100000",
+         "--data-dir", str(fake_mnist)],
+        ["calc", "eval", "--checkpoint", ckpt, "--seed", "-30000"],
+        ["calc", "train", "--seed", "-1", "--out", str(tmp_path / "r")],
+        ["calc", "train", "--seed", "99999999999999999999", "--out", str(tmp_path / "r")],
+        ["calc", "train", "--test-count", "1000000000000", "--out", str(tmp_path / "r")],
+        ["calc", "train", "--test-count", "0", "--out", str(tmp_path / "r")],
+        ["calc", "train", "--format", "fixed", "--digits", "1", "--train-size", "500", "--out", str(tmp_path / "r")],
+        ["calc", "predict", "--checkpoint", ckpt, "--compose", "9" * 5000 + "+1", "--data-dir", str(fake_mnist)],
+        ["calc", "predict", "--checkpoint", ckpt, "--compose", "\u0661+\u0662", "--data-dir", str(fake_mnist)],
+        ["calc", "predict", "--checkpoint", ckpt, "--compose", "1+2", "--show", str(empty) + ".png/x.png",
+         "--data-dir", str(fake_mnist)],
     ]
+    (tmp_path / "empty.png").write_text("a file where a folder is needed")
     for args in cases:
         res = run_cli(args)
         assert res.exit_code == 2, (args, res.stderr)
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error:"), (args, res.stderr)
+    assert not (tmp_path / "r").exists()   # a refused training run leaves no folder

@@ -2,6 +2,7 @@
 bad input giving one line and exit code 2."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,7 +91,9 @@ def _bad_gif(path, size=64, frames=10, value=200):
     return str(path)
 
 
-@pytest.mark.parametrize("case", ["not_gif", "empty_file", "wrong_size", "black", "few_frames", "both", "kind"])
+@pytest.mark.parametrize("case", ["not_gif", "empty_file", "wrong_size", "black", "few_frames", "both", "kind",
+                                  "header_bomb", "truncated", "too_many_frames", "thousands_of_tiny_frames",
+                                  "negative_seed"])
 def test_bad_input_gives_one_line_and_exit_2(trained, tmp_path, case):
     args = ["caption", "predict", "--checkpoint", trained["checkpoint"]]
     if case == "not_gif":
@@ -107,6 +110,21 @@ def test_bad_input_gives_one_line_and_exit_2(trained, tmp_path, case):
         args.append(_bad_gif(tmp_path / "short.gif", frames=3))
     elif case == "both":
         args += [trained["gif"], "--seed", "1"]
+    elif case == "header_bomb":             # the screen descriptor says 20000 x 20000
+        data = bytearray(Path(_bad_gif(tmp_path / "b.gif")).read_bytes())
+        data[6:10] = (20000).to_bytes(2, "little") * 2
+        (tmp_path / "bomb.gif").write_bytes(bytes(data))
+        args.append(str(tmp_path / "bomb.gif"))
+    elif case == "truncated":
+        data = Path(trained["gif"]).read_bytes()
+        (tmp_path / "cut.gif").write_bytes(data[:len(data) // 2])
+        args.append(str(tmp_path / "cut.gif"))
+    elif case == "too_many_frames":
+        args.append(_bad_gif(tmp_path / "long.gif", frames=25))
+    elif case == "thousands_of_tiny_frames":
+        args.append(_bad_gif(tmp_path / "tiny.gif", size=1, frames=5000))
+    elif case == "negative_seed":
+        args += ["--seed", "-1"]
     elif case == "kind":
         other = tmp_path / "other.safetensors"
         other.write_bytes(b"")
@@ -117,7 +135,8 @@ def test_bad_input_gives_one_line_and_exit_2(trained, tmp_path, case):
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("extra", [["--count", "0"], ["--split", "compositional"], ["--split", "diagonal"]])
+@pytest.mark.parametrize("extra", [["--count", "0"], ["--count", "1000000000000"], ["--split", "compositional"],
+                                   ["--split", "diagonal"]])
 def test_bad_eval_flags_exit_2(trained, extra):
     result = run_cli(["caption", "eval", "--checkpoint", trained["checkpoint"], "--data-dir", trained["npz"], *extra])
     assert result.exit_code == 2 and result.stderr.startswith("error: ")

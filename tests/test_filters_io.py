@@ -182,3 +182,16 @@ def test_cli_npy_output_and_size_zero(tmp_path):
 def test_cli_bad_flags(tmp_path, args, words):
     r = run_cli(["filters", "apply", *[str(tmp_path / a) if a.startswith(("IN", "x.", "one")) else a for a in args]])
     assert r.exit_code == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("size", ["100000", "-1", "3"])
+def test_size_out_of_range_is_one_line(tmp_path, size):
+    r = run_cli(["filters", "apply", "--size", size, "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and r.stderr.startswith("error: --size") and not (tmp_path / "o").exists()
+
+
+def test_keeping_the_size_of_a_huge_picture_is_refused_before_decoding(tmp_path):
+    big = tmp_path / "big.png"
+    Image.new("1", (5000, 5000)).save(big)              # a few kB that decode to 25 Mpx
+    r = run_cli(["filters", "apply", str(big), "--size", "0", "--out", str(tmp_path / "o.png")])
+    assert r.exit_code == 2 and "decompression bomb" in r.stderr and not (tmp_path / "o.png").exists()

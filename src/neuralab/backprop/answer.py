@@ -62,21 +62,25 @@ def open_run(config: BackpropConfig, out: Path | None, runs_root: Path | str = "
 
 def solve(config: BackpropConfig, out: Path | None = None, runs_root: Path | str = "runs") -> tuple[Run, dict]:
     """Compute the step(s), then write derivation.md, the pictures and result.json into a run dir."""
-    steps = descend(config)  # validates; raises UserError before anything is written
-    analysis = analyse(config)
+    try:   # everything that can fail comes before anything is written
+        steps = descend(config)
+        analysis = analyse(config)
+        points = [(step, point) for step in steps for point in step.passes]
+        pictures = [(f"Compute graph, data point {i}", f"graph-point{i}.png") for i in range(1, len(points) + 1)]
+        derivation = render(config, analysis, steps, pictures)
+        result = result_json(config, steps)
+    except OverflowError:
+        raise UserError("the numbers of this exercise grow past a float's range (about 1.8e308); "
+                        "use smaller --weights, --data or --lr") from None
     run = open_run(config, out, runs_root)
-    pictures = []
-    index = 0
-    for step in steps:
-        for point in step.passes:
-            index += 1
-            title = (f"data point {index}: (x, y) = ({num_text(point.x)}, {num_text(point.y)}), "
-                     f"loss {config.loss}, weights " + ", ".join(f"{k} = {num_text(v)}" for k, v in step.before.items()))
-            draw(point.visit, set(step.before), title, run.path / f"graph-point{index}")
-            pictures.append((f"Compute graph, data point {index}", f"graph-point{index}.png"))
+    for stale in run.path.glob("graph-point*"):   # a reused --out keeps no graph of an earlier exercise
+        stale.unlink()
+    for index, (step, point) in enumerate(points, start=1):
+        title = (f"data point {index}: (x, y) = ({num_text(point.x)}, {num_text(point.y)}), "
+                 f"loss {config.loss}, weights " + ", ".join(f"{k} = {num_text(v)}" for k, v in step.before.items()))
+        draw(point.visit, set(step.before), title, run.path / f"graph-point{index}")
     with atomic_path(run.path / "derivation.md") as tmp:
-        tmp.write_text(render(config, analysis, steps, pictures))
-    result = result_json(config, steps)
+        tmp.write_text(derivation)
     result["run_dir"] = str(run.path)
     run.finish(result)
     log.debug("wrote %s", run.path / "derivation.md")

@@ -50,6 +50,9 @@ LOSSES: dict[str, Callable[[Value, Value], Value]] = {
 LOSS_TEX = {"half-squared": r"\tfrac{1}{2}(\hat{y} - y)^2", "squared": r"(\hat{y} - y)^2",
             "absolute": r"|\hat{y} - y|"}
 REDUCTIONS = ("sgd", "sum", "mean")
+MAX_LAYERS = 20          # a chain longer than this is no longer a derivation to read by hand
+MAX_POINTS = 20          # data points, one compute graph each
+MAX_MAGNITUDE = 1e6      # inputs, so that products over 20 layers stay far inside a float
 
 
 @dataclass
@@ -81,6 +84,13 @@ class BackpropConfig:
             raise UserError(f"--reduction: unknown reduction {self.reduction!r} (choose from {', '.join(REDUCTIONS)})")
         if not self.data:
             raise UserError("--data: give at least one data point x,y")
+        if len(self.activations) > MAX_LAYERS:
+            raise UserError(f"--activations: {len(self.activations)} layers, at most {MAX_LAYERS} (a derivation a reader can follow)")
+        if len(self.data) > MAX_POINTS:
+            raise UserError(f"--data: {len(self.data)} points, at most {MAX_POINTS}")
+        for flag, values in (("--weights", self.weights), ("--data", [v for p in self.data for v in p]), ("--lr", [self.lr])):
+            if any(abs(v) > MAX_MAGNITUDE for v in values):
+                raise UserError(f"{flag}: every number must be within ±{MAX_MAGNITUDE:g}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise UserError(f"--lr: the learning rate must be a finite number > 0, got {self.lr}")
 

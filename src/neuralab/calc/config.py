@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from neuralab.calc.layout import Layout
+from neuralab.calc.layout import MAX_EXAMPLES, MAX_SLOTS, Layout
 from neuralab.calc.models import MODELS
 from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS, VIEW_SHIFTS
+from neuralab.core.runtime import MAX_SEED
 
 KIND = "calc"   # the run folder and checkpoint kind
 SUPERVISION = ("final", "running")
 KEEPS = ("best", "last")
 SCHEDULES = ("constant", "cosine")
+MAX_EPOCHS = 10_000
 
 
 @dataclass
@@ -65,8 +67,15 @@ class CalcConfig:
         if self.warmup < 0:
             raise UserError(f"--warmup: must be 0 or more, got {self.warmup}")
         for name in ("train_size", "epochs", "batch_size", "test_count", "val_size"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
+            value, most = getattr(self, name), MAX_EPOCHS if name == "epochs" else MAX_EXAMPLES
+            if not 1 <= value <= most:
+                raise UserError(f"--{name.replace('_', '-')}: must be 1..{most:,}, got {value}")
+            if name != "epochs" and value * self.layout.slots > MAX_SLOTS:
+                raise UserError(f"--{name.replace('_', '-')}: {value:,} examples of {self.layout.slots} images each "
+                                f"is more than the {MAX_SLOTS:,} images one set may hold")
+        for name in ("seed", "test_seed"):
+            if not 0 <= getattr(self, name) <= MAX_SEED:
+                raise UserError(f"--{name.replace('_', '-')}: must be 0..{MAX_SEED}, got {getattr(self, name)}")
 
     @property
     def layout(self) -> Layout:

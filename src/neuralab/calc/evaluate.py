@@ -15,14 +15,14 @@ from neuralab.calc.metrics import score
 from neuralab.calc.models import build
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.runs import load_checkpoint
+from neuralab.core.runs import config_from, load_checkpoint
 from neuralab.core.runtime import pick_device
 
 
 def load_model(checkpoint: Path | str, layout: Layout | None = None, device: str = "auto"):
     """A checkpoint's model (in eval mode) and config; the symbolic model may read another layout."""
     state, meta, _ = load_checkpoint(checkpoint, KIND)
-    config = CalcConfig(**meta["config"])
+    config = config_from(meta["config"], CalcConfig, str(checkpoint))
     layout = layout or config.layout
     if config.model == "seed" and layout != config.layout:
         raise UserError(f"{checkpoint}: the seed model only reads the layout it was trained on "
@@ -45,8 +45,7 @@ def evaluate_checkpoint(checkpoint: Path | str, *, format: str | None = None, di
 
     For `fixed`, count=None follows the protocol (floor(10000 / 2N) sums, each image once).
     """
-    _, meta, _ = load_checkpoint(checkpoint, KIND)
-    trained = CalcConfig(**meta["config"]).layout
+    trained = load_model(checkpoint, device="cpu")[1].layout
     layout = Layout(format or trained.format, digits or trained.digits, operands or trained.operands,
                     trained.specials)
     model, config, layout = load_model(checkpoint, layout, device)

@@ -21,6 +21,8 @@ MAX_DIGITS = 15              # operands and totals are int64: 3 * 10**15 is far 
 MAX_FIXED_DIGITS = 1000      # `fixed` sums are handled as digit columns, so int64 does not bound them
 MAX_READINGS = 4096         # operand-length tuples N**K the likelihood sums over (arith.reading_tables)
 
+MAX_EXAMPLES = 1_000_000     # sums in one set (an epoch, validation or test): 10x the largest protocol
+MAX_SLOTS = 20_000_000       # image slots in one set: two int64 tables of 160 MB each
 
 @dataclass(frozen=True)
 class Layout:

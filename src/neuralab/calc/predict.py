@@ -23,9 +23,12 @@ from neuralab.calc.layout import Layout
 from neuralab.calc.models import SeedNet, SymbolicCalc
 from neuralab.core.data import images_to_float
 from neuralab.core.errors import UserError
+from neuralab.core.io import atomic_path
 from neuralab.core.mnist import MNIST
 
-COMPOSE = re.compile(r"^\d+(\+\d+)*$")
+COMPOSE = re.compile(r"^[0-9]+(\+[0-9]+)*$")   # ASCII digits only: str.isdigit() takes "١" too
+MAX_NUMBER_DIGITS = 1000   # digits in one number: Python prints integers of up to 4,300 digits
+MAX_NUMBERS = 1000         # numbers added in one reading
 
 
 @dataclass
@@ -41,7 +44,8 @@ def compose(expression: str, seed: int, data: MNIST) -> list[np.ndarray]:
     """'294+61' -> one (D, 28, 28) uint8 array per number, digits drawn from MNIST-test by seed."""
     text = expression.replace(" ", "")
     if not COMPOSE.match(text):
-        raise UserError(f"--compose: {expression!r} is not numbers joined by '+', e.g. \"294+61\"")
+        raise UserError(f"--compose: {expression[:40]!r} is not numbers joined by '+', e.g. \"294+61\"")
+    check_sizes([len(number) for number in text.split("+")], "--compose")
     rng = np.random.default_rng(seed)
     groups = []
     for number in text.split("+"):
@@ -111,8 +115,17 @@ def read_seed(model: SeedNet, groups: list[np.ndarray], device: torch.device) ->
     return Answer(None, totals, totals[-1], ["?" * len(g) for g in groups])
 
 
+def check_sizes(lengths: list[int], where: str) -> None:
+    """Refuse, in one line, more numbers or longer numbers than a reading handles."""
+    if len(lengths) > MAX_NUMBERS:
+        raise UserError(f"{where}: {len(lengths)} numbers, at most {MAX_NUMBERS}")
+    if lengths and max(lengths) > MAX_NUMBER_DIGITS:
+        raise UserError(f"{where}: a number of {max(lengths)} digits, at most {MAX_NUMBER_DIGITS}")
+
+
 def read_numbers(model: nn.Module, groups: list[np.ndarray], device: torch.device | str = "cpu") -> Answer:
     """The one way to read numbers with a calculator: each number a (D, 28, 28) uint8 digit stack."""
+    check_sizes([len(g) for g in groups], "numbers")
     if any(len(g) == 0 for g in groups):
         raise UserError("empty group: every number needs at least one digit image")
     if isinstance(model, SymbolicCalc):
@@ -148,7 +161,8 @@ def show(groups: list[np.ndarray], answer: Answer, path, pictures: list[Picture]
         else:
             ax.imshow(image, cmap="gray")
             ax.set_title(title)
-    fig.savefig(path, bbox_inches="tight", dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight", dpi=100)
 
 
 @dataclass

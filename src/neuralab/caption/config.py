@@ -7,9 +7,11 @@ from dataclasses import dataclass, replace
 from neuralab.caption.clips import MAX_FRAMES, MIN_FRAMES, SPLITS
 from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS
+from neuralab.core.runtime import MAX_SEED
 
 KIND = "caption"   # the run folder and checkpoint kind
 EVAL_SEED = 2017   # every checkpoint is scored on the same held-out test clips
+MAX_CLIPS = 200_000   # clips in one set: the cached training pool of 200k clips is about 700 MB
 
 
 @dataclass
@@ -52,6 +54,11 @@ class CaptionConfig:
                      "epochs", "steps_per_epoch", "val_clips", "test_clips", "beam"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name}: must be at least 1, got {getattr(self, name)}")
+        for name in ("train_clips", "val_clips", "test_clips"):
+            if getattr(self, name) > MAX_CLIPS:
+                raise UserError(f"{name}: at most {MAX_CLIPS:,}, got {getattr(self, name)}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise UserError(f"--seed: must be 0..{MAX_SEED}, got {self.seed}")
         if self.pretrain_steps < 0:
             raise UserError(f"pretrain_steps: must be 0 or more, got {self.pretrain_steps}")
         if not 0 <= self.dropout < 1:

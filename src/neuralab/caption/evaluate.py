@@ -14,14 +14,16 @@ from neuralab.caption.metrics import all_metrics
 from neuralab.caption.model import CaptionModel, beam_search, build_model
 from neuralab.core.errors import UserError
 from neuralab.core.progress import bar
-from neuralab.core.runs import load_checkpoint
+from neuralab.core.runs import config_from, load_checkpoint
 
 
 def load_model(path: Path | str, device: torch.device):
     """(model in eval mode, its CaptionConfig, checkpoint metadata) from a caption checkpoint."""
     state, meta, _ = load_checkpoint(path, KIND)
+    config = config_from(meta["config"], CaptionConfig, str(path))
+    if config.version != CaptionConfig.version:
+        raise UserError(f"{path}: made by captioner version {config.version}; this one is {CaptionConfig.version}")
     try:
-        config = CaptionConfig(**meta["config"])
         model = build_model(config)
         model.load_state_dict(state)
     except (TypeError, RuntimeError, KeyError) as e:

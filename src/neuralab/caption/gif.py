@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageSequence
 
 from neuralab.caption.clips import MAX_FRAMES, MIN_FRAMES, SIZE
 from neuralab.core.errors import UserError
@@ -27,13 +27,18 @@ def read_gif(path: Path | str) -> np.ndarray:
         with Image.open(path) as image:
             if image.format != "GIF":
                 raise UserError(f"{path}: a {image.format} image, expected an animated GIF")
-            frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(image)]
-    except (UnidentifiedImageError, OSError, EOFError) as e:
+            if image.size != (SIZE, SIZE):   # from the header, before any frame is decoded
+                raise UserError(f"{path}: frames are {image.size[0]}x{image.size[1]} pixels, expected {SIZE}x{SIZE}")
+            frames = []
+            for frame in ImageSequence.Iterator(image):   # decoded one by one, and no more than a clip holds
+                if len(frames) == MAX_FRAMES:
+                    raise UserError(f"{path}: more than {MAX_FRAMES} frames, expected {MIN_FRAMES} to {MAX_FRAMES}")
+                frames.append(np.asarray(frame.convert("RGB")))
+    except UserError:
+        raise
+    except Exception as e:   # truncated or corrupt data shows up only while decoding
         raise UserError(f"{path}: not a readable GIF ({type(e).__name__})") from None
-    if frames[0].shape[:2] != (SIZE, SIZE):
-        h, w = frames[0].shape[:2]
-        raise UserError(f"{path}: frames are {w}x{h} pixels, expected {SIZE}x{SIZE}")
-    if not MIN_FRAMES <= len(frames) <= MAX_FRAMES:
+    if len(frames) < MIN_FRAMES:
         raise UserError(f"{path}: {len(frames)} frames, expected {MIN_FRAMES} to {MAX_FRAMES}")
     clip = np.stack(frames)
     if clip.max() < VISIBLE:

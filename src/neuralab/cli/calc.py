@@ -12,6 +12,7 @@ import typer
 from neuralab.cli.choices import Device as DeviceName
 from neuralab.cli.choices import Format, Keep, Model, Profile, Specials, Supervision
 from neuralab.core.errors import UserError
+from neuralab.core.runtime import MAX_SEED
 
 app = typer.Typer(no_args_is_help=True, help="The MNIST calculator: handwritten numbers in, their running sum out.")
 
@@ -36,7 +37,7 @@ def train(
     keep: Keep = typer.Option("best", help="Checkpoint to score and print: best (on validation sums) or last (the final epoch)."),
     profile: Profile = typer.Option("quick", help="quick: a few minutes on 2 CPU cores; full: the assignment's scale."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
-    seed: int = typer.Option(0, help="Fixes the weights, the training sums and the batch order."),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Fixes the weights, the training sums and the batch order."),
     device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run (its folder) "
@@ -96,7 +97,7 @@ def evaluate(
     digits: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
     operands: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
     count: Optional[int] = typer.Option(None, help="Test sums (default 10000; fixed: the protocol's floor(10000/2N))."),
-    seed: int = typer.Option(1, help="Draws the test sums from MNIST-test."),
+    seed: int = typer.Option(1, min=0, max=MAX_SEED, help="Draws the test sums from MNIST-test."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
@@ -121,7 +122,7 @@ def predict(
                                                    "picture of one or more numbers (a row '294 + 61', or a column sum)."),
     checkpoint: Path = Checkpoint,
     compose: Optional[str] = typer.Option(None, help="Build the numbers from MNIST-test digits, e.g. \"294+61\"."),
-    seed: int = typer.Option(1, help="Draws the --compose digits."),
+    seed: int = typer.Option(1, min=0, max=MAX_SEED, help="Draws the --compose digits."),
     show: Optional[Path] = typer.Option(None, help="Write a PNG: each picture with its digits boxed and read, "
                                         "the digits as the model saw them, and the answer."),
     as_json: bool = typer.Option(False, "--json", help="Print the numbers, running totals and sum, and for each "

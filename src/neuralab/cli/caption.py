@@ -8,9 +8,11 @@ from typing import Optional
 
 import typer
 
+from neuralab.caption.config import MAX_CLIPS
 from neuralab.cli.choices import Device as DeviceName
 from neuralab.cli.choices import Profile, Split
 from neuralab.core.errors import UserError
+from neuralab.core.runtime import MAX_SEED
 
 app = typer.Typer(no_args_is_help=True, help="Caption generated clips of moving coloured digits (S2VT design).")
 
@@ -26,16 +28,16 @@ def train(profile: Profile = typer.Option("quick", "--profile",
                                       help="quick (short run, the report's default) or full (aims at the 95% target)."),
           out: Path = typer.Option(Path("runs"), "--out", help="Runs root: writes OUT/caption/<name>/."),
           split: Split = typer.Option("random", "--split", help="random or compositional (unseen combinations in test)."),
-          seed: int = typer.Option(0, "--seed", help="Seed of clips, weights and dropout."),
+          seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of clips, weights and dropout."),
           device: DeviceName = Device, data_dir: Optional[Path] = DataDir,
           dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI)."),
           resume: Optional[Path] = typer.Option(None, "--resume",
                                                 help="Continue an interrupted run (its folder).")) -> None:
     """Pretrain the digit reader on MNIST, train the captioner, test it on held-out clips."""
     from neuralab.caption.config import KIND, CaptionConfig, make_config
-    from neuralab.core.runs import resume_point
     from neuralab.caption.train import train as train_run
     from neuralab.core import mnist
+    from neuralab.core.runs import resume_point
     from neuralab.core.runtime import pick_device
 
     config = make_config("dry-run" if dry_run else profile.value, split.value, seed)
@@ -65,8 +67,8 @@ def evaluate(checkpoint: Path = Checkpoint,
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
 
-    if count < 1:
-        raise UserError(f"--count must be at least 1, got {count}")
+    if not 1 <= count <= MAX_CLIPS:
+        raise UserError(f"--count: must be 1..{MAX_CLIPS:,} clips, got {count}")
     _check_beam(beam)
     model, config, _ = load_model(checkpoint, pick_device(device))
     split = split.value if split else config.split
@@ -85,7 +87,7 @@ def evaluate(checkpoint: Path = Checkpoint,
 @app.command()
 def predict(clip: Optional[Path] = typer.Argument(None, help="An animated GIF: 10-20 frames of 64x64."),
             checkpoint: Path = Checkpoint,
-            seed: Optional[int] = typer.Option(None, "--seed", help="Caption generated test clip N instead."),
+            seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Caption generated test clip N instead."),
             show: Optional[Path] = typer.Option(None, "--show", help="Write the clip with its caption as a GIF."),
             beam: Optional[int] = Beam, as_json: bool = Json,
             device: DeviceName = Device, data_dir: Optional[Path] = DataDir) -> None:

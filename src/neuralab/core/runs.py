@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -54,9 +55,10 @@ class Run:
     def _create(cls, root: Path | str, part: str, config: Any, name: str | None, data_sha256: str) -> "Run":
         name = name or time.strftime("%Y%m%d-%H%M%S")
         parent = Path(root) / part
-        if parent.exists() and not parent.is_dir():
-            raise UserError(f"--out: {parent} exists and is not a folder")
-        parent.mkdir(parents=True, exist_ok=True)
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:   # --out (or a folder in it) is a file, or may not be written
+            raise UserError(f"--out: cannot make the run folder {parent} ({e.strerror or type(e).__name__})") from None
         for suffix in range(1, 10_000):   # mkdir is the atomic test: two processes never share a folder
             run = cls(parent / (name if suffix == 1 else f"{name}-{suffix}"))
             try:
@@ -116,9 +118,12 @@ def code_version(part: str) -> str:
     return digest.hexdigest()[:16]
 
 
+RUN_KEYS = ("part", "neuralab", "data_sha256", "code")   # what config.json holds besides the config
+
+
 def run_key(part: str, config: Any, data_sha256: str = "") -> dict:
     """What `config.json` holds and reuse compares: part, version, resolved config, data and code."""
-    return {"part": part, "version": __version__, **json.loads(json.dumps(config_dict(config), default=str)),
+    return {"part": part, "neuralab": __version__, **json.loads(json.dumps(config_dict(config), default=str)),
             "data_sha256": data_sha256, "code": code_version(part)}
 
 
@@ -156,11 +161,8 @@ def resume_point(path: Path | str, part: str, config_type: type) -> tuple[Run, A
         raise UserError(f"--resume {path}: the run has finished; there is nothing to continue")
     if not (run.path / "last.safetensors").is_file():
         raise UserError(f"--resume {path}: no epoch was completed, so there is no checkpoint to continue from")
-    fields = {k: v for k, v in saved.items() if k in {f.name for f in dataclasses.fields(config_type)}}
-    try:
-        return run, config_type(**fields)
-    except TypeError as e:
-        raise UserError(f"--resume {path}: its config.json does not fit this version ({e})") from None
+    fields = {k: v for k, v in saved.items() if k not in RUN_KEYS}
+    return run, config_from(fields, config_type, f"--resume {path}")
 
 
 def _flatten(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
@@ -217,6 +219,39 @@ def save_checkpoint(path: Path | str, model: torch.nn.Module, *, kind: str, conf
     return path
 
 
+class Sidecar(BaseModel):
+    """What a checkpoint's `.json` sidecar must hold; anything else is refused with one line."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    version: str
+    config: dict
+    step: int = Field(ge=0)
+    metric: dict
+    data_hash: str
+    state: Any = None
+
+
+def config_from(saved: Any, config_type: type, where: str) -> Any:
+    """A config dataclass from its saved JSON form: every field present, no other, each of its type,
+    and the config's own checks passed; else one UserError naming `where` and the field."""
+    if not isinstance(saved, dict):
+        raise UserError(f"{where}: the saved config is not a JSON object")
+    names = {f.name for f in dataclasses.fields(config_type)}
+    missing, extra = sorted(names - set(saved)), sorted(set(saved) - names)
+    if missing or extra:
+        raise UserError(f"{where}: the saved config " + (f"lacks {', '.join(missing)}" if missing else
+                                                          f"has unknown fields {', '.join(extra)}"))
+    try:
+        return TypeAdapter(config_type).validate_python(saved)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "config"
+        raise UserError(f"{where}: saved config field {field}: {first['msg']}") from None
+    except UserError as e:
+        raise UserError(f"{where}: saved config: {e}") from None
+
+
 def load_checkpoint(path: Path | str, kind: str | None = None) -> tuple[dict, dict, dict]:
     """Read a checkpoint; returns (model state_dict, metadata, resumable state).
 
@@ -229,9 +264,13 @@ def load_checkpoint(path: Path | str, kind: str | None = None) -> tuple[dict, di
     if not path.is_file() or not sidecar.is_file():
         raise UserError(f"{path}: checkpoint not found (need .safetensors and .json sidecar)")
     try:
-        meta = json.loads(sidecar.read_text())
+        meta = Sidecar.model_validate_json(sidecar.read_bytes()).model_dump()
         tensors = load_file(str(path))
-    except (json.JSONDecodeError, SafetensorError, OSError) as e:
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "the sidecar"
+        raise UserError(f"{sidecar}: {field}: {first['msg']}") from None
+    except (SafetensorError, OSError) as e:
         raise UserError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
     if kind is not None and meta.get("kind") != kind:
         raise UserError(f"{path}: checkpoint is of kind {meta.get('kind')!r}, expected {kind!r}")

@@ -10,6 +10,7 @@ import torch
 from neuralab.core.errors import UserError
 
 DEVICES = ("auto", "cpu", "cuda")
+MAX_SEED = 2**32 - 1    # numpy's seeds are 32-bit; every seed of neuralab is 0..MAX_SEED
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:

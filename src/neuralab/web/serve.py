@@ -29,7 +29,11 @@ def newest_calc_checkpoint(runs_root: Path) -> Path | None:
     """The best checkpoint of the newest finished symbolic calc run, if any."""
     finished = sorted((runs_root / "calc").glob("*/result.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for result in finished:
-        config = json.loads((result.parent / "config.json").read_text())
+        try:
+            config = json.loads((result.parent / "config.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            log.warning("%s: unreadable config.json, skipped", result.parent)
+            continue
         best = result.parent / "best.safetensors"
         if config.get("model") == "symbolic" and best.is_file():
             return best
