@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -75,10 +76,54 @@ class DataParallel(nn.parallel.DistributedDataParallel):
         return self(*args, _method="loss", **kwargs)
 
 
+def _global_sum(t: torch.Tensor) -> torch.Tensor:
+    """The sum over ranks, differentiable: its backward sums the gradients over ranks."""
+    from torch.distributed.nn import all_reduce
+
+    with warnings.catch_warnings():   # its successor in torch is private; this one is still the differentiable one
+        warnings.simplefilter("ignore", FutureWarning)
+        return all_reduce(t)
+
+
+class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """Batch norm whose training statistics are those of the global batch, on any device.
+
+    torch's SyncBatchNorm runs on GPUs only; this one all-reduces the per-channel sums with
+    `torch.distributed.nn.all_reduce`, which autograd differentiates (its backward all-reduces the
+    gradients), so the gradient of every rank's loss reaches every rank's inputs. With DDP's mean
+    of the parameter gradients, two processes then compute the one-process gradient exactly.
+    Weights and buffers are the BatchNorm's own, so checkpoints do not change.
+    """
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {x.dim()}D input)")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or world_size() == 1:
+            return super().forward(x)
+        dims = [d for d in range(x.dim()) if d != 1]                        # all but the channels
+        count = _global_sum(torch.tensor(float(x.numel() // x.shape[1]), dtype=x.dtype, device=x.device))
+        mean = _global_sum(x.sum(dims)) / count                              # (C,)
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        var = _global_sum(((x - mean.view(shape)) ** 2).sum(dims)) / count   # biased, as BatchNorm normalises
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean.detach(), momentum)
+                self.running_var.lerp_(var.detach() * count / (count - 1), momentum)
+        y = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        return y * self.weight.view(shape) + self.bias.view(shape) if self.affine else y
+
+
 def wrap(model: nn.Module) -> nn.Module:
-    """DataParallel (DDP) when distributed; the model itself otherwise."""
+    """DataParallel (DDP) when distributed, its batch norms made global; the model itself otherwise."""
     if world_size() == 1:
         return model
+    for module in model.modules():
+        if type(module) in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
+            module.__class__ = GlobalBatchNorm   # same weights and buffers, global statistics
     device = next(model.parameters()).device
     return DataParallel(_Dispatch(model), device_ids=[device.index] if device.type == "cuda" else None)
 
