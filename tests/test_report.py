@@ -87,3 +87,44 @@ def test_page_loads_in_chromium(tmp_path, fake_parts):
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         browser.close()
     assert (tmp_path / "report.png").stat().st_size > 0
+
+
+def visible_text(page: str) -> str:
+    """The text a reader sees: every text node outside <style> and <script>, whitespace-collapsed."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts, self.hidden = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in ("style", "script")
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in ("style", "script")
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(page)
+    return " ".join("".join(parser.parts).split())
+
+
+def test_every_word_of_the_markdown_is_visible_in_the_page(tmp_path, monkeypatch):
+    prose = ("Captions are padded with <pad>, start at <bos> and end at <eos>; a < b > c & d, "
+             "and a tag such as <script>alert(1)</script> is text too.")
+
+    def build(ctx):
+        return Section("calc", "1.8", "Prose", f"{prose}\n\n- a list with <em>raw</em> tags\n")
+    monkeypatch.setitem(sys.modules, "neuralab.calc.section", types.SimpleNamespace(build=build))
+    build_report(ReportConfig(out_dir=tmp_path / "r", runs_root=tmp_path / "runs", parts=("calc",)))
+    seen = visible_text((tmp_path / "r" / "index.html").read_text())
+    md = (tmp_path / "r" / "index.md").read_text()
+    words = [w.replace("`", "").replace("*", "").strip("-|#") for line in md.splitlines()
+             if not line.startswith(("|", "![")) for w in line.split()]
+    missing = [w for w in words if w and w not in seen]
+    assert not missing, missing
+    assert "<pad>" in seen and "<script>alert(1)</script>" in seen

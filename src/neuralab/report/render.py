@@ -30,7 +30,7 @@ def _math(latex: str, display: bool) -> str:
 
 
 def markdown_renderer() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable("table").use(dollarmath_plugin, double_inline=True)
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").use(dollarmath_plugin, double_inline=True)
     md.add_render_rule("math_inline", lambda self, tokens, idx, options, env: _math(tokens[idx].content, False))
     md.add_render_rule("math_inline_double", lambda self, tokens, idx, options, env: _math(tokens[idx].content, True))
     md.add_render_rule("math_block", lambda self, tokens, idx, options, env: _math(tokens[idx].content, True))
