@@ -52,6 +52,25 @@ def test_sum_loglik_equals_enumeration_of_digit_assignments(K, W, seed):
     assert arith.sum_loglik(logp, beyond).item() == arith.NEG     # no assignment reaches it
 
 
+@given(K=st.integers(2, 3), W=st.integers(1, 2), seed=st.integers(0, 10_000))
+@SETTINGS
+def test_sum_loglik_gradients_equal_those_of_the_enumeration(K, W, seed):
+    """The dynamic program's gradient is the brute-force log-sum's (torch autograd, float64), and
+    torch.autograd.gradcheck confirms it against finite differences."""
+    logp = random_logp(seed, (K, W, 10)).requires_grad_()
+    place = torch.tensor([10**i for i in range(W)])
+    assignments = torch.cartesian_prod(*[torch.arange(10)] * (K * W)).view(-1, K, W)     # (10^KW, K, W)
+    totals = (assignments * place).sum((1, 2))
+    total = int(totals[seed % len(totals)])
+    picked = logp[torch.arange(K)[:, None], torch.arange(W)[None, :], assignments].sum((1, 2))
+    brute = torch.logsumexp(picked[totals == total], 0)
+    target = to_digits(torch.tensor(total), W + 2)
+    (expected,) = torch.autograd.grad(brute, logp)
+    (got,) = torch.autograd.grad(arith.sum_loglik(logp, target), logp)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda x: arith.sum_loglik(x, target), (logp.detach().requires_grad_(),))
+
+
 @given(numbers=st.lists(st.integers(0, 10**60 - 1), min_size=2, max_size=9))
 @SETTINGS
 def test_column_addition_of_long_numbers_equals_integer_addition(numbers):

@@ -57,7 +57,7 @@ def test_train_prints_checkpoint_and_eval_reproduces_its_figure(symbolic, fake_m
     figures = json.loads(ev.stdout)
     for key in ("exact_sum_accuracy", "char_accuracy", "digit_accuracy", "count"):
         assert figures[key] == printed[key]
-    assert figures["count"] == 40 and 0 <= figures["exact_sum_accuracy"] <= 1
+    assert figures["count"] == 40
 
 
 def test_an_interrupted_run_is_never_reused_and_resume_ends_as_an_uninterrupted_run(fake_mnist, tmp_path, monkeypatch):

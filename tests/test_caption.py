@@ -187,6 +187,20 @@ def test_bleu_of_a_corpus_with_itself_is_one_or_zero(sentences):
     assert score == (pytest.approx(1.0) if has_4grams else 0.0)
 
 
+words = st.sampled_from(["the", "red", "green", "one", "two", "moves", "up", "down", "and"])
+sentence = st.lists(words, min_size=1, max_size=10).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(sentence, sentence), min_size=1, max_size=6))
+def test_bleu_matches_sacrebleu(pairs):
+    """Our corpus BLEU-4 is sacrebleu's with whitespace tokens and no smoothing (it reports 0..100)."""
+    sacrebleu = pytest.importorskip("sacrebleu")
+    predictions, references = map(list, zip(*pairs))
+    reference = sacrebleu.corpus_bleu(predictions, [references], tokenize="none", smooth_method="none", force=True)
+    assert bleu4(predictions, references) * 100 == pytest.approx(reference.score, abs=1e-9)
+
+
 def test_overfitting_a_handful_of_clips_reaches_exact_match(source):
     torch.manual_seed(0)
     video, tokens, captions = make_batch(source, "train", "random", 0, range(4))

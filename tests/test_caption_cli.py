@@ -62,7 +62,7 @@ def test_eval_json_has_the_four_figures(trained):
     assert result.exit_code == 0, result.stderr
     figures = json.loads(result.stdout)
     assert {"exact_match", "word_accuracy", "bleu4", "count"} <= set(figures) and figures["count"] == 5
-    assert all(0.0 <= figures[k] <= 1.0 for k in ("exact_match", "word_accuracy", "bleu4"))
+    assert figures["exact_match"] <= figures["word_accuracy"]   # an exact caption has every word right
 
 
 def test_predict_a_generated_clip_and_show_it(trained, tmp_path):

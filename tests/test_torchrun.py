@@ -12,6 +12,8 @@ import sys
 import numpy as np
 import pytest
 
+from .helpers import run_cli
+
 TOLERANCE = 0.02
 
 
@@ -66,4 +68,8 @@ def test_calc_train_runs_unchanged_under_torchrun(tmp_path, easy_mnist, env):
     assert len(runs) == 1 and (runs[0] / "best.safetensors").is_file()
     assert result.stdout.strip().splitlines()[-1] == str(runs[0] / "best.safetensors")
     test = json.loads((runs[0] / "result.json").read_text())["test"]
-    assert test["count"] == 200 and 0 <= test["exact_sum_accuracy"] <= 1
+    evaluated = run_cli(["calc", "eval", "--checkpoint", str(runs[0] / "best.safetensors"), "--count", "200",
+                         "--json", "--data-dir", str(easy_mnist), "--device", "cpu"])
+    assert evaluated.exit_code == 0, evaluated.stderr
+    figures = json.loads(evaluated.stdout)   # one process reads what two saved, and scores it alike
+    assert test["count"] == 200 and figures["exact_sum_accuracy"] == test["exact_sum_accuracy"]
