@@ -10,7 +10,10 @@ from neuralab.core.reader import READERS
 from neuralab.core.runtime import MAX_SEED
 
 KIND = "caption"   # the run folder and checkpoint kind
-EVAL_SEED = 2017   # every checkpoint is scored on the same held-out test clips
+# The reported test clips, drawn once from a fresh seed (2026-12-01). Every design step and every
+# checkpoint is chosen on validation clips (MNIST-train 55000+, seeded by the run's seed). The design
+# history in docs/benchmarks.md was judged on the clips of seed 2017, which are retired for that reason.
+TEST_SEED = 4242
 MAX_CLIPS = 200_000   # clips in one set: the cached training pool of 200k clips is about 700 MB
 
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from neuralab.caption.clips import DigitSource, make_batch
-from neuralab.caption.config import EVAL_SEED, KIND, CaptionConfig
+from neuralab.caption.config import TEST_SEED, KIND, CaptionConfig
 from neuralab.caption.evaluate import evaluate_split
 from neuralab.caption.grammar import MAX_WORDS, PAD, VOCAB
 from neuralab.caption.model import CaptionModel, build_model
@@ -170,7 +170,7 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
     result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=source.sha256,
                  resume=resume is not None)
     model.load_state_dict(load_checkpoint(result.best_path, KIND)[0])
-    test, *_ = evaluate_split(model, source, config, "test", config.test_clips, EVAL_SEED, device)
+    test, *_ = evaluate_split(model, source, config, "test", config.test_clips, TEST_SEED, device)
     records = run.metrics()                                # summed over sessions, so a resumed run counts all
     pretrained = next((m for m in records if m.get("stage") == "pretrain"), {})
     run.finish({"split": config.split, **test, "beam": config.beam,

@@ -62,7 +62,7 @@ def evaluate(checkpoint: Path = Checkpoint,
              device: DeviceName = Device, data_dir: Optional[Path] = DataDir) -> None:
     """Exact match, per-word accuracy and BLEU-4 on held-out MNIST-test clips of a split."""
     from neuralab.caption.clips import DigitSource
-    from neuralab.caption.config import EVAL_SEED
+    from neuralab.caption.config import TEST_SEED
     from neuralab.caption.evaluate import evaluate_split, load_model
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
@@ -75,7 +75,7 @@ def evaluate(checkpoint: Path = Checkpoint,
     if split == "compositional" and config.split != "compositional":
         raise UserError(f"--split compositional: {checkpoint} was trained on the random split and has seen "
                         "every combination; train one with --split compositional")
-    metrics, *_ = evaluate_split(model, DigitSource(mnist.load(data_dir)), config, "test", count, EVAL_SEED,
+    metrics, *_ = evaluate_split(model, DigitSource(mnist.load(data_dir)), config, "test", count, TEST_SEED,
                                  next(model.parameters()).device, beam=beam, split=split)
     if as_json:
         typer.echo(json.dumps({**metrics, "split": split}))
