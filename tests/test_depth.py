@@ -245,8 +245,26 @@ def test_section_reads_every_number_from_the_runs(fake_mnist, tmp_path, monkeypa
                            for a in ("ReLU", "sigmoid") for d in (1, 2, 3)}
     assert result.published["sigmoid depth 3"] == 0.149
     md = result.markdown
-    assert "the head's gradient is\n  64× the first layer's, a factor 4.0 per layer" in md  # 0.64 / 0.01
+    assert "the head's gradient is 64× the first layer's, a factor 4.0 per layer" in md  # 0.64 / 0.01
     assert "was 0.05, 0.0125, 0.0031" in md and "0.2% of sigmoid outputs" in md  # max over training epochs
     for name in ("accuracy-sigmoid.png", "accuracy-relu.png", "diagnostics.png", "summary.csv"):
         assert (ctx.assets_dir / name).is_file() and f"(assets/depth/{name})" in md
     assert "| adam | sigmoid | – | – | 0.530 (n=1) |" in (ctx.assets_dir / "summary.md").read_text()
+
+
+def test_the_explanation_follows_the_figures_it_quotes():
+    from neuralab.depth.section import _bullets
+
+    facts = {"depth": 3, "epochs": 10, "sig_grad0": [0.01, 0.04, 0.16, 0.64], "relu_grad0": [0.1, 0.1, 0.1, 0.1],
+             "sig_ratio0": 64.0, "relu_ratio0": 1.0, "sig_ratio_last": 50.0, "relu_ratio_last": 1.0,
+             "sig_per_layer0": 4.0, "relu_per_layer0": 1.0, "sig_spread0": [0.2, 0.05, 0.01],
+             "relu_spread0": [0.3, 0.3, 0.3], "sig_spread_last": [0.2, 0.05, 0.01], "relu_spread_last": [0.3, 0.3, 0.3],
+             "sig_train_spread_last": [0.06, 0.06, 0.06], "max_saturated": 0.01, "max_dead": 0.0,
+             "sig_acc": 0.11, "relu_acc": 0.95, "sig_train_acc": 0.11}
+    collapsed = _bullets(facts)
+    assert "Gradients vanish" in collapsed and "input fades" in collapsed and "class prior" in collapsed
+    assert "noise drowns" in collapsed and "do not die" in collapsed
+    healthy = _bullets({**facts, "sig_ratio0": 1.2, "sig_per_layer0": 1.05, "sig_spread0": [0.2, 0.2, 0.2],
+                        "sig_train_spread_last": [0.001, 0.001, 0.001], "max_dead": 0.4, "sig_acc": 0.9})
+    assert "Gradients do not vanish" in healthy and "does not fade" in healthy and "does not drown" in healthy
+    assert "class prior" not in healthy and "up to 40.0% of the ReLU units" in healthy

@@ -89,40 +89,54 @@ def _fmt_list(values: list[float]) -> str:
     return ", ".join(f"{v:.3g}" for v in values)
 
 
-def _explanation(f: dict, diag: str) -> str:
-    d = f["depth"]
+def _bullets(f: dict) -> str:
+    """What the recorded diagnostics show, each verdict decided by the figures it quotes."""
+    d, e = f["depth"], f["epochs"]
+    vanish = f["sig_ratio0"] > 10 and f["sig_ratio0"] > 10 * f["relu_ratio0"]
+    gradients = (f"**Gradients {'vanish' if vanish else 'do not vanish'} towards the input.** At initialisation the "
+                 f"mean gradient norms of the Dense layers (first to head) were {_fmt_list(f['sig_grad0'])} with "
+                 f"sigmoid: the head's gradient is {f['sig_ratio0']:.0f}× the first layer's, a factor "
+                 f"{f['sig_per_layer0']:.1f} per layer. With ReLU they were {_fmt_list(f['relu_grad0'])} (head / first "
+                 f"layer {f['relu_ratio0']:.2g}). After epoch {e} the ratio was {f['sig_ratio_last']:.0f}× (sigmoid) "
+                 f"against {f['relu_ratio_last']:.2g}× (ReLU)."
+                 + (" With plain SGD at lr 0.01 the first layers therefore hardly move." if vanish else ""))
+    fades = f["sig_spread0"][-1] < 0.5 * f["sig_spread0"][0]
+    spread = (f"**The input {'fades' if fades else 'does not fade'} layer by layer.** Without dropout (eval mode, "
+              f"1000 training images), the spread of a unit's output across images, layers 1 to {d}, was "
+              f"{_fmt_list(f['sig_spread0'])} with sigmoid at initialisation and {_fmt_list(f['sig_spread_last'])} "
+              f"after epoch {e}, against {_fmt_list(f['relu_spread0'])} and {_fmt_list(f['relu_spread_last'])} with ReLU.")
+    noise = f["sig_train_spread_last"][-1] / f["sig_spread_last"][-1]
+    prior = f["sig_acc"] < 0.2   # ten balanced classes: the prior alone gives about 0.11
+    dropout = (f"**Dropout noise {'drowns' if noise > 1 else 'does not drown'} what is left.** In training mode "
+               f"the spread was {_fmt_list(f['sig_train_spread_last'])} after epoch {e}, {noise:.2g}× the "
+               f"input-dependent spread at layer {d}."
+               + (" The head of the deep sigmoid net sees features that barely depend on the digit and mostly "
+                  "carry noise" + (", so it learns little beyond the class prior." if prior else ".")
+                  if noise > 1 else ""))
     saturation = (f"**Saturation is not the cause here:** at most {f['max_saturated']:.1%} of sigmoid outputs were "
                   "below 0.05 or above 0.95 in any layer and training epoch, so the units sit in the sigmoid's middle "
                   "and the shrinking comes from $\\sigma'$ itself."
                   if f["max_saturated"] < 0.1 else
                   f"**Saturation adds to it:** up to {f['max_saturated']:.1%} of sigmoid outputs were below 0.05 "
                   "or above 0.95 in some layer and training epoch, where $\\sigma' < 0.048$.")
+    dead = (f"**ReLU units do not die here:** at most {f['max_dead']:.1%} of the ReLU units of any layer output "
+            "zero for every training image of an epoch." if f["max_dead"] < 0.1 else
+            f"**Some ReLU units die:** up to {f['max_dead']:.1%} of the ReLU units of a layer output zero for "
+            "every training image of an epoch.")
+    return "\n".join(f"- {line}" for line in (gradients, spread, dropout, saturation, dead))
+
+
+def _explanation(f: dict, diag: str) -> str:
+    d = f["depth"]
     return f"""### Why the sigmoid network fails as it gets deeper
 
 Backpropagation through one sigmoid layer multiplies the gradient by $W^\\top \\mathrm{{diag}}(\\sigma'(z))$, and
 $\\sigma'(z) = \\sigma(z)(1-\\sigma(z)) \\le 1/4$ everywhere. Glorot init keeps $W$ near unit gain, so every
 sigmoid layer divides the gradient reaching the layers below it by roughly 4 or more. The same factor
 acts forwards on the part of each layer's output that depends on the input. The recorded diagnostics
-(one seed, depth {d}; figure below) show it:
+(one seed, depth {d}; figure below) say how much of it holds in this run:
 
-- **Gradients vanish towards the input.** At initialisation the mean gradient norms of the Dense layers
-  (first to head) were {_fmt_list(f['sig_grad0'])} with sigmoid: the head's gradient is
-  {f['sig_ratio0']:.0f}× the first layer's, a factor {f['sig_per_layer0']:.1f} per layer. With ReLU they
-  were {_fmt_list(f['relu_grad0'])} (head / first layer {f['relu_ratio0']:.2g}). After epoch {f['epochs']} the ratio was
-  {f['sig_ratio_last']:.0f}× (sigmoid) against {f['relu_ratio_last']:.2g}× (ReLU). With plain SGD at lr 0.01
-  the first layers therefore hardly move.
-- **The input fades layer by layer.** Without dropout (eval mode, 1000 training images), the spread of a
-  unit's output across images, layers 1 to {d}, was {_fmt_list(f['sig_spread0'])} with sigmoid at
-  initialisation and {_fmt_list(f['sig_spread_last'])} after epoch {f['epochs']}, against
-  {_fmt_list(f['relu_spread0'])} and {_fmt_list(f['relu_spread_last'])} with ReLU.
-- **Dropout noise drowns what is left.** Sigmoid units sit near 0.5, so dropping 20% of them moves the next
-  layer's inputs a lot: in training mode the spread was {_fmt_list(f['sig_train_spread_last'])} after epoch
-  {f['epochs']}, {f['sig_train_spread_last'][-1] / f['sig_spread_last'][-1]:.0f}× the input-dependent spread at
-  layer {d}. The head of the deep sigmoid net sees features that barely depend on the digit and mostly
-  carry noise, so it learns little beyond the class prior.
-- {saturation}
-- **ReLU units do not die here:** at most {f['max_dead']:.1%} of the ReLU units of any layer output zero
-  for every training image of an epoch.
+{_bullets(f)}
 
 After epoch {f['epochs']} the depth-{d} sigmoid net reached test accuracy {f['sig_acc']:.3f} (train
 {f['sig_train_acc']:.3f}); the ReLU net reached {f['relu_acc']:.3f}. ReLU's derivative is 1 on its active
