@@ -94,8 +94,8 @@ def _summary(figures: dict) -> str:
 def evaluate(
     checkpoint: Path = Checkpoint,
     format: Optional[Format] = typer.Option(None, "--format", help="Default: the checkpoint's (symbolic may read others)."),
-    digits: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
-    operands: Optional[int] = typer.Option(None, help="Default: the checkpoint's."),
+    digits: Optional[int] = typer.Option(None, min=1, help="Default: the checkpoint's."),
+    operands: Optional[int] = typer.Option(None, min=2, help="Default: the checkpoint's."),
     count: Optional[int] = typer.Option(None, help="Test sums (default 10000; fixed: the protocol's floor(10000/2N))."),
     seed: int = typer.Option(1, min=0, max=MAX_SEED, help="Draws the test sums from MNIST-test."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -12,7 +12,7 @@ from neuralab.cli.choices import Device
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (127.0.0.1: this machine only)."),
-    port: int = typer.Option(8000, help="TCP port."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     checkpoint: Optional[Path] = typer.Option(None, help="A symbolic calc checkpoint. Default: the newest calc run, "
                                               "else the quick calculator is trained first."),
     runs: Path = typer.Option(Path("runs"), help="Where calc runs are found (and the quick one written)."),
@@ -24,5 +24,4 @@ def serve(
     from neuralab.web.serve import serve as run_server
 
     app = build_app(checkpoint, runs, data_dir, device)
-    typer.echo(f"serving on http://{host}:{port}/  (API docs at /docs)")
     run_server(app, host, port)

@@ -82,6 +82,12 @@ def serve(app, host: str, port: int) -> None:
 
     if not 0 < port < 65536:
         raise UserError(f"--port: {port} is not a TCP port")
+    with socket.socket() as probe:   # a port in use is one line, before uvicorn logs anything
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise UserError(f"--port {port}: cannot listen on {host}:{port} ({e.strerror})") from None
+    log.info("serving on http://%s:%d/  (API docs at /docs)", host, port)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=5)   # idle clients let go after 5 s
 
 

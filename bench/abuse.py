@@ -1,0 +1,205 @@
+"""Hostile and careless input against the real CLI and the real server: every row of the table the
+hostile-input issue found, each counted for tracebacks, 5xx answers, exit codes and peak memory.
+
+Each CLI row runs `neuralab` in its own process under a 4 GB address-space cap and reports that
+process's peak RSS. The server rows run the app on uvicorn on loopback (in this process) and
+measure how much this process's peak RSS grows. Targets: 0 tracebacks, 0 5xx, exit 2 (or a 4xx)
+for every row, peak RSS under 1 GB.
+
+    python bench/abuse.py --json docs/results/abuse.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from neuralab.caption.config import KIND as CAPTION, make_config
+from neuralab.caption.model import build_model
+from neuralab.calc.config import KIND as CALC, CalcConfig
+from neuralab.calc.models import SymbolicCalc
+from neuralab.core.io import atomic_write_json
+from neuralab.core.provenance import provenance
+from neuralab.core.runs import save_checkpoint
+from neuralab.web.app import create_app
+from neuralab.web.reader import DigitReader
+from neuralab.web.serve import in_background
+
+RSS_TARGET_MB = 1024
+CAP_BYTES = 4 << 30   # the issue's probes ran under a 4 GB cap
+RUNNER = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+from neuralab.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("PEAK_RSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def files(root: Path) -> dict[str, str]:
+    """The hostile files and two untrained checkpoints the rows use."""
+    torch.manual_seed(0)
+    out = {}
+    out["calc"] = str(save_checkpoint(root / "calc", SymbolicCalc(CalcConfig().layout), kind=CALC, config=CalcConfig()))
+    config = make_config("dry-run")
+    out["caption"] = str(save_checkpoint(root / "caption", build_model(config), kind=CAPTION, config=config))
+    Image.new("1", (20000, 20000)).save(root / "bomb.png")                           # 48 kB, 400 Mpx
+    Image.new("L", (9000, 9000)).save(root / "big.png")
+    frames = [Image.fromarray(np.full((64, 64, 3), 200 * (t == 0), np.uint8)) for t in range(10)]
+    frames[0].save(root / "clip.gif", format="GIF", save_all=True, append_images=frames[1:])
+    data = bytearray((root / "clip.gif").read_bytes())
+    data[6:10] = (20000).to_bytes(2, "little") * 2                                   # header says 20000 x 20000
+    (root / "bomb.gif").write_bytes(bytes(data))
+    (root / "cut.gif").write_bytes(bytes((root / "clip.gif").read_bytes()[:300]))
+    tiny = [Image.new("RGB", (1, 1), (t % 250, 0, 0)) for t in range(20000)]
+    tiny[0].save(root / "frames.gif", format="GIF", save_all=True, append_images=tiny[1:])
+    (root / "a-file").write_text("not a folder")
+    (root / "dir.png").mkdir()
+    out.update({k: str(root / v) for k, v in (("bomb_png", "bomb.png"), ("big_png", "big.png"), ("bomb_gif", "bomb.gif"),
+                                               ("cut_gif", "cut.gif"), ("frames_gif", "frames.gif"),
+                                               ("file", "a-file"), ("dir_png", "dir.png"))})
+    return out
+
+
+def cli_rows(f: dict[str, str], scratch: str) -> list[tuple[str, list[str]]]:
+    out = ["--out", scratch]
+    return [
+        ("depth run, 10^22 layers", ["depth", "run", "--depths", "99999999999999999999999", "--activations", "relu",
+                                     "--epochs", "1", "--seeds", "1", *out]),
+        ("depth run, 10^6 layers", ["depth", "run", "--depths", "1000000", *out]),
+        ("depth run, 10^9 seeds", ["depth", "run", "--seeds", "1000000000", *out]),
+        ("calc predict, 1-bit 20000x20000 PNG", ["calc", "predict", f["bomb_png"], "--checkpoint", f["calc"]]),
+        ("calc predict, 9000x9000 PNG", ["calc", "predict", f["big_png"], "--checkpoint", f["calc"]]),
+        ("caption predict, GIF header 20000x20000", ["caption", "predict", f["bomb_gif"], "--checkpoint", f["caption"]]),
+        ("caption predict, truncated GIF", ["caption", "predict", f["cut_gif"], "--checkpoint", f["caption"]]),
+        ("caption predict, 20,000 1x1 frames", ["caption", "predict", f["frames_gif"], "--checkpoint", f["caption"]]),
+        ("filters apply 9000x9000, --size 128", ["filters", "apply", f["big_png"], "--size", "128", "--out", scratch + "/o.png"]),
+        ("filters apply 9000x9000, --size 0", ["filters", "apply", f["big_png"], "--size", "0", "--out", scratch + "/o.png"]),
+        ("filters apply, --size 100000", ["filters", "apply", f["big_png"], "--size", "100000", "--out", scratch + "/o.png"]),
+        ("calc eval fixed, 1000 digits x 100,000", ["calc", "eval", "--checkpoint", f["calc"], "--format", "fixed",
+                                                   "--digits", "1000", "--count", "100000"]),
+        ("calc eval, 10^8 sums", ["calc", "eval", "--checkpoint", f["calc"], "--count", "100000000"]),
+        ("calc predict --compose 5000 nines + 1", ["calc", "predict", "--checkpoint", f["calc"], "--compose", "9" * 5000 + "+1"]),
+        ("calc predict --compose Arabic-Indic digits", ["calc", "predict", "--checkpoint", f["calc"], "--compose", "١+٢"]),
+        ("calc train --seed -1", ["calc", "train", "--seed", "-1", *out]),
+        ("calc train --seed 10^20", ["calc", "train", "--seed", "99999999999999999999", *out]),
+        ("caption train --dry-run --seed -1", ["caption", "train", "--dry-run", "--seed", "-1", *out]),
+        ("caption predict --seed -1", ["caption", "predict", "--checkpoint", f["caption"], "--seed", "-1"]),
+        ("calc eval --seed -30000", ["calc", "eval", "--checkpoint", f["calc"], "--seed", "-30000"]),
+        ("backprop --weights 1e308,1e308", ["backprop", "--weights", "1e308,1e308", "--out", scratch + "/bp"]),
+        ("backprop --data 1e308,1e308", ["backprop", "--data", "1e308,1e308", "--out", scratch + "/bp"]),
+        ("backprop --lr 1e308", ["backprop", "--lr", "1e308", "--out", scratch + "/bp"]),
+        ("backprop, 2000 layers", ["backprop", "--activations", ",".join(["relu"] * 2000),
+                                   "--weights", ",".join(["1"] * 2000), "--out", scratch + "/bp"]),
+        ("calc train --out a file", ["calc", "train", "--out", f["file"]]),
+        ("caption train --out a file", ["caption", "train", "--dry-run", "--out", f["file"]]),
+        ("depth run --out a file", ["depth", "run", "--depths", "1", "--epochs", "1", "--seeds", "1", "--out", f["file"]]),
+        ("calc predict --show a folder", ["calc", "predict", "--checkpoint", f["calc"], "--compose", "1+2",
+                                          "--show", f["dir_png"]]),
+        ("caption eval --count 10^12", ["caption", "eval", "--checkpoint", f["caption"], "--count", "1000000000000"]),
+        ("calc train --test-count 10^12", ["calc", "train", "--test-count", "1000000000000", *out]),
+        ("calc eval --digits 0", ["calc", "eval", "--checkpoint", f["calc"], "--digits", "0"]),
+        ("serve --port 70000", ["serve", "--port", "70000", "--checkpoint", f["calc"]]),
+    ]
+
+
+def run_cli_row(name: str, args: list[str], timeout: float) -> dict:
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-c", RUNNER.format(cap=CAP_BYTES), *args], capture_output=True,
+                              text=True, timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        code, err = done.returncode, done.stderr
+    except subprocess.TimeoutExpired as e:
+        code, err = None, (e.stderr or b"").decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
+    peak = [int(line.split()[1]) for line in err.splitlines() if line.startswith("PEAK_RSS_KB")]
+    shown = [line for line in err.splitlines() if line.strip() and not line.startswith("PEAK_RSS_KB")]
+    return {"row": name, "kind": "cli", "exit": code, "traceback": "Traceback (most recent call last)" in err,
+            "lines": len(shown), "message": shown[-1][:200] if shown else "", "peak_rss_mb": peak[0] / 1024 if peak else None,
+            "seconds": time.perf_counter() - t0}
+
+
+def _raw(url: str, head: bytes, parts, wait: float = 30.0) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    answer = b""
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(head)
+        try:
+            for part in parts:
+                sock.sendall(part)
+        except OSError:      # the server refused and closed while the body was still coming
+            pass
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    return answer
+
+
+def server_rows() -> list[dict]:
+    torch.manual_seed(0)
+    app = create_app(DigitReader(SymbolicCalc(CalcConfig().layout).eval()))
+    rows = []
+    with in_background(app) as url:
+        def row(name, head, parts):
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            t0 = time.perf_counter()
+            answer = _raw(url, head, parts)
+            status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else None
+            grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+            rows.append({"row": name, "kind": "web", "status": status, "traceback": False,
+                         "peak_rss_mb": grown, "seconds": time.perf_counter() - t0})
+
+        chunk = b"%x\r\n%s\r\n" % (1 << 20, b"x" * (1 << 20))
+        post = b"POST /api/sum HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        row("POST /api/sum, 1 GB chunked body (RSS growth)", post + b"Transfer-Encoding: chunked\r\n\r\n", (chunk for _ in range(1024)))
+        row("POST /api/sum, body 1 byte in 30 s", post + b"Content-Length: 100\r\n\r\n", [b"{"])
+        for name in ("nope.js", ".css", "..js", "%00.js", "x" * 5000 + ".js"):
+            row(f"GET /static/{name[:20]}", f"GET /static/{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(), [])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", default=None, help="write the rows, with their provenance, to this file")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds per CLI row (default 120)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        rows = [run_cli_row(name, argv, args.timeout) for name, argv in cli_rows(files(root), str(root / "scratch"))]
+        rows += server_rows()
+    print(f"{'row':<48}{'exit/status':>12}{'traceback':>10}{'peak MB':>9}{'s':>6}  message")
+    for r in rows:
+        outcome = r.get("exit") if r["kind"] == "cli" else r.get("status")
+        rss = "-" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f}"
+        print(f"{r['row'][:47]:<48}{outcome!s:>12}{'yes' if r['traceback'] else 'no':>10}{rss:>9}{r['seconds']:>6.1f}"
+              f"  {r.get('message', '')[:70]}")
+    tracebacks = sum(r["traceback"] for r in rows)
+    server_errors = sum(1 for r in rows if r["kind"] == "web" and (r["status"] or 500) >= 500)
+    not_refused = [r["row"] for r in rows if (r.get("exit") if r["kind"] == "cli" else (r["status"] or 500) // 100 * 100)
+                   not in (2, 400)]
+    over = [r["row"] for r in rows if (r["peak_rss_mb"] or 0) > RSS_TARGET_MB]
+    print(f"\ntracebacks {tracebacks} (target 0); 5xx {server_errors} (target 0); rows not refused with exit 2 / 4xx: "
+          f"{len(not_refused)} {not_refused}; rows over {RSS_TARGET_MB} MB: {len(over)} {over}")
+    if args.json:
+        atomic_write_json(Path(args.json), {**provenance(), "rows": rows, "tracebacks": tracebacks,
+                                            "server_errors": server_errors, "not_refused": not_refused,
+                                            "over_rss_target": over, "rss_target_mb": RSS_TARGET_MB})
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
