@@ -1,0 +1,103 @@
+"""Write the tables of docs/benchmarks.md from the result files in docs/results/, never by hand.
+
+Each generated table sits between `<!-- table: NAME -->` and `<!-- /table -->`; NAME picks the
+result file and the function that prints it. `--check` rewrites nothing and exits 1 when a table
+differs from what its file says (the test suite runs it).
+
+    python bench/docs_tables.py            # rewrite every table
+    python bench/docs_tables.py --check    # fail if any table and its JSON disagree
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from neuralab.calc.benchmarks import real_table
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
+
+
+def _measured(result: dict) -> list[str]:
+    machine = result["machine"]
+    return ["", f"Measured with `{result['command']}` on {machine['cpu']} ({machine['cores']} cores, torch "
+            f"{machine['torch']}{', GPU ' + machine['gpu'] if machine.get('gpu') else ''}), {result['date'][:10]}, "
+            f"commit {str(result['commit'])[:7]}{' (uncommitted changes)' if result.get('uncommitted_changes') else ''}."]
+
+
+def caption_table(result: dict) -> list[str]:
+    target = result["target"]
+    lines = [f"| split | exact match | per-word accuracy | BLEU-4 | test clips | training | whole run | target |",
+             "|---|---|---|---|---|---|---|---|"]
+    for split, r in result["splits"].items():
+        if split == "random":
+            met = r["exact_match"] >= target["exact_match"] and r["train_seconds"] <= target["train_seconds"]
+            goal = (f"≥ {target['exact_match']} in ≤ {target['train_seconds']:.0f} s: **{'met' if met else 'missed'}**")
+        else:
+            goal = "none: reported as measured"
+        whole = "–" if r["wall_seconds"] is None else f"{r['wall_seconds']:.0f} s"
+        lines.append(f"| {split} | **{r['exact_match']:.4f}** | {r['word_accuracy']:.4f} | {r['bleu4']:.4f} "
+                     f"| {r['count']} (seed {result['test_seed']}) | {r['train_seconds']:.0f} s | {whole} | {goal} |")
+    return lines + _measured(result)
+
+
+def abuse_table(result: dict) -> list[str]:
+    lines = ["| input | answer | traceback | peak RSS | seconds |", "|---|---|---|---|---|"]
+    for r in result["rows"]:
+        answer = f"exit {r['exit']}" if r["kind"] == "cli" else f"HTTP {r['status']}"
+        rss = "–" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f} MB"
+        lines.append(f"| {r['row']} | {answer} | {'**yes**' if r['traceback'] else 'no'} | {rss} | {r['seconds']:.1f} |")
+    lines += ["", f"Tracebacks: {result['tracebacks']} (target 0). 5xx answers: {result['server_errors']} (target 0). "
+              f"Rows not refused with exit 2 or a 4xx: {len(result['not_refused'])}"
+              + (f" ({', '.join(result['not_refused'])})" if result["not_refused"] else "")
+              + f". Rows over {result['rss_target_mb']} MB: {len(result['over_rss_target'])}"
+              + (f" ({', '.join(result['over_rss_target'])})" if result["over_rss_target"] else "") + "."]
+    return lines + _measured(result)
+
+
+TABLES = {
+    "calc-real": ("calc/real-test.json", lambda r: real_table(r)[3:]),   # from the header row on
+    "caption": ("caption/full.json", caption_table),
+    "abuse": ("abuse.json", abuse_table),
+}
+
+
+def render(docs: str, results: Path) -> str:
+    def table(match: re.Match) -> str:
+        name = match["name"]
+        if name not in TABLES:
+            raise SystemExit(f"error: docs table {name!r} has no result file (known: {', '.join(TABLES)})")
+        path, printer = TABLES[name]
+        body = "\n".join(printer(json.loads((results / path).read_text()))) + "\n"
+        return match.group(1) + body + match.group(4)
+
+    return BLOCK.sub(table, docs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a table differs from its result file")
+    args = parser.parse_args(argv)
+    docs = args.docs.read_text()
+    fresh = render(docs, args.results)
+    if args.check:
+        stale = [m["name"] for m, n in zip(BLOCK.finditer(docs), BLOCK.finditer(fresh)) if m["body"] != n["body"]]
+        if stale:
+            print(f"{args.docs}: tables differ from their result files: {', '.join(stale)}; "
+                  f"run python bench/docs_tables.py", file=sys.stderr)
+            return 1
+        print(f"{args.docs}: {len(BLOCK.findall(docs))} tables match their result files")
+        return 0
+    args.docs.write_text(fresh)
+    print(f"wrote {args.docs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
