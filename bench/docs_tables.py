@@ -31,7 +31,7 @@ def _measured(result: dict) -> list[str]:
 
 def caption_table(result: dict) -> list[str]:
     target = result["target"]
-    lines = [f"| split | exact match | per-word accuracy | BLEU-4 | test clips | training | whole run | target |",
+    lines = ["| split | exact match | per-word accuracy | BLEU-4 | test clips | training | whole run | target |",
              "|---|---|---|---|---|---|---|---|"]
     for split, r in result["splits"].items():
         if split == "random":
