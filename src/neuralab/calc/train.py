@@ -68,7 +68,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     kept = result.last_path if config.keep == "last" else result.best_path
     test = evaluate_checkpoint(kept, count=config.test_count, seed=config.test_seed, data=data, device=device)
     test["train_seconds"] = sum(m["seconds"] for m in result.history)
-    run.finish({"checkpoint": str(kept), "test": test})
+    run.finish({"checkpoint": str(kept.resolve()), "test": test})
     return run, kept, test
 
 

@@ -177,7 +177,7 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
                 "pretrain_val_accuracy": pretrained.get("val_accuracy"),
                 "train_seconds": sum(m.get("seconds", 0.0) + m.get("cache_seconds", 0.0) for m in records),
                 "wall_seconds": time.perf_counter() - t0 if resume is None else None,
-                "resumed": resume is not None, "checkpoint": str(result.best_path), "vocab_size": len(VOCAB)})
+                "resumed": resume is not None, "checkpoint": str(result.best_path.resolve()), "vocab_size": len(VOCAB)})
     log.info("%s split: exact match %.4f on %d test clips (%.0f s)", config.split, test["exact_match"],
              test["count"], time.perf_counter() - t0)
     return run

@@ -12,6 +12,9 @@ from typing import Any, Iterator
 
 from neuralab.core.errors import UserError
 
+UMASK = os.umask(0o022)   # read once at import (os.umask can only be read by setting it), then put back
+os.umask(UMASK)
+
 
 @contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
@@ -30,6 +33,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     try:
         yield Path(tmp)
         try:
+            os.chmod(tmp, 0o666 & ~UMASK)   # one policy for every file neuralab writes: the user's umask
             os.replace(tmp, target)
         except OSError as e:
             raise UserError(f"{target}: cannot write there ({e.strerror or type(e).__name__})") from None

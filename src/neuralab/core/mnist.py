@@ -155,8 +155,11 @@ def _validate(arrays: dict[str, np.ndarray], where: str) -> None:
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.shape != (n, 28, 28) or x.dtype != np.uint8:
             raise UserError(f"{where}: x_{split} has shape {x.shape} {x.dtype}, expected ({n}, 28, 28) uint8")
-        if y.shape != (n,) or y.min() < 0 or y.max() > 9:
-            raise UserError(f"{where}: y_{split} must be {n} labels in 0..9, got shape {y.shape}")
+        if y.shape != (n,):
+            raise UserError(f"{where}: y_{split} must be {n} labels, got shape {y.shape}")
+        if y.min() < 0 or y.max() > 9:
+            bad = int(np.flatnonzero((y < 0) | (y > 9))[0])
+            raise UserError(f"{where}: y_{split}[{bad}] is {int(y[bad])}, but labels are digits 0..9")
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:

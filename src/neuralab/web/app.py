@@ -33,6 +33,7 @@ class Limits:
     max_digits: int = 12                 # numbers up to 10^12 - 1: more than a row of boxes holds
     max_numbers: int = 20                # a tape of 20 numbers per request
     body_seconds: float = 30.0           # a 2 MB body arrives in well under 30 s on any real link
+    max_request_pixels: int = 16_000_000 # pixels decoded per request: one phone photo, or 240 boxes of 256x256
 
 
 class NumberIn(BaseModel):
@@ -143,8 +144,18 @@ class Calculator:
 
     def digits(self, numbers: list[NumberIn]) -> SumOut:
         self.check_counts([len(n.digits) for n in numbers], "numbers")
-        return self.answer([np.stack([decode_digit(d, f"numbers[{i}].digits[{j}]") for j, d in enumerate(n.digits)])
-                            for i, n in enumerate(numbers)])
+        budget, groups = self.limits.max_request_pixels, []
+        for i, n in enumerate(numbers):
+            images = []
+            for j, d in enumerate(n.digits):   # every box's pixels count against one budget per request
+                if budget <= 0:
+                    raise UserError(f"numbers[{i}].digits[{j}]: the request's pictures hold more than "
+                                    f"{self.limits.max_request_pixels} pixels in all")
+                image, pixels = decode_digit(d, f"numbers[{i}].digits[{j}]", budget)
+                images.append(image)
+                budget -= pixels
+            groups.append(np.stack(images))
+        return self.answer(groups)
 
     def picture(self, url: str) -> SumOut:
         groups = decode_picture(url, "picture")

@@ -16,7 +16,9 @@ import re
 import numpy as np
 import torch
 
-from neuralab.calc.inputs import Group, read_box, read_picture
+from neuralab.calc.inputs import Group, read_picture
+from neuralab.calc.segment import find_digit
+from neuralab.core.images import read_gray
 from neuralab.calc.models import SymbolicCalc
 from neuralab.calc.predict import Answer, read_numbers
 from neuralab.core.errors import UserError
@@ -43,14 +45,19 @@ def decode_array(values: list, where: str) -> np.ndarray:
         raise UserError(f"{where}: array must be 28x28 numbers") from None
     if arr.shape != (28, 28) or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
         raise UserError(f"{where}: array must be 28x28 numbers in [0, 1], got shape {arr.shape}")
-    return np.rint(arr * 255).astype(np.uint8)
+    image = np.rint(arr * 255).astype(np.uint8)
+    if image.max() == 0:   # as a blank box picture is refused: there is no digit to read
+        raise UserError(f"{where}: the array is blank (no ink)")
+    return image
 
 
-def decode_digit(digit, where: str) -> np.ndarray:
-    """One digit: a data URL of its box, or a 28x28 array -> (28, 28) uint8 MNIST-like."""
+def decode_digit(digit, where: str, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, int]:
+    """One digit: a data URL of its box, or a 28x28 array -> ((28, 28) uint8 MNIST-like, pixels decoded).
+    A picture of more than `max_pixels` is refused from its header, before it is decoded."""
     if isinstance(digit, str):
-        return read_box(_data_url_bytes(digit, where), where, MAX_PIXELS)
-    return decode_array(digit, where)
+        gray = read_gray(_data_url_bytes(digit, where), where, max_pixels)
+        return find_digit(gray, where).image, gray.size
+    return decode_array(digit, where), 28 * 28
 
 
 def decode_picture(url: str, where: str) -> list[Group]:
