@@ -143,3 +143,17 @@ def test_web_reads_a_photo_upload(fixture_checkpoint, digits_read_right):
     refused = client.post("/api/picture", json={"picture": "data:image/png;base64,"
                                                 + base64.b64encode(blank.getvalue()).decode()})
     assert refused.status_code == 400 and "no digit found" in refused.json()["detail"]
+
+
+def test_predict_compose_reads_the_composed_digits(fixture_checkpoint, real_mnist_session):
+    """The reading itself is checked, not only that the sum adds up the readings."""
+    rng = np.random.default_rng(3)
+    numbers = [int(rng.integers(1, 10 ** int(rng.integers(1, 5)))) for _ in range(20)]
+    result = run_cli(["calc", "predict", "--checkpoint", str(fixture_checkpoint), "--json",
+                      "--compose", "+".join(map(str, numbers))])
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    truth, read = "".join(map(str, numbers)), "".join(r["reading"] for r in answer["read"])
+    assert len(read) == len(truth) and sum(a == b for a, b in zip(read, truth)) >= 0.9 * len(truth)
+    assert sum(n == m for n, m in zip(answer["numbers"], numbers)) >= 12
+    assert answer["sum"] == sum(answer["numbers"]) and answer["running"][-1] == answer["sum"]

@@ -45,8 +45,8 @@ def nesy_table(results: list[dict]) -> list[str]:
         mine = [r for r in results[i]["runs"] if r["digits"] == N and r["config"]["max_seconds"] == budget]
         lines.append(_nesy_row(results[i], N, mine))
     commands = "; ".join(f"`{nesy['command']}`" for nesy in results)
-    lines += ["", f"Measured with {commands} on this machine's CPU. The published methods need 1 to 17 "
-              "GPU-hours per run."]
+    lines += ["", f"Measured with {commands} on the project's 2-core CPU machine (these files predate the "
+              "provenance record, so they do not name it themselves)."]
     return lines
 
 

@@ -132,7 +132,7 @@ def make_clip(source: DigitSource, role: str, split: str, seed: int, index: int,
         corners.append(trajectory(actor.motion, frames, rng))
         for t, (r, c) in enumerate(corners[-1]):
             patch = video[t, r:r + DIGIT, c:c + DIGIT]
-            np.maximum(patch, glyph, out=patch)                # overlapping digits: brighter one wins
+            np.maximum(patch, glyph, out=patch)                # overlapping digits: the channel-wise maximum
     pixels = np.rint(video * 255).astype(np.uint8)
     return Clip(pixels, caption(actors), actors, tuple(images), np.stack(corners))
 
