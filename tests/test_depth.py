@@ -191,6 +191,30 @@ def test_cli_quick_writes_summary_and_reuses_runs(fake_mnist, tmp_path):
     assert sorted(p.parent for p in (tmp_path / "depth").glob("*/result.json")) == run_dirs
 
 
+def test_an_interrupted_run_is_continued_to_the_figures_of_an_uninterrupted_one(fake_mnist, tmp_path, monkeypatch):
+    args = ["depth", "run", "--epochs", "2", "--depths", "1", "--activations", "relu", "--seeds", "1",
+            "--data-dir", str(fake_mnist), "--device", "cpu", "--json"]
+    clean = run_cli([*args, "--out", str(tmp_path / "a")])
+    assert clean.exit_code == 0, clean.stderr
+    real, calls = experiment.evaluate, []
+
+    def interrupted_in_epoch_2(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(experiment, "evaluate", interrupted_in_epoch_2)
+    assert run_cli([*args, "--out", str(tmp_path / "b")]).exit_code == 130
+    assert not list((tmp_path / "b" / "depth").glob("*/result.json"))
+    monkeypatch.setattr(experiment, "evaluate", real)
+    resumed = run_cli([*args, "--out", str(tmp_path / "b")])
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(resumed.stdout) == json.loads(clean.stdout)
+    (run_dir,) = [p for p in (tmp_path / "b" / "depth").iterdir() if p.is_dir()]   # continued, not started again
+    assert [m["epoch"] for m in Run(run_dir).metrics()] == [0, 1, 2]
+
+
 @pytest.mark.parametrize("flags,message", [
     (["--variant", "vgg"], "--variant: unknown variant 'vgg'"),
     (["--depths", "1,x"], "--depths: expected comma-separated integers"),

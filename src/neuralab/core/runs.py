@@ -141,6 +141,20 @@ def find_finished(root: Path | str, part: str, config: Any, data_sha256: str = "
     return None
 
 
+def find_interrupted(root: Path | str, part: str, config: Any, data_sha256: str = "") -> Run | None:
+    """The newest run with this config, data and code that did not finish but completed an epoch."""
+    wanted = run_key(part, config, data_sha256)
+    candidates = sorted((Path(root) / part).glob("*/last.safetensors"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for last in candidates:
+        run = Run(last.parent)
+        try:
+            if run.result is None and run.config == wanted:
+                return run
+        except (UserError, json.JSONDecodeError):
+            continue
+    return None
+
+
 def find_reusable(root: Path | str, part: str, config: Any, reuse: bool = True, data_sha256: str = "") -> Run | None:
     """The run to reuse instead of training: the newest finished one with this config, data and code,
     or None when `reuse` is off or there is none. Every trainer and section asks here."""

@@ -22,7 +22,7 @@ from neuralab.core import dist, mnist
 from neuralab.core.data import images_to_float, index_batches
 from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_write_bytes
-from neuralab.core.runs import Run, find_reusable
+from neuralab.core.runs import Run, find_interrupted, find_reusable
 from neuralab.core.runtime import seed_everything
 from neuralab.core.train import Loop, evaluate, fit
 from neuralab.depth.diagnostics import Monitor
@@ -100,7 +100,8 @@ def _batches_on(device: torch.device, batches: list[torch.Tensor]) -> list[torch
 
 
 def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: bool = True) -> Run:
-    """Train one configuration (or reuse its finished run) and return the finished run.
+    """Train one configuration (or reuse its finished run) and return the finished run. A run of the
+    same configuration that was interrupted is continued from its last epoch, to the same figures.
 
     As in the published protocol, the test split is scored after every epoch and the last epoch is
     reported: no checkpoint is chosen by its test figure.
@@ -108,6 +109,7 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     config = replace(config, data_sha256=data.sha256)
     if found := find_reusable(runs_root, PART, config, reuse, data.sha256):
         return found
+    interrupted = find_interrupted(runs_root, PART, config, data.sha256) if reuse else None
     device = data.x_train.device
     seed_everything(config.seed)
     model = build_model(config.variant, config.activation, config.depth, config.width,
@@ -115,18 +117,21 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     optimizer = make_optimizer(model, config.variant)
     monitor = Monitor(model.dense_layers(), model.activations(), config.activation)
     name = f"{config.variant}-{config.activation}-d{config.depth}-s{config.seed}-e{config.epochs}"
-    run = Run.create(runs_root, PART, config, name, data.sha256)
+    run = interrupted or Run.create(runs_root, PART, config, name, data.sha256)
     train_step = make_step_fn(data.x_train, data.y_train)
     test_step = make_step_fn(data.x_test, data.y_test)
     test_batches = _batches_on(device, index_batches(len(data.y_test), 1000))  # size: speed only
 
     probe_x = data.x_train[:PROBE_SIZE]  # (PROBE_SIZE, 784), fixed: the eval-mode spread probe
-    model.train()  # epoch 0: one backward at initialisation, no optimizer step
-    first = index_batches(len(data.y_train), config.batch_size, seed=config.seed, epoch=0)[0].to(device)
-    train_step(model, first)[0].backward()
-    model.zero_grad(set_to_none=True)
-    monitor.probe(model, probe_x)
-    run.log_metrics({"epoch": 0, **monitor.collect()})
+    if interrupted is None:
+        model.train()  # epoch 0: one backward at initialisation, no optimizer step
+        first = index_batches(len(data.y_train), config.batch_size, seed=config.seed, epoch=0)[0].to(device)
+        train_step(model, first)[0].backward()
+        model.zero_grad(set_to_none=True)
+        monitor.probe(model, probe_x)
+        run.log_metrics({"epoch": 0, **monitor.collect()})
+    else:
+        log.info("continuing the interrupted run %s", run.path)
 
     def judge(m) -> dict:
         monitor.probe(m, probe_x)
@@ -138,7 +143,8 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
 
     t_start = time.perf_counter()
     loop = Loop(epochs=config.epochs, batches=epoch_batches, step=train_step, evaluate=judge)
-    history = fit(run, model, optimizer, loop, kind=PART, config=config, data_hash=data.sha256).history
+    history = fit(run, model, optimizer, loop, kind=PART, config=config, data_hash=data.sha256,
+                  resume=interrupted is not None).history
     monitor.remove()
     run.finish({"test_accuracy": history[-1]["test_accuracy"], "test_loss": history[-1]["test_loss"],
                 "seconds": time.perf_counter() - t_start, "device": str(device)})
