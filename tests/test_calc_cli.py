@@ -132,6 +132,14 @@ def test_an_edited_sidecar_is_refused_in_one_line(symbolic, fake_mnist, tmp_path
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+def test_dry_run_trains_a_few_sums_and_finishes_the_run(fake_mnist, tmp_path):
+    result = run_cli(["calc", "train", "--dry-run", "--out", str(tmp_path), "--data-dir", str(fake_mnist)])
+    assert result.exit_code == 0, result.stderr
+    (run_dir,) = (tmp_path / "calc").iterdir()
+    done = Run(run_dir)
+    assert done.result["test"]["count"] == 4 and [m["train_steps"] for m in done.metrics()] == [2, 2]
+
+
 def test_keep_last_scores_and_prints_the_final_epoch(fake_mnist, tmp_path):
     result = train(fake_mnist, tmp_path, "--epochs", "2", "--keep", "last")
     checkpoint = Path(result.stdout.strip().splitlines()[-1])

@@ -191,6 +191,13 @@ def test_cli_quick_writes_summary_and_reuses_runs(fake_mnist, tmp_path):
     assert sorted(p.parent for p in (tmp_path / "depth").glob("*/result.json")) == run_dirs
 
 
+def test_dry_run_trains_one_small_run(fake_mnist, tmp_path):
+    result = run_cli(["depth", "run", "--dry-run", "--out", str(tmp_path), "--data-dir", str(fake_mnist),
+                      "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert [(r["variant"], r["activation"], r["depth"]) for r in json.loads(result.stdout)] == [("keras", "relu", 1)]
+
+
 def test_an_interrupted_run_is_continued_to_the_figures_of_an_uninterrupted_one(fake_mnist, tmp_path, monkeypatch):
     args = ["depth", "run", "--epochs", "2", "--depths", "1", "--activations", "relu", "--seeds", "1",
             "--data-dir", str(fake_mnist), "--device", "cpu", "--json"]

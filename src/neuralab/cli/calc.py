@@ -42,6 +42,7 @@ def train(
     data_dir: Optional[Path] = DataDir,
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run (its folder) "
                                           "with its saved config; the flags above are then not used."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI): a few sums."),
 ) -> None:
     """Train a calculator from sums alone; print its test figures and, last, the checkpoint path."""
     from neuralab.calc.config import KIND, CalcConfig, resolve
@@ -68,6 +69,9 @@ def train(
         config = replace(config, warmup=warmup or 0)
     if test_count is not None:
         config = replace(config, test_count=test_count, val_size=min(config.val_size, test_count))
+    if dry_run:
+        config = replace(config, train_size=8, warmup=min(config.warmup, 8), epochs=1, batch_size=4, val_size=4,
+                         test_count=4)
     config = resolve(config, None)
     _report(*run_training(config, out, data_dir, device))
 

@@ -27,11 +27,14 @@ def run(
                                           "protocol with the variant table); flags above override it."),
     out: Path = typer.Option(Path("runs"), help="Runs root: runs go in OUT/depth/<run>/, summary in OUT/depth/."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary rows as JSON."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="One run of one epoch (ReLU, depth 1, one seed): tests, CI."),
     device: Device = typer.Option("auto", help="Where to compute (auto: cuda if present)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX "
                                             "folder). Default: $NEURALAB_MNIST, else the cache."),
 ) -> None:
     """Train (or reuse finished) runs and write per-run metrics.jsonl and summary.csv/.md."""
+    if dry_run:
+        variant, activations, depths, epochs, seeds = ["keras"], "relu", "1", 1, 1
     grids = plan.make_plan(profile.value if profile else None, variants=variant, activations=activations, depths=depths,
                            epochs=epochs, seeds=seeds)
     data = experiment.load_tensors(data_dir, pick_device(device))
