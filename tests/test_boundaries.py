@@ -26,8 +26,10 @@ from neuralab.depth.plan import make_plan
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,   # the same examples on every CI run
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                           | st.text(max_size=8),
                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                            max_leaves=12)
 
@@ -114,9 +116,10 @@ def client():
 
 
 @SETTINGS
-@given(json_values, st.sampled_from(["/api/read", "/api/sum", "/api/picture"]))
+@given(json_values | st.text(max_size=40), st.sampled_from(["/api/read", "/api/sum", "/api/picture"]))
 def test_the_api_answers_any_body_with_a_4xx_or_an_answer(client, body, path):
-    response = client.post(path, json=body)
+    raw = body if isinstance(body, str) else json.dumps(body)   # text too: "NaN", "{", any garbage
+    response = client.post(path, content=raw.encode(), headers={"content-type": "application/json"})
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         detail = response.json()["detail"]
