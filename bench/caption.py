@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="MNIST location (default: the cache)")
     parser.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
     args = parser.parse_args()
+    where = provenance()   # the commit and machine as the run starts: the code that makes the figures
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     device = pick_device(args.device)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}")
@@ -69,7 +70,7 @@ def main() -> None:
         keep = ("exact_match", "word_accuracy", "bleu4", "count", "beam", "train_seconds", "wall_seconds",
                 "pretrain_val_accuracy")
         atomic_write_json(Path(args.json), {
-            **provenance(), "profile": args.profile, "test_seed": TEST_SEED,
+            **where, "profile": args.profile, "test_seed": TEST_SEED,
             "target": {"exact_match": TARGET_EXACT, "train_seconds": TARGET_SECONDS},
             "splits": {split: {**{k: r.get(k) for k in keep}, "reused": reused, "run": str(path)}
                        for split, r, reused, _, path in rows}})
