@@ -5,6 +5,7 @@ import base64
 import contextlib
 import io
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,18 @@ def test_a_chunked_body_is_refused_as_it_streams_past_the_limit(model):
         chunk = b"%x\r\n%s\r\n" % (100_001, b"x" * 100_001)
         answer = _raw_post(url, head, [chunk] * 2)     # just past the limit of an endless body: no last chunk
     assert answer.startswith(b"HTTP/1.1 413") and b"body too large" in answer
+
+
+def test_a_request_head_that_does_not_arrive_in_time_is_closed(model, monkeypatch):
+    from neuralab.web import serve
+
+    monkeypatch.setattr(serve, "HEADER_SECONDS", 0.5)
+    with in_background(create_app(DigitReader(model), LIMITS)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHo")              # half a head, then nothing
+            started = time.perf_counter()
+            assert sock.recv(1024) == b"" and time.perf_counter() - started < 3   # closed by the server
 
 
 def test_a_body_that_does_not_arrive_in_time_gets_408(model):

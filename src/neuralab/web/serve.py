@@ -23,6 +23,7 @@ from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
 
 log = logging.getLogger(__name__)
+HEADER_SECONDS = 10.0   # a request head is a few hundred bytes: any real client sends it at once
 
 
 def newest_calc_checkpoint(runs_root: Path) -> Path | None:
@@ -77,6 +78,26 @@ def build_app(checkpoint: Path | None, runs_root: Path = Path("runs"), data_dir:
     return create_app(DigitReader(model, device), limits, mnist_test_sampler(data_dir))
 
 
+def server_config(app, host: str, port: int, log_level: str = "info"):
+    """uvicorn's config for the app: idle keep-alive clients let go after 5 s, and a connection whose
+    request head has not arrived within `HeaderDeadline.seconds` closed (uvicorn has no such limit)."""
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderDeadline(H11Protocol):
+        seconds = HEADER_SECONDS
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self.loop.call_later(self.seconds, self._head_too_slow)
+
+        def _head_too_slow(self) -> None:
+            if self.cycle is None and not self.transport.is_closing():   # no request head yet
+                self.transport.close()
+
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5, http=HeaderDeadline)
+
+
 def serve(app, host: str, port: int) -> None:
     import uvicorn
 
@@ -88,7 +109,7 @@ def serve(app, host: str, port: int) -> None:
         except OSError as e:
             raise UserError(f"--port {port}: cannot listen on {host}:{port} ({e.strerror})") from None
     log.info("serving on http://%s:%d/  (API docs at /docs)", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=5)   # idle clients let go after 5 s
+    uvicorn.Server(server_config(app, host, port)).run()
 
 
 @contextlib.contextmanager
@@ -99,7 +120,7 @@ def in_background(app) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, "warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
