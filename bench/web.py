@@ -18,6 +18,8 @@ import httpx
 import numpy as np
 
 from neuralab.core import mnist
+from neuralab.core.io import atomic_write_json
+from neuralab.core.provenance import provenance
 from neuralab.web.app import png_data_url
 from neuralab.web.serve import build_app, in_background
 
@@ -27,7 +29,9 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: newest calc run, else train quick")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
     args = parser.parse_args()
+    where = provenance()
 
     app = build_app(args.checkpoint)
     with in_background(app) as base:
@@ -53,6 +57,12 @@ def main() -> None:
     print(f"requests {args.requests}  concurrency {args.concurrency}  wall {wall:.1f}s")
     print(f"throughput {args.requests / wall:.1f} req/s  p50 {np.percentile(lat, 50):.1f} ms  "
           f"p95 {np.percentile(lat, 95):.1f} ms  errors {errors} (anchor: 0)")
+    if args.json:
+        atomic_write_json(Path(args.json), {
+            **where, "requests": args.requests, "concurrency": args.concurrency, "wall_seconds": wall,
+            "requests_per_second": args.requests / wall, "p50_ms": float(np.percentile(lat, 50)),
+            "p95_ms": float(np.percentile(lat, 95)), "errors": errors})
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":
