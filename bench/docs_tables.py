@@ -59,10 +59,33 @@ def abuse_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def filters_table(result: dict) -> list[str]:
+    lines = ["| method | seconds | images/s | vs scipy (same range handling) |", "|---|---|---|---|"]
+    for name, r in result["methods"].items():
+        lines.append(f"| {name} | {r['seconds']:.3f} | {r['images_per_second']:.0f} | {r['vs_scipy']:.2f}× |")
+    ours = {k: v["vs_scipy"] for k, v in result["methods"].items() if k.startswith("ours")}
+    met = all(v >= result["target_ratio"] for v in ours.values())
+    errors = result["max_abs_error"]
+    lines += ["", f"{result['images']} random 128×128 RGB float32 images, best of {result['repeats']}, "
+              f"{result['threads']} torch threads. Target ours ≥ {result['target_ratio']:g}× scipy: "
+              f"**{'met' if met else 'missed'}** ({', '.join(f'{v:.2f}×' for v in ours.values())}). Ours agrees "
+              f"with scipy to {errors['two layers']:.0e} (two layers) and {errors['fused']:.0e} (fused)."]
+    return lines + _measured(result)
+
+
+def web_table(result: dict) -> list[str]:
+    lines = ["| requests | concurrency | throughput | p50 | p95 | errors |", "|---|---|---|---|---|---|",
+             f"| {result['requests']:,} | {result['concurrency']} | {result['requests_per_second']:.1f} req/s "
+             f"| {result['p50_ms']:.1f} ms | {result['p95_ms']:.1f} ms | {result['errors']} (anchor: 0) |"]
+    return lines + _measured(result)
+
+
 TABLES = {
     "calc-real": ("calc/real-test.json", lambda r: real_table(r)[3:]),   # from the header row on
     "caption": ("caption/full.json", caption_table),
     "abuse": ("abuse.json", abuse_table),
+    "filters": ("filters/throughput.json", filters_table),
+    "web": ("web/load.json", web_table),
 }
 
 
