@@ -127,32 +127,29 @@ def run_key(part: str, config: Any, data_sha256: str = "") -> dict:
             "data_sha256": data_sha256, "code": code_version(part)}
 
 
-def find_finished(root: Path | str, part: str, config: Any, data_sha256: str = "") -> Run | None:
-    """The newest finished run of `part` under root with this resolved config, data and code."""
+def _newest_matching(root: Path | str, part: str, config: Any, data_sha256: str, marker: str,
+                     finished: bool) -> Run | None:
+    """The newest run holding `marker` whose config.json is this run key, finished or not as asked."""
     wanted = run_key(part, config, data_sha256)
-    candidates = sorted((Path(root) / part).glob("*/result.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for result in candidates:
-        run = Run(result.parent)
+    candidates = sorted((Path(root) / part).glob(f"*/{marker}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in candidates:
+        run = Run(path.parent)
         try:
-            if run.config == wanted:
+            if (run.result is not None) == finished and run.config == wanted:
                 return run
         except (UserError, json.JSONDecodeError):
             continue
     return None
+
+
+def find_finished(root: Path | str, part: str, config: Any, data_sha256: str = "") -> Run | None:
+    """The newest finished run of `part` under root with this resolved config, data and code."""
+    return _newest_matching(root, part, config, data_sha256, "result.json", finished=True)
 
 
 def find_interrupted(root: Path | str, part: str, config: Any, data_sha256: str = "") -> Run | None:
     """The newest run with this config, data and code that did not finish but completed an epoch."""
-    wanted = run_key(part, config, data_sha256)
-    candidates = sorted((Path(root) / part).glob("*/last.safetensors"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for last in candidates:
-        run = Run(last.parent)
-        try:
-            if run.result is None and run.config == wanted:
-                return run
-        except (UserError, json.JSONDecodeError):
-            continue
-    return None
+    return _newest_matching(root, part, config, data_sha256, "last.safetensors", finished=False)
 
 
 def find_reusable(root: Path | str, part: str, config: Any, reuse: bool = True, data_sha256: str = "") -> Run | None:
