@@ -140,6 +140,19 @@ def test_dry_run_trains_a_few_sums_and_finishes_the_run(fake_mnist, tmp_path):
     assert done.result["test"]["count"] == 4 and [m["train_steps"] for m in done.metrics()] == [2, 2]
 
 
+def test_scoring_on_other_data_than_the_training_data_warns(symbolic, fake_mnist, tmp_path):
+    with np.load(fake_mnist) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["y_test"] = (arrays["y_test"] + 1) % 10                 # the same images, other labels
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    args = ["calc", "eval", "--checkpoint", str(symbolic[0]), "--count", "5", "--json"]
+    same = run_cli([*args, "--data-dir", str(fake_mnist)])
+    other = run_cli([*args, "--data-dir", str(tmp_path / "mnist.npz")])
+    assert same.exit_code == other.exit_code == 0
+    assert json.loads(same.stdout)["trained_on_this_data"] and "other MNIST data" not in same.stderr
+    assert not json.loads(other.stdout)["trained_on_this_data"] and "trained on other MNIST data" in other.stderr
+
+
 def test_keep_last_scores_and_prints_the_final_epoch(fake_mnist, tmp_path):
     result = train(fake_mnist, tmp_path, "--epochs", "2", "--keep", "last")
     checkpoint = Path(result.stdout.strip().splitlines()[-1])

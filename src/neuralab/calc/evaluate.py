@@ -45,15 +45,17 @@ def evaluate_checkpoint(checkpoint: Path | str, *, format: str | None = None, di
 
     For `fixed`, count=None follows the protocol (floor(10000 / 2N) sums, each image once).
     """
-    trained = load_model(checkpoint, device="cpu")[1].layout
+    _, meta, _ = load_checkpoint(checkpoint, KIND)
+    trained = config_from(meta["config"], CalcConfig, str(checkpoint)).layout
     layout = Layout(format or trained.format, digits or trained.digits, operands or trained.operands,
                     trained.specials)
     model, config, layout = load_model(checkpoint, layout, device)
     data = data or mnist.load(data_dir)
+    same_data = meta["data_hash"] in ("", data.sha256)   # the caller says so when it is not
     bank = Bank.from_mnist(data, "test", layout.specials)
     examples = make_examples(layout, bank, count, seed=seed + 20_000)
     out = score(model, layout, bank, examples, pick_device(device))
     out.update(model=config.model, format=layout.format, digits=layout.digits,
-               operands=layout.operands, seed=seed)
+               operands=layout.operands, seed=seed, trained_on_this_data=same_data)
     return out
 

@@ -117,6 +117,8 @@ def evaluate(
         count = 10000
     figures = evaluate_checkpoint(checkpoint, format=format, digits=digits, operands=operands,
                                   count=count, seed=seed, data_dir=data_dir, device=device)
+    if not figures["trained_on_this_data"]:
+        typer.echo(f"warning: {checkpoint} was trained on other MNIST data than it is scored on here", err=True)
     typer.echo(json.dumps(figures) if as_json else _summary(figures))
 
 
