@@ -5,7 +5,6 @@ import base64
 import contextlib
 import io
 import socket
-import time
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +75,7 @@ def test_png_digit_uses_the_calc_predict_preprocessing(client, model):
     images = digit_images(2, seed=4)
     response = client.post("/api/read", json={"digits": [png_url(1 - img) for img in images]})  # ink on paper
     assert response.status_code == 200, response.text
-    prepared = np.stack([read_box(base64.b64decode(png_url(1 - img).split(",", 1)[1]), "box") for img in images])
+    prepared = np.stack([read_box(base64.b64decode(png_url(1 - img).split(",", 1)[1]), "box")[0] for img in images])
     assert [d["digit"] for d in response.json()["digits"]] == model_digits(model, prepared)
 
 
@@ -168,8 +167,7 @@ def test_a_request_head_that_does_not_arrive_in_time_is_closed(model, monkeypatc
         host, port = url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=5) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHo")              # half a head, then nothing
-            started = time.perf_counter()
-            assert sock.recv(1024) == b"" and time.perf_counter() - started < 3   # closed by the server
+            assert sock.recv(1024) == b""   # closed by the server, long before the client's 5 s timeout
 
 
 def test_a_body_that_does_not_arrive_in_time_gets_408(model):

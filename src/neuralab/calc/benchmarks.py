@@ -122,20 +122,24 @@ REAL_KINDS = {"strip": "clean strips (one number per picture)", "photo": "phone 
               "canvas": "mouse drawings in the page's boxes (Chromium)", "wide": "mouse drawings in the page's wide box"}
 
 
-def real_table(real: dict) -> list[str]:
-    """`bench/calc_real.py`'s figures: each kind of picture beside the same digits as raw arrays."""
-    where = real["provenance"]
-    lines = ["", f"**Reading people's pictures** (MNIST-{real['split']} digits written on generated pictures, "
-             f"read by the checkpoint `{Path(real['checkpoint']).name}`; {where['machine']['cpu']}, "
-             f"{where['date'][:10]}, commit {str(where['commit'])[:7]}):", "",
-             "| pictures | numbers | digits right | numbers right | same digits as arrays | ratio | layout right | target |",
+def real_rows(real: dict) -> list[str]:
+    """`bench/calc_real.py`'s figures as a table: each kind of picture beside the same digits as raw
+    arrays, and the command that measured them."""
+    lines = ["| pictures | numbers | digits right | numbers right | same digits as arrays | ratio | layout right | target |",
              "|---|---|---|---|---|---|---|---|"]
     for kind, r in real["kinds"].items():
         lines.append(f"| {REAL_KINDS.get(kind, kind)} | {r['numbers']} | {100 * r['digit_accuracy']:.2f}% "
                      f"| {100 * r['number_accuracy']:.2f}% | {100 * r['arrays']['number_accuracy']:.2f}% "
                      f"| {r['ratio_to_arrays']:.3f} | {100 * r['layout_accuracy']:.1f}% | {r['target']} |")
-    lines += ["", f"Measured with `{where['command']}`."]
-    return lines
+    return lines + ["", f"Measured with `{real['provenance']['command']}`."]
+
+
+def real_table(real: dict) -> list[str]:
+    """The report's paragraph on people's pictures: what was read, by which checkpoint, then `real_rows`."""
+    where = real["provenance"]
+    return ["", f"**Reading people's pictures** (MNIST-{real['split']} digits written on generated pictures, "
+            f"read by the checkpoint `{Path(real['checkpoint']).name}`; {where['machine']['cpu']}, "
+            f"{where['date'][:10]}, commit {str(where['commit'])[:7]}):", "", *real_rows(real)]
 
 
 def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from neuralab.calc.layout import MAX_EXAMPLES, MAX_SLOTS, Layout
+from neuralab.calc.layout import Layout
 from neuralab.calc.models import MODELS
 from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS, VIEW_SHIFTS
@@ -66,13 +66,10 @@ class CalcConfig:
             raise UserError(f"--shift: must be between 0 and 4 pixels, got {self.shift}")
         if self.warmup < 0:
             raise UserError(f"--warmup: must be 0 or more, got {self.warmup}")
-        for name in ("train_size", "epochs", "batch_size", "test_count", "val_size"):
-            value, most = getattr(self, name), MAX_EPOCHS if name == "epochs" else MAX_EXAMPLES
-            if not 1 <= value <= most:
-                raise UserError(f"--{name.replace('_', '-')}: must be 1..{most:,}, got {value}")
-            if name != "epochs" and value * self.layout.slots > MAX_SLOTS:
-                raise UserError(f"--{name.replace('_', '-')}: {value:,} examples of {self.layout.slots} images each "
-                                f"is more than the {MAX_SLOTS:,} images one set may hold")
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            raise UserError(f"--epochs: must be 1..{MAX_EPOCHS:,}, got {self.epochs}")
+        for name in ("train_size", "batch_size", "test_count", "val_size"):
+            self.layout.check_set(getattr(self, name), f"--{name.replace('_', '-')}")
         for name in ("seed", "test_seed"):
             if not 0 <= getattr(self, name) <= MAX_SEED:
                 raise UserError(f"--{name.replace('_', '-')}: must be 0..{MAX_SEED}, got {getattr(self, name)}")

@@ -26,14 +26,7 @@ import numpy as np
 import torch
 
 from neuralab.calc.digits import add_digits
-from neuralab.calc.layout import (
-    BLANK,
-    MAX_DIGITS,
-    MAX_EXAMPLES,
-    MAX_SLOTS,
-    PLUS,
-    Layout,
-)
+from neuralab.calc.layout import BLANK, MAX_DIGITS, PLUS, Layout
 from neuralab.core.augment import Augment, augment
 from neuralab.core.data import images_to_float
 from neuralab.core.errors import UserError
@@ -198,11 +191,7 @@ def make_examples(layout: Layout, bank: Bank, count: int | None, seed: int) -> E
     """
     if layout.format == "fixed" and count is None:
         return protocol_examples(layout, bank, seed)
-    if not count or not 1 <= count <= MAX_EXAMPLES:
-        raise UserError(f"--count: must be 1..{MAX_EXAMPLES:,} sums, got {count}")
-    if count * layout.slots > MAX_SLOTS:
-        raise UserError(f"--count: {count:,} sums of {layout.slots} images each is more than the "
-                        f"{MAX_SLOTS:,} images one set may hold")
+    layout.check_set(count, "--count")
     return random_examples(layout, bank, count, seed)
 
 

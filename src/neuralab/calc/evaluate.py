@@ -19,11 +19,18 @@ from neuralab.core.runs import config_from, load_checkpoint
 from neuralab.core.runtime import pick_device
 
 
-def load_model(checkpoint: Path | str, layout: Layout | None = None, device: str = "auto"):
-    """A checkpoint's model (in eval mode) and config; the symbolic model may read another layout."""
+def load_model(checkpoint: Path | str, device: str = "auto"):
+    """A checkpoint's model (in eval mode), its config and the layout it reads."""
+    return _load(checkpoint, device)[:3]
+
+
+def _load(checkpoint: Path | str, device: str, format: str | None = None, digits: int | None = None,
+          operands: int | None = None):
+    """(model, config, layout, sidecar) from one read of the checkpoint; the symbolic model may read
+    another layout than it was trained on (any of format, digits, operands given)."""
     state, meta, _ = load_checkpoint(checkpoint, KIND)
     config = config_from(meta["config"], CalcConfig, str(checkpoint))
-    layout = layout or config.layout
+    layout = Layout(format or config.format, digits or config.digits, operands or config.operands, config.specials)
     if config.model == "seed" and layout != config.layout:
         raise UserError(f"{checkpoint}: the seed model only reads the layout it was trained on "
                         f"({config.format}, {config.digits} digits, {config.operands} operands)")
@@ -34,25 +41,23 @@ def load_model(checkpoint: Path | str, layout: Layout | None = None, device: str
         raise UserError(f"{checkpoint}: its weights do not fit a {config.model} model with the "
                         f"{config.reader!r} reader; it was made by another version of neuralab") from None
     model.to(pick_device(device)).eval()
-    return model, config, layout
+    return model, config, layout, meta
 
 
 def evaluate_checkpoint(checkpoint: Path | str, *, format: str | None = None, digits: int | None = None,
-                        operands: int | None = None, count: int | None = 10000, seed: int = 1,
+                        operands: int | None = None, count: int | None = None, seed: int = 1,
                         data: mnist.MNIST | None = None, data_dir: Path | str | None = None,
                         device: str = "auto") -> dict:
     """Score a checkpoint on `count` sums of MNIST-test images drawn with `seed`.
 
-    For `fixed`, count=None follows the protocol (floor(10000 / 2N) sums, each image once).
+    count=None: the `fixed` protocol's floor(10000 / 2N) sums, each image once; 10,000 sums otherwise.
     """
-    _, meta, _ = load_checkpoint(checkpoint, KIND)
-    trained = config_from(meta["config"], CalcConfig, str(checkpoint)).layout
-    layout = Layout(format or trained.format, digits or trained.digits, operands or trained.operands,
-                    trained.specials)
-    model, config, layout = load_model(checkpoint, layout, device)
+    model, config, layout, meta = _load(checkpoint, device, format, digits, operands)
     data = data or mnist.load(data_dir)
     same_data = meta["data_hash"] in ("", data.sha256)   # the caller says so when it is not
     bank = Bank.from_mnist(data, "test", layout.specials)
+    if count is None and layout.format != "fixed":
+        count = 10_000
     examples = make_examples(layout, bank, count, seed=seed + 20_000)
     out = score(model, layout, bank, examples, pick_device(device))
     out.update(model=config.model, format=layout.format, digits=layout.digits,

@@ -49,9 +49,10 @@ def read_picture(source: Path | bytes, where: str, max_pixels: int | None = None
             for n in find_numbers(gray, where)]
 
 
-def read_box(source: bytes, where: str, max_pixels: int | None = None) -> np.ndarray:
-    """One canvas box (the bytes of its picture) -> (28, 28) uint8."""
-    return find_digit(read_gray(source, where, max_pixels), where).image
+def read_box(source: bytes, where: str, max_pixels: int | None = None) -> tuple[np.ndarray, int]:
+    """One canvas box (the bytes of its picture) -> ((28, 28) uint8, the pixels the picture held)."""
+    gray = read_gray(source, where, max_pixels)
+    return find_digit(gray, where).image, gray.size
 
 
 def read_paths(paths: list[Path]) -> list[Group]:

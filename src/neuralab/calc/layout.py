@@ -63,3 +63,11 @@ class Layout:
     def totals(self) -> int:
         """How many totals an example reports: every running total in `operands`, else the sum."""
         return self.operands if self.format == "operands" else 1
+
+    def check_set(self, count, flag: str) -> None:
+        """Refuse, naming `flag`, a set of examples of this layout too large to hold in memory."""
+        if not isinstance(count, int) or not 1 <= count <= MAX_EXAMPLES:
+            raise UserError(f"{flag}: must be 1..{MAX_EXAMPLES:,} examples, got {count}")
+        if count * self.slots > MAX_SLOTS:
+            raise UserError(f"{flag}: {count:,} examples of {self.slots} images each is more than the "
+                            f"{MAX_SLOTS:,} images one set may hold")

@@ -107,15 +107,11 @@ def evaluate(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Score a checkpoint on sums of MNIST-test digits."""
-    from neuralab.calc.evaluate import evaluate_checkpoint, load_model
+    from neuralab.calc.evaluate import evaluate_checkpoint
 
     if count is not None and count < 1:
         raise UserError(f"--count: must be at least 1, got {count}")
-    format = format.value if format else None
-    fmt = format or load_model(checkpoint, device="cpu")[1].format
-    if count is None and fmt != "fixed":
-        count = 10000
-    figures = evaluate_checkpoint(checkpoint, format=format, digits=digits, operands=operands,
+    figures = evaluate_checkpoint(checkpoint, format=format.value if format else None, digits=digits, operands=operands,
                                   count=count, seed=seed, data_dir=data_dir, device=device)
     if not figures["trained_on_this_data"]:
         typer.echo(f"warning: {checkpoint} was trained on other MNIST data than it is scored on here", err=True)

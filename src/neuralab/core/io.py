@@ -5,15 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from neuralab.core.errors import UserError
-
-UMASK = os.umask(0o022)   # read once at import (os.umask can only be read by setting it), then put back
-os.umask(UMASK)
 
 
 @contextmanager
@@ -26,14 +23,15 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))   # the user's umask applies
+        mode = os.stat(tmp).st_mode & 0o777
     except OSError as e:
         raise UserError(f"{target}: cannot write there ({e.strerror or type(e).__name__})") from None
-    os.close(fd)
     try:
-        yield Path(tmp)
+        yield tmp
         try:
-            os.chmod(tmp, 0o666 & ~UMASK)   # one policy for every file neuralab writes: the user's umask
+            os.chmod(tmp, mode)   # one policy for every file, also where the writer made the file anew
             os.replace(tmp, target)
         except OSError as e:
             raise UserError(f"{target}: cannot write there ({e.strerror or type(e).__name__})") from None

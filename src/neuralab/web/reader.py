@@ -16,9 +16,7 @@ import re
 import numpy as np
 import torch
 
-from neuralab.calc.inputs import Group, read_picture
-from neuralab.calc.segment import find_digit
-from neuralab.core.images import read_gray
+from neuralab.calc.inputs import Group, read_box, read_picture
 from neuralab.calc.models import SymbolicCalc
 from neuralab.calc.predict import Answer, read_numbers
 from neuralab.core.errors import UserError
@@ -55,8 +53,7 @@ def decode_digit(digit, where: str, max_pixels: int = MAX_PIXELS) -> tuple[np.nd
     """One digit: a data URL of its box, or a 28x28 array -> ((28, 28) uint8 MNIST-like, pixels decoded).
     A picture of more than `max_pixels` is refused from its header, before it is decoded."""
     if isinstance(digit, str):
-        gray = read_gray(_data_url_bytes(digit, where), where, max_pixels)
-        return find_digit(gray, where).image, gray.size
+        return read_box(_data_url_bytes(digit, where), where, max_pixels)
     return decode_array(digit, where), 28 * 28
 
 
