@@ -22,7 +22,7 @@ chromium:
 run: $(STAMP)
 	$(VENV)/bin/neuralab data fetch
 	$(VENV)/bin/neuralab data info
-	$(VENV)/bin/neuralab report --profile quick --out report
+	$(VENV)/bin/neuralab report --budget 10m --out report
 
 test: $(STAMP) chromium
 	$(PY) -m pytest -q -n 2

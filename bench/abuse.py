@@ -6,7 +6,7 @@ process's peak RSS. The server rows run the app on uvicorn on loopback (in this 
 measure how far this process's peak RSS rises above its size before the request. Targets: 0 tracebacks, 0 5xx, exit 2 (or a 4xx)
 for every row, peak RSS under 1 GB.
 
-    python bench/abuse.py --json docs/results/abuse.json
+    python bench/abuse.py --json src/neuralab/results/abuse.json
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ the same way, floor(10000 / 2N) of them, and also 10,000 resampled sums. No warm
 the model learns from N-digit sums only, as the protocol gives them.
 
 Accuracy:  python bench/calc_nesy.py --digits 1,2,4,15 --seeds 0,1,2 --budget 1:180,2:180,4:180,15:300 \
-               --json docs/results/calc/nesy.json
-Scale:     python bench/calc_nesy.py --scale 1,10,100,1000 --budget 60 --json docs/results/calc/scale.json
+               --json src/neuralab/results/calc/nesy.json
+Scale:     python bench/calc_nesy.py --scale 1,10,100,1000 --budget 60 --json src/neuralab/results/calc/scale.json
            (trains each N for --budget seconds; times a training step and a predicted sum; scores the
            N=1 model of the accuracy runs, if given with --reader-of, on resampled N-digit sums)
 """
@@ -30,18 +30,11 @@ from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.digits import reported_digits
 from neuralab.calc.evaluate import evaluate_checkpoint, load_model
 from neuralab.calc.layout import Layout
+from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
 
-# best published exact-sum test accuracy (mean over runs), per N; None where it timed out or is missing
-PUBLISHED = {
-    "DeepStochLog": {1: 97.9, 2: 96.4, 4: 92.7, 15: None},
-    "A-NeSI": {1: 97.66, 2: 95.96, 4: 92.56, 15: 76.84},
-    "DeepSoftLog": {4: 93.5, 15: 77.1},
-    "PLIA": {4: 91.84, 15: 79.00},
-    "Scallop": {4: 90.88, 15: None},
-}
 TARGETS = {1: 99.0, 2: 98.0, 4: 96.0, 15: 85.0}
 IMAGES_PER_STEP = 256      # sums per step = this / 2N: every step reads about as many images
 
@@ -109,6 +102,9 @@ def summary(rows: list[dict]) -> None:
         verdict = "" if target is None else (f">= {target} met" if m >= target else f">= {target} MISSED")
         print(f"{N:>4} {m:8.2f} ± {s:4.2f} {mr:8.2f} ± {sr:4.2f} {stat('digit_accuracy')[0]:8.2f} "
               f"{stat('ceiling')[0]:8.2f} {statistics.mean(r['train_seconds'] for r in mine):6.0f} {verdict:>7}  {published}")
+    print("published figures from:")
+    for name in PUBLISHED:
+        print(f"  {cite(name)}")
 
 
 def time_training_step(N: int, model, bank: Bank, steps: int = 5) -> float:
@@ -175,7 +171,7 @@ def main(argv=None) -> int:
     if args.scale:
         results = {"scale": scale_runs(args)}
     else:
-        results = {"runs": accuracy_runs(args), "published": PUBLISHED, "targets": TARGETS}
+        results = {"runs": accuracy_runs(args), "published": PUBLISHED, "citations": CITATIONS, "targets": TARGETS}
         summary(results["runs"])
     results["command"] = "python bench/calc_nesy.py " + " ".join(sys.argv[1:] if argv is None else argv)
     results["wall_seconds"] = time.perf_counter() - t0

@@ -21,7 +21,7 @@ Tune with --split train (renderings of MNIST-train digits); report --split test 
 digits, which training never sees) once:
     python bench/calc_real.py --checkpoint CKPT --split train --json /tmp/real-train.json
     python bench/calc_real.py --checkpoint CKPT --split test
-    python bench/calc_real.py --table docs/results/calc/real-test.json     # the docs' table
+    python bench/calc_real.py --table src/neuralab/results/calc/real-test.json     # the docs' table
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--browser-numbers", type=int, default=150, help="numbers drawn per browser kind (default 150)")
     p.add_argument("--kinds", default=",".join(KINDS), help=f"which kinds (default all: {','.join(KINDS)})")
     p.add_argument("--seed", type=int, default=0, help="fixes the digits and every rendering (default 0)")
-    p.add_argument("--json", default=None, help="default: docs/results/calc/real-<split>.json")
+    p.add_argument("--json", default=None, help="default: src/neuralab/results/calc/real-<split>.json")
     p.add_argument("--table", default=None, help="only print the Markdown table of this result file (for the docs)")
     args = p.parse_args(argv)
     if args.checkpoint is None and args.table is None:

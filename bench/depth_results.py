@@ -2,9 +2,9 @@
 
 Reads `RUNS/depth/*/` (config.json, metrics.jsonl, result.json) as `neuralab depth run --out RUNS`
 writes them; nothing is re-trained and no number is typed in. The runs measured for the docs are
-in `docs/results/depth-h200/` (an H200 GPU, 2026-11-28):
+in `src/neuralab/results/depth-h200/` (an H200 GPU, 2026-11-28):
 
-    python bench/depth_results.py docs/results/depth-h200
+    python bench/depth_results.py src/neuralab/results/depth-h200
 """
 
 from __future__ import annotations

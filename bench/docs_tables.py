@@ -1,4 +1,4 @@
-"""Write the tables of docs/benchmarks.md from the result files in docs/results/, never by hand.
+"""Write the tables of docs/benchmarks.md from the result files in src/neuralab/results/, never by hand.
 
 Each generated table sits between `<!-- table: NAME -->` and `<!-- /table -->`; NAME picks the
 result file and the function that prints it. `--check` rewrites nothing and exits 1 when a table
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from neuralab.calc.benchmarks import real_rows
+from neuralab.core.provenance import REFERENCE_RESULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
@@ -80,7 +81,22 @@ def web_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def report_table(result: dict) -> list[str]:
+    lines = ["| part | share of the budget | used | this run's figure |", "|---|---|---|---|"]
+    for name, part in result["parts"].items():
+        lines.append(f"| {name} | {part['share']:.0f} s | {part['seconds']:.0f} s | {part['summary']} |")
+    lines += ["", "| target | anchor | measured | |", "|---|---|---|---|"]
+    for name, anchor in result["targets"].items():
+        value = result["figures"][name]
+        lines.append(f"| {name} | ≥ {anchor:g} | {value:.4g} | **{'met' if value >= anchor else 'missed'}** |")
+    within = result["wall_seconds"] <= result["budget"]
+    lines += ["", f"The whole command took {result['wall_seconds']:.0f} s of a {result['budget']:.0f} s budget "
+              f"(**{'within' if within else 'over'}** it), exit status {result['exit']}."]
+    return lines + _measured(result)
+
+
 TABLES = {
+    "report": ("report/budget-10m.json", report_table),
     "calc-real": ("calc/real-test.json", real_rows),
     "caption": ("caption/full.json", caption_table),
     "abuse": ("abuse.json", abuse_table),
@@ -104,7 +120,7 @@ def render(docs: str, results: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results")
+    parser.add_argument("--results", type=Path, default=REFERENCE_RESULTS)
     parser.add_argument("--check", action="store_true", help="exit 1 if a table differs from its result file")
     args = parser.parse_args(argv)
     docs = args.docs.read_text()

@@ -222,7 +222,7 @@ def test_report_section_answers_1_1_and_reuses_its_runs(tmp_path):
     from neuralab.core.section import SectionContext
 
     ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path / "assets" / "backprop", runs_root=tmp_path / "runs",
-                         profile="quick")
+                         profile="budget")
     first = section.build(ctx)
     assert first.number == "1.1" and first.ours == first.published
     assert "| squared, sgd | 0.2 | 1.6 |" in first.markdown and "| half-squared, mean | 0.8 | 1.9 |" in first.markdown

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from neuralab.calc import benchmarks
+from neuralab.calc import benchmarks, published
 from neuralab.core.errors import UserError
 
 
@@ -58,5 +58,17 @@ def test_no_results_no_paragraphs_and_bad_json_is_one_clear_error(tmp_path):
     assert benchmarks.markdown(tmp_path, tmp_path, tmp_path) == []
     (tmp_path / "calc").mkdir()
     (tmp_path / "calc" / "nesy.json").write_text("{not json")
-    with pytest.raises(UserError, match="nesy.json: not readable benchmark JSON"):
+    with pytest.raises(UserError, match="nesy.json: not readable result JSON"):
         benchmarks.markdown(tmp_path, tmp_path, tmp_path)
+
+
+def test_every_published_figure_names_its_source_in_the_page(tmp_path):
+    assert published.CITATIONS.keys() == published.PUBLISHED.keys()
+    for authors, paper, venue, year, table in published.CITATIONS.values():
+        assert authors and paper and venue and 2018 <= year <= 2026 and table
+    nesy = {"command": "python bench/calc_nesy.py", "published": {"A-NeSI": {"15": 76.84}, "Scallop": {"15": None}},
+            "targets": {}, "runs": [{"digits": 15, "seed": 0, "train_seconds": 60.0, "config": {"max_seconds": 60},
+                                     "protocol": _result(0.8, 0.99), "resampled": _result(0.8, 0.99)}]}
+    text = "\n".join(benchmarks.nesy_table([nesy]))
+    assert 'A-NeSI: van Krieken, Thanapalasingam, Tomczak, van Harmelen, ten Teije, "A-NeSI' in text
+    assert "Scallop: Li, Huang, Naik" in text

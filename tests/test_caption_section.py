@@ -1,6 +1,7 @@
 """Caption part in the report: the design answer follows the config, the figure follows the model,
 and build() writes its assets and reuses finished runs."""
 
+import json
 from dataclasses import replace
 
 import torch
@@ -9,6 +10,7 @@ from neuralab.caption import config, section
 from neuralab.caption.config import make_config
 from neuralab.caption.design import design_answer, layer_shapes
 from neuralab.caption.model import build_model
+from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.core.section import SectionContext
 from tests.test_caption import fake_mnist
 
@@ -34,13 +36,17 @@ def test_figure_rows_follow_the_model():
 
 
 def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
-    monkeypatch.setitem(config.PROFILES, "quick", config.PROFILES["dry-run"])
+    monkeypatch.setitem(config.PROFILES, "budget", config.PROFILES["dry-run"])
     monkeypatch.setattr(section.mnist, "load", lambda *a: fake_mnist())
     ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path / "assets" / "caption",
-                         runs_root=tmp_path / "runs", profile="quick")
+                         runs_root=tmp_path / "runs", profile="budget", seconds=60, bench_dir=REFERENCE_RESULTS)
     first = section.build(ctx)
-    assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == 2 * section.EXAMPLES
+    assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == section.EXAMPLES
     assert all((tmp_path / "assets" / "caption" / f"caption-random-{i}.gif").is_file() for i in range(3))
-    assert set(first.ours) >= {"random exact match", "compositional exact match"}
+    assert set(first.ours) == {"random exact match", "random BLEU-4"}   # budget: the random split only
+    assert first.command == "neuralab caption train --profile budget --max-seconds 57 --split random"
+    saved = json.loads((REFERENCE_RESULTS / "caption" / "full.json").read_text())
+    assert (f"| compositional | {saved['splits']['compositional']['exact_match']:.3f} |" in first.markdown
+            and f"commit {saved['commit'][:7]}" in first.markdown)   # the project's full run, named as such
     again = section.build(ctx)
     assert again.run_dirs == first.run_dirs   # reused, not retrained

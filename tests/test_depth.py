@@ -265,11 +265,14 @@ def test_section_reads_every_number_from_the_runs(fake_mnist, tmp_path, monkeypa
 
     monkeypatch.setenv("NEURALAB_MNIST", str(fake_mnist))
     sha = mnist.load().sha256
-    configs = {tuple(sorted(vars(c).items())): c for c in plan.plan_configs(plan.PROFILES["quick"])}
+    monkeypatch.setitem(plan.PROFILES, "budget", plan.PROFILES["quick"][:1])   # the six runs, 2 epochs
+    variants = replace(plan.PROFILES["quick"][1], epochs=1)   # keras sigmoid depth 3 again, at 1 epoch
+    monkeypatch.setattr(plan, "variant_grid", lambda seconds_left, seconds_per_epoch: variants)
+    configs = {tuple(sorted(vars(c).items())): c for c in plan.plan_configs([plan.PROFILES["quick"][0], variants])}
     for config in configs.values():
         _fake_finished_run(tmp_path / "runs", replace(config, data_sha256=sha))
     ctx = SectionContext(out_dir=tmp_path / "report", assets_dir=tmp_path / "report" / "assets" / "depth",
-                         runs_root=tmp_path / "runs", profile="quick", reuse=True)
+                         runs_root=tmp_path / "runs", profile="budget", reuse=True)
     result = section.build(ctx)  # every run is reused: nothing trains
     assert len(list((tmp_path / "runs" / "depth").iterdir())) == len(configs)
     assert result.ours == {f"{a} depth {d}": pytest.approx(0.5 + d / 100 + (0.3 if a == "ReLU" else 0))
@@ -280,7 +283,16 @@ def test_section_reads_every_number_from_the_runs(fake_mnist, tmp_path, monkeypa
     assert "was 0.05, 0.0125, 0.0031" in md and "0.2% of sigmoid outputs" in md  # max over training epochs
     for name in ("accuracy-sigmoid.png", "accuracy-relu.png", "diagnostics.png", "summary.csv"):
         assert (ctx.assets_dir / name).is_file() and f"(assets/depth/{name})" in md
-    assert "| adam | sigmoid | – | – | 0.530 (n=1) |" in (ctx.assets_dir / "summary.md").read_text()
+    assert "| adam | sigmoid | 0.530 (n=1) |" in (ctx.assets_dir / "summary.md").read_text()   # depth 3 only
+    assert "n=2" not in md and "(n=1, 2 ep)" in md   # the 1-epoch variant run is not mixed into the 2-epoch cell
+
+
+def test_the_variant_table_gets_the_epochs_its_time_pays_for():
+    per_run = len(plan.VARIANT_CELL.variants)          # one epoch of every variant
+    assert plan.variant_grid(3 * per_run * 4.0, 4.0).epochs == 3
+    assert plan.variant_grid(1000 * per_run, 4.0).epochs == 10    # never beyond the protocol's 10
+    assert plan.variant_grid(0.0, 4.0).epochs == 1                # at least one epoch, said so in the page
+    assert plan.variant_grid(50.0, 0.0).epochs == 10
 
 
 def test_the_explanation_follows_the_figures_it_quotes():

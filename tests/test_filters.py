@@ -111,7 +111,7 @@ def test_section_answers_and_reuses_its_run(tmp_path):
     from neuralab.core.section import SectionContext
     from neuralab.filters.section import build
 
-    ctx = SectionContext(tmp_path / "r", tmp_path / "r" / "assets" / "filters", tmp_path / "runs", "quick")
+    ctx = SectionContext(tmp_path / "r", tmp_path / "r" / "assets" / "filters", tmp_path / "runs", "budget")
     s = build(ctx)
     assert "124×124×3" in s.markdown and "128×128×3" in s.markdown
     assert '"the output image is 124×124"' in s.markdown and '"128×128"' in s.markdown

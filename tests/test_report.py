@@ -3,6 +3,7 @@ and the page loads in headless Chromium with every image decoded."""
 
 import sys
 import types
+import unicodedata
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 
 from neuralab.core.section import Section  # noqa: E402
 from neuralab.report.build import PARTS, ReportConfig, build_report  # noqa: E402
@@ -31,7 +33,7 @@ def fake_part(key, number, fail=False):
         md = (f"Answer for {key}: $w_0 = 0.6$ and\n\n$$\\frac{{\\partial L}}{{\\partial w}} = 2$$\n\n"
               f"![plot]({rel}/plot.png)\n\n![plot]({rel}/plot.svg)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
         return Section(key, number, f"Title {key}", md, published={"accuracy": 0.9}, ours={"accuracy": 0.99},
-                       run_dirs=["runs/x"])
+                       run_dirs=["runs/x"], summary=f"{key} in one line", command=f"neuralab {key}")
     return types.SimpleNamespace(build=build)
 
 
@@ -67,7 +69,11 @@ def test_cli_rejects_unknown_part_and_profile(tmp_path):
     result = run_cli(["report", "--parts", "backprop,nope", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "unknown part(s) nope" in result.stderr
     result = run_cli(["report", "--profile", "huge", "--out", str(tmp_path)])
-    assert result.exit_code == 2 and "'huge' is not one of 'quick', 'full'" in result.stderr
+    assert result.exit_code == 2 and "'huge' is not one of 'budget', 'full'" in result.stderr
+    for budget, why in (("10x", "expected a duration"), ("30s", "must be between 60 s and 24 h"), ("2d", "expected a duration"),
+                        ("25h", "must be between 60 s and 24 h"), ("", "expected a duration")):
+        result = run_cli(["report", "--budget", budget, "--out", str(tmp_path)])
+        assert result.exit_code == 2 and f"--budget: {why}" in result.stderr, (budget, result.stderr)
 
 
 @pytest.mark.browser
@@ -80,13 +86,21 @@ def test_page_loads_in_chromium(tmp_path, fake_parts):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto((tmp_path / "r" / "index.html").as_uri())
-        headings = page.locator("h2").all_inner_texts()
-        assert headings == [f"{n} Title {k}" if k != "caption" else f"{n} {t}" for k, n, t in PARTS]
+        titles = [f"{n} Title {k}" if k != "caption" else f"{n} {t}" for k, n, t in PARTS]
+        assert page.locator("section h2").all_inner_texts() == titles
+        assert page.locator("figure figcaption").all_inner_texts() == ["plot"] * 8
         widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
         assert len(widths) == 8 and all(w > 0 for w in widths)
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        page.emulate_media(media="print")
+        page.pdf(path=str(tmp_path / "report.pdf"), format="A4")
         browser.close()
     assert (tmp_path / "report.png").stat().st_size > 0
+    pdf = PdfReader(tmp_path / "report.pdf")
+    printed = [" ".join(unicodedata.normalize("NFKC", p.extract_text()).split()) for p in pdf.pages]  # "ﬁ" -> "fi"
+    for title in titles:   # each section starts its own page, heading first
+        assert any(text.startswith(title) for text in printed), title
+    assert "Summary" in printed[0] and "Reproduce this section" in " ".join(printed)
 
 
 def visible_text(page: str) -> str:

@@ -80,4 +80,7 @@ def build(ctx: SectionContext) -> Section:
                    markdown=intro + "\n\n" + _embed(runs["half-squared, sgd"], ctx),
                    published={f"{k} (half-squared, per point)": v for k, v in PUBLISHED.items()},
                    ours={f"{k} (half-squared, per point)": v for k, v in ours.items()},
-                   run_dirs=[str(run.path) for run in runs.values()])
+                   run_dirs=[str(run.path) for run in runs.values()],
+                   summary=f"after one epoch $w_0 = {ours['w0']:g}$, $w_1 = {ours['w1']:g}$ (published "
+                           f"{PUBLISHED['w0']:g} and {PUBLISHED['w1']:g}: they {'agree' if agree else 'differ'})",
+                   command="neuralab backprop")

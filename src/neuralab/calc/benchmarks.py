@@ -8,22 +8,13 @@ beside ours); `bench/calc_real.py` writes `real-test.json` (photos, scans, strip
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from neuralab.core.errors import UserError
-
-
-def _load(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path}: not readable benchmark JSON ({e})") from None
+from neuralab.calc.published import CITATIONS, cite
+from neuralab.core.reference import load_result
 
 
 def _mean_sd(values: list[float]) -> str:
@@ -44,6 +35,8 @@ def nesy_table(results: list[dict]) -> list[str]:
     for N, budget, i in sorted(groups):
         mine = [r for r in results[i]["runs"] if r["digits"] == N and r["config"]["max_seconds"] == budget]
         lines.append(_nesy_row(results[i], N, mine))
+    names = dict.fromkeys(name for nesy in results for name in nesy["published"] if name in CITATIONS)
+    lines += ["", "Published figures from: " + "; ".join(cite(name) for name in names) + "."]
     commands = "; ".join(f"`{nesy['command']}`" for nesy in results)
     lines += ["", f"Measured with {commands} on the project's 2-core CPU machine (these files predate the "
               "provenance record, so they do not name it themselves)."]
@@ -147,13 +140,13 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
     if bench_dir is None:
         return []
     lines = []
-    if nesy := [_load(path) for path in sorted((bench_dir / "calc").glob("nesy*.json"))]:
+    if nesy := [load_result(bench_dir, f"calc/{path.name}") for path in sorted((bench_dir / "calc").glob("nesy*.json"))]:
         lines += nesy_table(nesy)
-    if (scale := _load(bench_dir / "calc" / "scale.json")) is not None:
+    if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
-    if (peer := _load(bench_dir / "calc" / "peer.json")) is not None:
+    if (peer := load_result(bench_dir, "calc/peer.json")) is not None:
         lines += peer_table(peer)
-    if (real := _load(bench_dir / "calc" / "real-test.json")) is not None:
+    if (real := load_result(bench_dir, "calc/real-test.json")) is not None:
         lines += real_table(real)
     return lines

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from neuralab.calc.layout import Layout
 from neuralab.calc.models import MODELS
+from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS, VIEW_SHIFTS
 from neuralab.core.runtime import MAX_SEED
@@ -70,6 +71,8 @@ class CalcConfig:
             raise UserError(f"--epochs: must be 1..{MAX_EPOCHS:,}, got {self.epochs}")
         for name in ("train_size", "batch_size", "test_count", "val_size"):
             self.layout.check_set(getattr(self, name), f"--{name.replace('_', '-')}")
+        if not 0 <= self.max_seconds <= MAX_BUDGET:
+            raise UserError(f"--max-seconds: must be 0..{MAX_BUDGET:.0f}, got {self.max_seconds}")
         for name in ("seed", "test_seed"):
             if not 0 <= getattr(self, name) <= MAX_SEED:
                 raise UserError(f"--{name.replace('_', '-')}: must be 0..{MAX_SEED}, got {getattr(self, name)}")
@@ -79,8 +82,11 @@ class CalcConfig:
         return Layout(self.format, self.digits, self.operands, self.specials)
 
 
-# Sizes per (profile, model). quick: the report's default, a few minutes on 2 CPU cores.
+# Sizes per (profile, model). quick: a smoke run of a minute on 2 CPU cores; budget: the report's,
+# epochs of 100,000 fresh sums that its max_seconds, not the epoch count, ends; full: the assignment's.
 PROFILES = {
+    ("budget", "symbolic"): dict(warmup=19200, train_size=100_000, epochs=20, test_count=10000),
+    ("budget", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=450000, epochs=9, batch_size=512, test_count=10000),
     ("quick", "symbolic"): dict(warmup=12800, train_size=6400, epochs=1, val_size=500, test_count=1000),
     ("quick", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=12800, epochs=2, val_size=500, test_count=1000),
     ("full", "symbolic"): dict(warmup=19200, train_size=32000, epochs=5, test_count=10000),
@@ -92,7 +98,7 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
     """Apply a profile's sizes (explicit sizes are set after this) and the seed model's fixed choices."""
     if profile is not None:
         if (profile, config.model) not in PROFILES:
-            raise UserError(f"--profile: unknown profile {profile!r} (choose quick or full)")
+            raise UserError(f"--profile: unknown profile {profile!r} (choose quick, budget or full)")
         config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
     if config.model == "seed":
         config = replace(config, warmup=0, augment=False)   # one fixed layout, as in 2017: no warm-up, no distortion

@@ -11,23 +11,25 @@ from pathlib import Path
 import torch
 
 from neuralab.caption.clips import DigitSource, frames_to_tensor, make_clip
-from neuralab.caption.config import TEST_SEED, make_config
+from neuralab.caption.config import TEST_SEED, CaptionConfig, make_config
 from neuralab.caption.design import architecture_figure, design_answer
 from neuralab.caption.evaluate import caption_frames, load_model
 from neuralab.caption.gif import write_gif
 from neuralab.caption.grammar import VOCAB, WORDS
 from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
+from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.section import Section, SectionContext
 
 TITLE = "Model design: captioning short video clips (built and trained on generated moving-digit clips)"
 EXAMPLES = 3  # clips shown per split
+FIGURES_SHARE = 0.05  # of the budget share, kept for the architecture figure and the example clips
 
 
 def build(ctx: SectionContext) -> Section:
     device = torch.device("cpu")
-    runs = {split: train_or_reuse(make_config(ctx.profile, split), mnist.load, ctx.runs_root, device, ctx.reuse)[0]
-            for split in ("random", "compositional")}
+    runs = {split: train_or_reuse(config, mnist.load, ctx.runs_root, device, ctx.reuse)[0]
+            for split, config in _configs(ctx).items()}
     ctx.assets_dir.mkdir(parents=True, exist_ok=True)
     link = lambda p: Path(os.path.relpath(p, ctx.out_dir)).as_posix()  # noqa: E731
     results = {split: run.result for split, run in runs.items()}
@@ -39,13 +41,39 @@ def build(ctx: SectionContext) -> Section:
     markdown = "\n\n".join([
         _intro(config), design_answer(config, model),
         f"![the captioner, layer by layer, with output shapes]({figure})",
-        _results(results, ctx.profile), examples, _published(),
+        _results(results, ctx.profile), _reference(ctx), examples, _published(),
     ])
     ours = {f"{s} exact match": round(r["exact_match"], 4) for s, r in results.items()}
     ours |= {f"{s} BLEU-4": round(r["bleu4"], 4) for s, r in results.items()}
     return Section(key="caption", number="1.6", title=TITLE, markdown=markdown,
-                   published={"random exact match": "drawing only", "compositional exact match": "drawing only"},
-                   ours=ours, run_dirs=[str(r.path) for r in runs.values()])
+                   ours=ours, run_dirs=[str(r.path) for r in runs.values()],
+                   summary=f"random-split exact caption match {results['random']['exact_match']:.3f} on "
+                           f"{results['random']['count']} test clips (published: a drawing, no figure)",
+                   command="; ".join(_command(c) for c in _configs(ctx).values()))
+
+
+def _configs(ctx: SectionContext) -> dict[str, CaptionConfig]:
+    """full: both splits at full scale. budget: the random split (the target's) trained to the share;
+    the compositional split then appears only in the project's reference results."""
+    if ctx.profile == "full":
+        return {split: make_config("full", split) for split in ("random", "compositional")}
+    return {"random": make_config("budget", "random", max_seconds=round(ctx.seconds * (1 - FIGURES_SHARE)))}
+
+
+def _command(config: CaptionConfig) -> str:
+    if config.max_seconds:
+        return f"neuralab caption train --profile budget --max-seconds {config.max_seconds:g} --split {config.split}"
+    return f"neuralab caption train --profile full --split {config.split}"
+
+
+def _reference(ctx: SectionContext) -> str:
+    record = load_result(ctx.bench_dir, "caption/full.json")
+    if record is None:
+        return ""
+    rows = ["| split | exact match | BLEU-4 | test clips | training wall time |", "|---|---|---|---|---|"]
+    rows += [f"| {split} | {r['exact_match']:.3f} | {r['bleu4']:.3f} | {r['count']} | {r['train_seconds']:.0f} s |"
+             for split, r in record["splits"].items()]
+    return reference_paragraph(f"the {record['profile']} profile", rows, record)
 
 
 def _intro(config) -> str:
@@ -65,19 +93,20 @@ def _results(results: dict, profile: str) -> str:
     for split, r in results.items():
         rows.append(f"| {split} | **{r['exact_match']:.3f}** | {r['word_accuracy']:.3f} | {r['bleu4']:.3f} | "
                     f"{r['count']} | {r['beam']} | {r['train_seconds']:.0f} s |")
-    return (f"**Measured ({profile} profile).** Exact caption match is the headline. The random split draws "
-            "every (digit, colour, motion) combination in training and test; the compositional split keeps 60 of "
-            "the 360 combinations out of training and tests only on them. The target is at least 0.95 exact "
-            "match on 2,000 random-split test clips after at most 15 minutes of training on 2 CPU cores (the "
-            "full profile; the quick profile is a short smoke run and is not expected to reach it). Wall times "
-            "are those of the runs shown, on the machine that trained them.\n\n" + "\n".join(rows)
-            + "\n\n" + _verdict(results["random"]))
+    return (f"**Measured in this run ({profile} profile).** Exact caption match is the headline. The random split "
+            "draws every (digit, colour, motion) combination in training and test; the compositional split keeps 60 "
+            "of the 360 combinations out of training and tests only on them. The full profile's target is at least "
+            "0.95 exact match on 2,000 random-split test clips after at most 15 minutes of training on 2 CPU cores; "
+            "the budget profile's is 0.90 within its share of the report's time. Wall times are those of the runs "
+            "shown, on the machine that trained them.\n\n" + "\n".join(rows)
+            + "\n\n" + _verdict(results["random"], profile))
 
 
-def _verdict(random: dict) -> str:
-    met = random["exact_match"] >= 0.95 and random["count"] >= 2000
+def _verdict(random: dict, profile: str) -> str:
+    goal = 0.95 if profile == "full" else 0.90
+    met = random["exact_match"] >= goal and random["count"] >= 2000
     return (f"Against the target, the random split's {random['exact_match']:.3f} exact match on {random['count']} "
-            f"clips {'meets' if met else 'misses'} the 0.95 goal. The checkpoint was chosen on validation clips "
+            f"clips {'meets' if met else 'misses'} the {goal:.2f} goal. The checkpoint was chosen on validation clips "
             "(MNIST-train digits 55000 and up) and the test clips were drawn once from a fresh seed; the design "
             "itself was developed on an earlier set of test clips, now retired (see docs/benchmarks.md).")
 

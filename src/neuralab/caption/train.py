@@ -33,6 +33,8 @@ from neuralab.core.train import Loop, evaluator, fit
 
 log = logging.getLogger(__name__)
 
+TEST_SHARE = 0.1   # of max_seconds, kept for the test clips: 2,000 beam-searched clips take ~15 s of ~200 s on 2 cores
+
 
 class OneCycle:
     """`Loop.schedule` for pretraining: torch's one-cycle policy, stepped once per optimizer step."""
@@ -100,15 +102,21 @@ class _Sized:
 
 
 class EpochDecay:
-    """`Loop.schedule`: `lr` in the first epoch, decayed geometrically to `lr_end` by the last."""
+    """`Loop.schedule`: `lr` in the first epoch, decayed geometrically to `lr_end` by the last. With
+    `seconds`, decayed smoothly by wall time instead when that is further on: a budget run ends at
+    `lr_end` when its time is up, whatever the epoch."""
 
-    def __init__(self, config: CaptionConfig):
-        self.config = config
-        self.decay = (config.lr_end / config.lr) ** (1 / max(config.epochs - 1, 1))
+    def __init__(self, config: CaptionConfig, seconds: float = 0.0):
+        self.config, self.seconds, self.start = config, seconds, time.perf_counter()
+        self.last = max(config.epochs - 1, 1)
+        self.decay = (config.lr_end / config.lr) ** (1 / self.last)
 
     def __call__(self, optimizer: torch.optim.Optimizer, step: int) -> None:
+        epochs = step // self.config.steps_per_epoch
+        if self.seconds:
+            epochs = max(epochs, self.last * (time.perf_counter() - self.start) / self.seconds)
         for group in optimizer.param_groups:
-            group["lr"] = self.config.lr * self.decay ** (step // self.config.steps_per_epoch)
+            group["lr"] = self.config.lr * self.decay ** min(epochs, self.last)
 
 
 def caption_step(device: torch.device, cached: bool):
@@ -164,13 +172,17 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
         figures = evaluate_split(m, source, config, "val", config.val_clips, config.seed, device, beam=1)[0]
         return {f"val_{k}": v for k, v in figures.items()}
 
+    deadline = t0 + config.max_seconds * (1 - TEST_SHARE) if config.max_seconds else None
+    seconds = max(deadline - time.perf_counter(), 1.0) if deadline else 0.0
     loop = Loop(epochs=config.epochs, batches=lambda epoch: _batches(source, config, pool, epoch),
                 step=caption_step(device, pool is not None), evaluate=validate, monitor="val_exact_match",
-                schedule=EpochDecay(config), clip_norm=config.clip_norm)
+                schedule=EpochDecay(config, seconds), deadline=deadline, clip_norm=config.clip_norm)
     result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=source.sha256,
                  resume=resume is not None)
     model.load_state_dict(load_checkpoint(result.best_path, KIND)[0])
+    t1 = time.perf_counter()
     test, *_ = evaluate_split(model, source, config, "test", config.test_clips, TEST_SEED, device)
+    run.log_metrics({"test_seconds": time.perf_counter() - t1})
     records = run.metrics()                                # summed over sessions, so a resumed run counts all
     pretrained = next((m for m in records if m.get("stage") == "pretrain"), {})
     run.finish({"split": config.split, **test, "beam": config.beam,

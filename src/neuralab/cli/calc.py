@@ -10,7 +10,8 @@ from typing import List, Optional
 import typer
 
 from neuralab.cli.choices import Device as DeviceName
-from neuralab.cli.choices import Format, Keep, Model, Profile, Specials, Supervision
+from neuralab.cli.choices import Format, Keep, Model, Specials, Supervision, TrainProfile
+from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.runtime import MAX_SEED
 
@@ -35,7 +36,10 @@ def train(
     warmup: Optional[int] = typer.Option(None, help="symbolic: sums of numbers of at most 2 digits in a first epoch (default: from the profile)."),
     test_count: Optional[int] = typer.Option(None, help="MNIST-test sums behind the final figure (default: from the profile)."),
     keep: Keep = typer.Option("best", help="Checkpoint to score and print: best (on validation sums) or last (the final epoch)."),
-    profile: Profile = typer.Option("quick", help="quick: a few minutes on 2 CPU cores; full: the assignment's scale."),
+    profile: TrainProfile = typer.Option("quick", help="quick: a minute on 2 CPU cores; budget: the report's "
+                                         "(ended by --max-seconds); full: the assignment's scale."),
+    max_seconds: float = typer.Option(0.0, min=0, max=MAX_BUDGET, help="Stop training after this wall time, "
+                                      "annealed to end there (0: no limit)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Fixes the weights, the training sums and the batch order."),
     device: DeviceName = Device,
@@ -57,7 +61,8 @@ def train(
         raise UserError("--train-size: the fixed format's epoch is fixed by the protocol (each MNIST-train "
                         "image once); leave it out")
     config = resolve(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
-                                specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed),
+                                specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
+                                max_seconds=max_seconds),
                      profile.value)
     if train_size is not None:
         config = replace(config, train_size=train_size)

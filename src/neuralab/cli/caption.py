@@ -10,7 +10,8 @@ import typer
 
 from neuralab.caption.config import MAX_CLIPS
 from neuralab.cli.choices import Device as DeviceName
-from neuralab.cli.choices import Profile, Split
+from neuralab.cli.choices import Split, TrainProfile
+from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.runtime import MAX_SEED
 
@@ -24,8 +25,10 @@ Json = typer.Option(False, "--json", help="Print one JSON object instead of text
 
 
 @app.command()
-def train(profile: Profile = typer.Option("quick", "--profile",
-                                      help="quick (short run, the report's default) or full (aims at the 95% target)."),
+def train(profile: TrainProfile = typer.Option("quick", "--profile", help="quick (a smoke run of a minute), budget "
+                                           "(the report's, ended by --max-seconds) or full (aims at the 95% target)."),
+          max_seconds: float = typer.Option(0.0, "--max-seconds", min=0, max=MAX_BUDGET,
+                                            help="End the whole run within this wall time (0: no limit)."),
           out: Path = typer.Option(Path("runs"), "--out", help="Runs root: writes OUT/caption/<name>/."),
           split: Split = typer.Option("random", "--split", help="random or compositional (unseen combinations in test)."),
           seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of clips, weights and dropout."),
@@ -40,7 +43,7 @@ def train(profile: Profile = typer.Option("quick", "--profile",
     from neuralab.core.runs import resume_point
     from neuralab.core.runtime import pick_device
 
-    config = make_config("dry-run" if dry_run else profile.value, split.value, seed)
+    config = make_config("dry-run" if dry_run else profile.value, split.value, seed, max_seconds)
     previous = None
     if resume is not None:
         previous, config = resume_point(resume, KIND, CaptionConfig)

@@ -13,6 +13,7 @@ from neuralab.calc.models import MODELS
 from neuralab.caption.clips import SPLITS
 from neuralab.core.runtime import DEVICES
 from neuralab.core.section import Profile as ProfileName
+from neuralab.core.section import TrainProfile as TrainProfileName
 from neuralab.filters.apply import OUTPUT_FORMATS
 from neuralab.filters.model import PADDINGS, SEPIA_RANGES
 
@@ -24,6 +25,7 @@ def choices(name: str, values) -> type[StrEnum]:
 
 Device = choices("Device", DEVICES)
 Profile = choices("Profile", get_args(ProfileName))
+TrainProfile = choices("TrainProfile", get_args(TrainProfileName))
 Model = choices("Model", MODELS)
 Format = choices("Format", FORMATS)
 Specials = choices("Specials", SPECIALS)

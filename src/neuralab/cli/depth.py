@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from neuralab.cli.choices import Device, Profile
+from neuralab.cli.choices import Device, TrainProfile
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
 
@@ -23,8 +23,9 @@ def run(
                                                 "comma-separate. Default keras."),
     epochs: Optional[int] = typer.Option(None, help="Epochs per run. Default 10."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per cell (1234, 1235, ...). Default 3."),
-    profile: Optional[Profile] = typer.Option(None, help="quick (the report's CPU share) or full (the issue's "
-                                          "protocol with the variant table); flags above override it."),
+    profile: Optional[TrainProfile] = typer.Option(None, help="quick (a smoke run), budget (the report's: the six "
+                                               "runs of the protocol, one seed) or full (the issue's protocol with "
+                                               "the variant table); flags above override it."),
     out: Path = typer.Option(Path("runs"), help="Runs root: runs go in OUT/depth/<run>/, summary in OUT/depth/."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary rows as JSON."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One run of one epoch (ReLU, depth 1, one seed): tests, CI."),

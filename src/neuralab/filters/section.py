@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runs import Run, find_reusable
 from neuralab.core.section import Section, SectionContext
 from neuralab.filters.apply import build_model, run_model, save_figure
@@ -74,6 +75,15 @@ def _parameter_tables(params: dict) -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(cells) + "\n\n" + kernel
 
 
+def _reference(ctx: SectionContext) -> str:
+    record = load_result(ctx.bench_dir, "filters/throughput.json")
+    if record is None:
+        return ""
+    rows = ["| method | images per second | vs numpy+scipy |", "|---|---|---|"]
+    rows += [f"| {name} | {m['images_per_second']:.0f} | {m['vs_scipy']:.2f}× |" for name, m in record["methods"].items()]
+    return reference_paragraph(f"throughput on {record['images']} images of 128×128", rows, record)
+
+
 def _markdown(answer: dict, links: list[str]) -> str:
     shapes, n = answer["output_shape"], answer["input_shape"][0]
     f, fs = answer["filters"], answer["filter_shapes"]
@@ -132,5 +142,10 @@ def build(ctx: SectionContext) -> Section:
             "filter shapes": ", ".join("x".join(map(str, s)) for s in answer["filter_shapes"]),
             "output size": ", ".join(f"{'x'.join(map(str, s))} ({p})" for p, s in answer["output_shape"].items())}
     return Section(key="filters", number="1.4", title="A CNN with fixed weights: sepia and Gaussian blur",
-                   markdown=_markdown(answer, links), published=dict(PUBLISHED), ours=ours,
-                   run_dirs=[str(run.path)])
+                   markdown="\n\n".join(filter(None, [_markdown(answer, links), _reference(ctx)])),
+                   published=dict(PUBLISHED), ours=ours,
+                   run_dirs=[str(run.path)],
+                   summary=f"{ours['layers']} layers of {ours['filters per layer']} filters, shapes "
+                           f"{ours['filter shapes']}, output {ours['output size']} (published: output "
+                           f"{PUBLISHED['output size']})",
+                   command="neuralab filters apply; neuralab filters explain")

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+_LONE_IMG = re.compile(r'<p>(<img\b[^>]*?\balt="([^"]*)"[^>]*>)</p>')   # a paragraph that is one image
 
 
 def _math(latex: str, display: bool) -> str:
@@ -57,11 +58,17 @@ def inline_images(page: str, base_dir: Path) -> str:
     return _IMG_SRC.sub(swap, page)
 
 
+def figures_with_captions(page: str) -> str:
+    """Each image that stands alone in its paragraph becomes a figure captioned with its alt text."""
+    return _LONE_IMG.sub(lambda m: f"<figure>{m.group(1)}<figcaption>{m.group(2)}</figcaption></figure>", page)
+
+
 def render_html(context: dict, base_dir: Path) -> str:
     md = markdown_renderer()
     env = Environment(loader=PackageLoader("neuralab.report", "templates"), autoescape=select_autoescape(),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["markdown"] = md.render
+    env.filters["markdown"] = lambda text: figures_with_captions(md.render(text))
+    env.filters["markdown_inline"] = md.renderInline
     page = env.get_template("report.html.j2").render(**context)
     return inline_images(page, base_dir)
 

@@ -1,0 +1,39 @@
+"""The project's reference results in the report: result files written by `bench/` with their
+provenance and shipped with neuralab (`core.provenance.REFERENCE_RESULTS`). A section quotes one
+beside the figures of the run it has just made, naming where it came from, so a reader always
+knows which figures are this run's and which are the project's saved full-scale ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from neuralab.core.errors import UserError
+
+
+def load_result(bench_dir: Path | None, relative: str) -> dict | None:
+    """The result file `bench_dir/relative`, or None when there is no such file (or no folder)."""
+    if bench_dir is None or not (bench_dir / relative).is_file():
+        return None
+    path = bench_dir / relative
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise UserError(f"{path}: not readable result JSON ({e})") from None
+
+
+def provenance_note(record: dict) -> str:
+    """'measured by `command` on 2026-12-01, CPU (2 cores), torch 2.13.0, commit abc1234' for a result
+    file, whose provenance is at its top level or under "provenance"."""
+    where = record.get("provenance", record)
+    machine = where.get("machine") or {}
+    device = machine.get("gpu") or f"{machine.get('cpu', 'an unnamed CPU')} ({machine.get('cores', '?')} cores)"
+    commit = str(where.get("commit") or "not recorded")[:7]
+    return (f"measured by `{where.get('command', 'an unrecorded command')}` on {str(where.get('date', '?'))[:10]}, "
+            f"{device}, torch {machine.get('torch', '?')}, commit {commit}")
+
+
+def reference_paragraph(title: str, lines: list[str], record: dict) -> str:
+    """A labelled block: the project's figures (`lines`, Markdown) and where they came from."""
+    return "\n".join([f"**The project's reference results: {title}** (saved with neuralab, not this run; "
+                      f"{provenance_note(record)}):", "", *lines])
