@@ -84,7 +84,8 @@ def web_table(result: dict) -> list[str]:
 def report_table(result: dict) -> list[str]:
     lines = ["| part | share of the budget | used | this run's figure |", "|---|---|---|---|"]
     for name, part in result["parts"].items():
-        lines.append(f"| {name} | {part['share']:.0f} s | {part['seconds']:.0f} s | {part['summary']} |")
+        over = " (over its share: the parts after it were given less)" if part["seconds"] > 1.05 * part["share"] else ""
+        lines.append(f"| {name} | {part['share']:.0f} s | {part['seconds']:.0f} s{over} | {part['summary']} |")
     lines += ["", "| target | anchor | measured | |", "|---|---|---|---|"]
     for name, anchor in result["targets"].items():
         value = result["figures"][name]

@@ -2,10 +2,9 @@
 generated pages, photographed and scanned), read by a trained fixture model: the readings must be
 the true digits, not only add up.
 
-The fixture is a reader trained for a few seconds on distorted MNIST-train digits and their labels: a stand-in for a
-checkpoint trained from sums (which takes minutes), good enough to tell a right reading from a
-wrong one. The digits on the pages are MNIST-test digits that it reads right as plain arrays, so
-any error is the intake's or the segmentation's.
+The reader is conftest.py's `fixture_checkpoint` (trained for seconds on labelled MNIST-train
+digits), and the digits on the pages are `digits_read_right`: MNIST-test digits it reads right as
+plain arrays, so any error is the intake's or the segmentation's.
 """
 
 from __future__ import annotations
@@ -17,54 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from neuralab.calc.config import CalcConfig
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.pages import photograph, scan, write_page
-from neuralab.calc.predict import read_digits
-from neuralab.core.augment import Augment, augment
-from neuralab.core.runs import save_checkpoint
 from neuralab.web.app import create_app
 from neuralab.web.reader import DigitReader
 
 from .helpers import run_cli
 
 pytestmark = pytest.mark.mnist
-
-
-@pytest.fixture(scope="module")
-def fixture_checkpoint(real_mnist_session, tmp_path_factory) -> Path:
-    from neuralab.calc.models import build
-
-    data = real_mnist_session
-    config = CalcConfig(reader="lenet", views=1, digits=5)
-    torch.manual_seed(0)
-    model = build("symbolic", config.layout, config.reader).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    x = torch.from_numpy(data.x_train[:12000]).float().div(255).unsqueeze(1)
-    y = torch.from_numpy(data.y_train[:12000]).long()
-    distort = torch.Generator().manual_seed(1)
-    for epoch in range(3):
-        for idx in torch.randperm(len(x), generator=torch.Generator().manual_seed(epoch)).split(128):
-            images = augment(x[idx], Augment(), distort)           # as calc training distorts its digits
-            loss = torch.nn.functional.cross_entropy(model.reader(images), y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return save_checkpoint(tmp_path_factory.mktemp("fixture") / "reader", model.eval(), kind="calc", config=config)
-
-
-@pytest.fixture(scope="module")
-def digits_read_right(fixture_checkpoint, real_mnist_session):
-    """digit -> MNIST-test images of it that the fixture reads right, as arrays, with p > 0.9."""
-    model, _, _ = load_model(fixture_checkpoint, device="cpu")
-    data = real_mnist_session
-    digits, probs = read_digits(model, data.x_test[:3000])
-    good = (np.array(digits) == data.y_test[:3000]) & (np.array(probs) > 0.9)
-    return {d: data.x_test[:3000][good & (data.y_test[:3000] == d)] for d in range(10)}
 
 
 def write(numbers, bank, seed, **kw):

@@ -71,15 +71,16 @@ def test_predict_a_generated_clip_and_show_it(trained, tmp_path):
                       str(shown), "--json", "--data-dir", trained["npz"]])
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["frames"] == 10 and 5 <= len(out["reference"].split()) <= 9
+    assert out["frames"] == 10 and len(out["reference"].split()) in (5, 9)   # the grammar's two lengths
     with Image.open(shown) as image:
         assert image.format == "GIF" and image.n_frames == 10
         assert image.width == 256 and image.height > 256   # 4x frames with the caption strip below
 
 
 def test_predict_a_gif_file(trained):
-    assert np.array_equal(read_gif(trained["gif"]), trained["clip"].frames) or \
-        np.abs(read_gif(trained["gif"]).astype(int) - trained["clip"].frames).max() < 40  # palette rounding
+    frames = trained["clip"].frames                                     # (T, 64, 64, 3) uint8
+    assert max(len(np.unique(f.reshape(-1, 3), axis=0)) for f in frames) <= 256
+    assert np.array_equal(read_gif(trained["gif"]), frames)   # a frame of <= 256 colours fits a GIF palette exactly
     result = run_cli(["caption", "predict", trained["gif"], "--checkpoint", trained["checkpoint"], "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["reference"] is None

@@ -311,3 +311,18 @@ def test_the_explanation_follows_the_figures_it_quotes():
                         "sig_train_spread_last": [0.001, 0.001, 0.001], "max_dead": 0.4, "sig_acc": 0.9})
     assert "Gradients do not vanish" in healthy and "does not fade" in healthy and "does not drown" in healthy
     assert "class prior" not in healthy and "up to 40.0% of the ReLU units" in healthy
+
+
+def test_the_cosine_variant_anneals_adam_to_zero_and_the_others_keep_their_rate(fake_mnist, tmp_path):
+    data = experiment.load_tensors(fake_mnist, torch.device("cpu"))
+    lrs = {}
+    for variant in ("adam", "adam-cosine"):
+        run = experiment.train_run(experiment.DepthConfig(variant=variant, activation="relu", depth=1, epochs=2),
+                                   data, tmp_path)
+        lrs[variant] = [m["lr"] for m in run.metrics() if m["epoch"]]
+    steps = 2 * -(-len(data.y_train) // 128)
+    assert lrs["adam"] == [0.001, 0.001]
+    # the schedule sets each step's rate before it: the last step of epoch e ran at cos(pi (k-1)/steps)
+    half = steps // 2 - 1
+    assert lrs["adam-cosine"] == pytest.approx([0.0005 * (1 + math.cos(math.pi * half / steps)),
+                                                0.0005 * (1 + math.cos(math.pi * (steps - 1) / steps))])

@@ -263,3 +263,23 @@ def test_page_reads_a_photo_upload(tmp_path, model):
         assert sent[-1][0] == "picture" and sent[-1][1]["picture"].startswith("data:image/jpeg;base64,")
         body = TestClient(app).post("/api/picture", json=sent[-1][1]).json()
         assert int(page.inner_text("#total")) == body["running"][-1]
+
+
+@pytest.mark.mnist
+def test_mnist_test_digits_sent_as_pngs_are_read_as_their_labels(fixture_checkpoint, digits_read_right):
+    """Against the truth, not against the same code: a reader trained on MNIST-train gets MNIST-test
+    digits drawn as dark ink on white PNGs, and the sums must be the exact sums of the written numbers."""
+    from neuralab.calc.evaluate import load_model
+
+    reader, _, _ = load_model(fixture_checkpoint, device="cpu")
+    client = TestClient(create_app(DigitReader(reader), LIMITS), raise_server_exceptions=False)
+    rng = np.random.default_rng(0)
+    numbers = [294, 61, 7085]
+    digits = [[digits_read_right[int(c)][rng.integers(len(digits_read_right[int(c)]))] for c in str(n)]
+              for n in numbers]
+    response = client.post("/api/sum", json={"numbers": [{"digits": [png_url(1 - d / 255) for d in ds]}
+                                                         for ds in digits]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [n["number"] for n in body["numbers"]] == numbers
+    assert body["running"] == [294, 355, 7440]

@@ -11,6 +11,7 @@ import typer
 from neuralab.cli.choices import Device, TrainProfile
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
+from neuralab.depth.model import VARIANTS
 
 app = typer.Typer(no_args_is_help=True, help="The MLP depth study on MNIST: reproduce the collapse, fix it.")
 
@@ -19,7 +20,7 @@ app = typer.Typer(no_args_is_help=True, help="The MLP depth study on MNIST: repr
 def run(
     depths: Optional[str] = typer.Option(None, help="Hidden-layer counts, comma-separated. Default 1,2,3."),
     activations: Optional[str] = typer.Option(None, help="sigmoid,relu (comma-separated). Default both."),
-    variant: Optional[list[str]] = typer.Option(None, help="keras|he|batchnorm|residual|adam; repeat or "
+    variant: Optional[list[str]] = typer.Option(None, help=f"{'|'.join(VARIANTS)}; repeat or "
                                                 "comma-separate. Default keras."),
     epochs: Optional[int] = typer.Option(None, help="Epochs per run. Default 10."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per cell (1234, 1235, ...). Default 3."),

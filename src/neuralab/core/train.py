@@ -167,7 +167,8 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, loop: Loop
             figures = loop.evaluate(bare)
             eval_seconds = time.perf_counter() - t1
             record = {"epoch": epoch, **({"stage": loop.stage} if loop.stage else {}),
-                      **{f"train_{k}": v for k, v in train.items()}, "train_steps": taken, **figures,
+                      **{f"train_{k}": v for k, v in train.items()}, "train_steps": taken,
+                      "lr": optimizer.param_groups[0]["lr"], **figures,
                       "seconds": time.perf_counter() - t0}
             run.log_metrics(record)
             judged = loop.monitor or next(iter(figures), "")

@@ -24,7 +24,7 @@ from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.runs import Run, find_interrupted, find_reusable
 from neuralab.core.runtime import seed_everything
-from neuralab.core.train import Loop, evaluate, fit
+from neuralab.core.train import Cosine, Loop, evaluate, fit
 from neuralab.depth.diagnostics import Monitor
 from neuralab.depth.model import (
     build_model,
@@ -142,7 +142,10 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
         return _batches_on(device, index_batches(len(data.y_train), config.batch_size, seed=config.seed, epoch=epoch))
 
     t_start = time.perf_counter()
-    loop = Loop(epochs=config.epochs, batches=epoch_batches, step=train_step, evaluate=judge)
+    variant = get_variant(config.variant)
+    steps = config.epochs * -(-len(data.y_train) // config.batch_size)
+    loop = Loop(epochs=config.epochs, batches=epoch_batches, step=train_step, evaluate=judge,
+                schedule=Cosine(variant.lr, steps) if variant.schedule == "cosine" else None)
     history = fit(run, model, optimizer, loop, kind=PART, config=config, data_hash=data.sha256,
                   resume=interrupted is not None).history
     monitor.remove()

@@ -31,6 +31,7 @@ class Variant:
     residual: bool = False      # hidden layers 2..depth add their output to their input
     optimizer: str = "sgd"      # "sgd" (plain, no momentum) or "adam"
     lr: float = 0.01            # Keras's SGD default; Adam's default is 0.001
+    schedule: str = "constant"  # "constant" (Keras's default) or "cosine": lr annealed to 0 by the last step
 
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
@@ -48,6 +49,10 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("adam", "Adam (lr 0.001, Keras's defaults) instead of plain SGD: per-weight step sizes "
             "that do not shrink with the gradient, so layers with tiny gradients still move.",
             optimizer="adam", lr=0.001),
+    Variant("adam-cosine", "Adam as above, its learning rate annealed to 0 along a cosine by the last "
+            "step: large steps early, and small ones at the end that settle the weights instead of "
+            "letting the last epochs' noise decide the final figure.", optimizer="adam", lr=0.001,
+            schedule="cosine"),
 )}
 
 
