@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # must be set before keras is imported
 
@@ -25,6 +26,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from neuralab.core import mnist  # noqa: E402
+from neuralab.core.io import atomic_write_json  # noqa: E402
+from neuralab.core.provenance import provenance  # noqa: E402
 from neuralab.core.runtime import pick_device  # noqa: E402
 from neuralab.depth.experiment import DepthConfig, load_tensors, train_run  # noqa: E402
 from neuralab.depth.findings import PUBLISHED  # noqa: E402
@@ -83,7 +86,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1234, help="seed (default 1234, the assignment's)")
     parser.add_argument("--device", default="auto", help="ours: auto|cpu|cuda (default auto); keras picks its own")
     parser.add_argument("--data-dir", default=None, help="MNIST location (default: the neuralab cache)")
+    parser.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
     args = parser.parse_args()
+    where = provenance()
     device = pick_device(args.device)
     print(f"depth bench: 6 runs x {args.epochs} epochs, seed {args.seed}, device {device}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
@@ -98,6 +103,13 @@ def main() -> int:
     ratio = t_ours / t_keras
     print(f"\nwall time  ours {t_ours:.1f} s   keras {t_keras:.1f} s   ratio ours/keras {ratio:.2f} "
           f"(target <= 1.0: {'met' if ratio <= 1.0 else 'missed'})")
+    if args.json:
+        cells = [{"activation": a, "depth": d, "published": PUBLISHED[a][d], "ours": ours[(a, d)],
+                  "keras": theirs[(a, d)]} for a, d in CELLS]
+        atomic_write_json(Path(args.json), {**where, "epochs": args.epochs, "seed": args.seed, "device": str(device),
+                                            "keras": keras.__version__, "threads": torch.get_num_threads(),
+                                            "cells": cells, "ours_seconds": t_ours, "keras_seconds": t_keras,
+                                            "ratio": ratio, "target_ratio": 1.0})
     return 0
 
 

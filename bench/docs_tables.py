@@ -81,6 +81,31 @@ def web_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def depth_target_table(result: dict) -> list[str]:
+    lines = ["| variant | depth | mean ± sd | worst seed | seeds |", "|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['variant']} ({result['activation']}) | {r['depth']} | {r['mean']:.4f} ± {r['sd']:.4f} "
+                     f"| {min(r['accuracies']):.4f} | {', '.join(f'{a:.4f}' for a in r['accuracies'])} |")
+    for variant in dict.fromkeys(r["variant"] for r in result["rows"]):
+        worst = min(min(r["accuracies"]) for r in result["rows"] if r["variant"] == variant)
+        lines += ["", f"{variant}: worst run {worst:.4f} against the target ≥ {result['target']} at every depth "
+                  f"1–3 on every seed: **{'met' if worst >= result['target'] else 'missed'}** "
+                  f"({result['train_seconds'][variant]:.0f} s of training for its {3 * result['seeds']} runs)."]
+    return lines + _measured(result)
+
+
+def depth_keras_table(result: dict) -> list[str]:
+    lines = ["| cell | published (1 Keras run, 2017) | ours | Keras " + result["keras"] + " (torch backend) |",
+             "|---|---|---|---|"]
+    for c in result["cells"]:
+        lines.append(f"| {c['activation']} depth {c['depth']} | {c['published']:.3f} | {c['ours']:.4f} | {c['keras']:.4f} |")
+    met = result["ratio"] <= result["target_ratio"]
+    lines += ["", f"{result['epochs']} epochs, seed {result['seed']}, {result['threads']} torch threads: ours "
+              f"{result['ours_seconds']:.0f} s (with its per-epoch diagnostics), Keras {result['keras_seconds']:.0f} s, "
+              f"ratio {result['ratio']:.2f} (target ≤ {result['target_ratio']:g}: **{'met' if met else 'missed'}**)."]
+    return lines + _measured(result)
+
+
 def report_table(result: dict) -> list[str]:
     lines = ["| part | share of the budget | used | this run's figure |", "|---|---|---|---|"]
     for name, part in result["parts"].items():
@@ -98,6 +123,8 @@ def report_table(result: dict) -> list[str]:
 
 TABLES = {
     "report": ("report/budget-10m.json", report_table),
+    "depth-target": ("depth/target-adam.json", depth_target_table),
+    "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
     "caption": ("caption/full.json", caption_table),
     "abuse": ("abuse.json", abuse_table),

@@ -12,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runtime import pick_device
 from neuralab.core.section import Section, SectionContext
 from neuralab.depth import experiment, figures, findings, plan
@@ -55,13 +56,14 @@ def build(ctx: SectionContext) -> Section:
     facts = findings.collapse(sig3, relu3)
     repro = findings.reproduction(cells)
 
-    markdown = "\n\n".join([
+    markdown = "\n\n".join(filter(None, [
         _intro(repro),
         _reproduction_table(repro),
         f"![accuracy per epoch, sigmoid]({plots['sigmoid']})\n\n![accuracy per epoch, ReLU]({plots['relu']})",
         _explanation(facts, diag),
         _modifications(table_cells, rows, table_depths, link(ctx.assets_dir / "summary.csv"), grids[-1].epochs),
-    ])
+        _reference(ctx),
+    ]))
     published = {f"{ACT_NAMES[a]} depth {d}": v
                  for a, by_depth in findings.PUBLISHED.items() for d, v in by_depth.items()}
     ours = {f"{ACT_NAMES[r['activation']]} depth {r['depth']}": round(r["mean"], 4) for r in repro}
@@ -203,3 +205,19 @@ and the table gives the mean test accuracy after {epochs} epoch{"s" if epochs > 
 {experiment.summary_markdown(rows, depths)}
 
 {verdict}"""
+
+
+def _reference(ctx: SectionContext) -> str:
+    """The project's 3-seed run of the 0.98 target (bench/depth_target.py), when it is there."""
+    record = load_result(ctx.bench_dir, "depth/target-adam.json")
+    if record is None:
+        return ""
+    lines = ["| variant | depth 1 | depth 2 | depth 3 | worst seed |", "|---|---|---|---|---|"]
+    for variant in dict.fromkeys(r["variant"] for r in record["rows"]):
+        cells = {r["depth"]: r for r in record["rows"] if r["variant"] == variant}
+        worst = min(min(r["accuracies"]) for r in cells.values())
+        lines.append(f"| {variant} ({record['activation']}) | "
+                     + " | ".join(f"{cells[d]['mean']:.4f} ± {cells[d]['sd']:.4f}" for d in (1, 2, 3))
+                     + f" | {worst:.4f}: {'meets' if worst >= record['target'] else 'misses'} {record['target']} |")
+    return reference_paragraph(f"the {record['target']} target, {record['seeds']} seeds × {record['epochs']} epochs",
+                               lines, record)
