@@ -142,3 +142,40 @@ def test_every_word_of_the_markdown_is_visible_in_the_page(tmp_path, monkeypatch
     missing = [w for w in words if w and w not in seen]
     assert not missing, missing
     assert "<pad>" in seen and "<script>alert(1)</script>" in seen
+
+
+def test_the_real_parts_render_from_tiny_runs_within_a_tiny_budget(tmp_path, monkeypatch):
+    """Every real part, sized down to seconds, trains to its share of a one-minute budget and answers."""
+    import json
+    from dataclasses import replace
+
+    from neuralab.calc import config as calc_config
+    from neuralab.caption import config as caption_config
+    from neuralab.core import mnist
+    from neuralab.depth import experiment, plan
+    from tests.test_caption import fake_mnist
+
+    data = fake_mnist()
+    monkeypatch.setattr(mnist, "load", lambda *args, **kwargs: data)
+    whole = experiment.load_tensors
+
+    def few_images(data_dir, device):   # depth's protocol over 1,000 training images: 8 steps an epoch
+        t = whole(data_dir, device)
+        return experiment.Tensors(t.x_train[:1000], t.y_train[:1000], t.x_test[:500], t.y_test[:500], t.sha256)
+    monkeypatch.setattr(experiment, "load_tensors", few_images)
+    monkeypatch.setitem(plan.PROFILES, "budget", [replace(plan.ASSIGNMENT, seeds=1, epochs=1)])
+    monkeypatch.setitem(caption_config.PROFILES, "budget", caption_config.PROFILES["dry-run"])
+    monkeypatch.setitem(calc_config.PROFILES, ("budget", "symbolic"),
+                        dict(warmup=8, train_size=8, epochs=1, batch_size=4, val_size=4, test_count=4, reader="lenet"))
+    sections = build_report(ReportConfig(out_dir=tmp_path / "r", runs_root=tmp_path / "runs", budget=60))
+    assert [s.reason for s in sections if s.failed] == []
+    record = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert sum(p["share"] for p in record["parts"].values()) <= 60 * (1 - 0.02) + 1e-9
+    assert record["machine"]["cores"] and record["commit"] is not None
+    page = visible_text((tmp_path / "r" / "index.html").read_text())
+    md = (tmp_path / "r" / "index.md").read_text()
+    for s in sections:
+        assert s.summary and f"{s.number} {s.title}: {s.summary}" in md
+        assert f"Reproduce this section: {s.command}" in page
+    assert "neuralab caption train --profile budget --max-seconds" in page
+    assert "The project's reference results" in page   # quoted from the shipped files, from any folder
