@@ -4,15 +4,16 @@ Reads `RUNS/depth/*/` (config.json, metrics.jsonl, result.json) as `neuralab dep
 writes them; nothing is re-trained and no number is typed in. The runs measured for the docs are
 in `src/neuralab/results/depth-h200/` (an H200 GPU, 2026-11-28):
 
-    python bench/depth_results.py src/neuralab/results/depth-h200
+    python bench/depth_results.py src/neuralab/results/depth-h200 --json src/neuralab/results/depth/h200.json
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from neuralab.core.io import atomic_write_json
+from neuralab.core.provenance import provenance
 from neuralab.core.runs import Run
 from neuralab.depth import experiment, findings
 
@@ -40,7 +41,9 @@ def main() -> None:
         print(f"  {variant:<10} {activation:<8} worst depth 1-3 mean {worst:.4f}  "
               f"{'met' if worst >= findings.TARGET else 'missed'}")
     if args.json:
-        args.json.write_text(json.dumps({"reproduction": repro, "rows": rows}, indent=2))
+        devices = sorted({run.result.get("device", "not recorded") for run in runs})
+        atomic_write_json(args.json, {**provenance(), "runs_folder": str(args.runs), "trained_on": devices,
+                                      "reproduction": repro, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from neuralab.calc.benchmarks import real_rows
 from neuralab.core.provenance import REFERENCE_RESULTS
+from neuralab.depth.experiment import summary_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
@@ -81,6 +82,18 @@ def web_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def depth_h200_table(result: dict) -> list[str]:
+    names = {"relu": "ReLU", "sigmoid": "sigmoid"}
+    lines = ["| cell | ours, mean ± sd | published (1 Keras run) | within ±0.02 |", "|---|---|---|---|"]
+    for r in result["reproduction"]:
+        lines.append(f"| {names[r['activation']]} depth {r['depth']} | {r['mean']:.4f} ± {r['std']:.4f} "
+                     f"({r['seeds']} seeds) | {r['published']:.3f} | {'yes' if r['within'] else '**no**'} |")
+    lines += ["", "Mean test accuracy after 10 epochs of every run in the folder, per variant (n: seeds):", "",
+              summary_markdown(result["rows"])]
+    lines += ["", f"Trained on {', '.join(result['trained_on'])} (the runs record the device, not the commit)."]
+    return lines + _measured(result)
+
+
 def depth_target_table(result: dict) -> list[str]:
     lines = ["| variant | depth | mean ± sd | worst seed | seeds |", "|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -123,6 +136,7 @@ def report_table(result: dict) -> list[str]:
 
 TABLES = {
     "report": ("report/budget-10m.json", report_table),
+    "depth-h200": ("depth/h200.json", depth_h200_table),
     "depth-target": ("depth/target-adam.json", depth_target_table),
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),

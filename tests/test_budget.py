@@ -27,7 +27,7 @@ def test_the_default_plan_fits_ten_minutes_and_keeps_room_to_render():
     shares = plan.planned()
     assert list(shares) == [p for p, _, _ in PARTS]
     assert sum(shares.values()) + plan.reserve == pytest.approx(600)
-    assert plan.reserve >= 10 and shares["depth"] >= 180   # depth's six 10-epoch runs take ~3 min on 2 cores
+    assert plan.reserve >= 5 and shares["depth"] >= 180   # depth's six 10-epoch runs take 3-4 min on 2 cores
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)

@@ -44,7 +44,7 @@ def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
     assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == section.EXAMPLES
     assert all((tmp_path / "assets" / "caption" / f"caption-random-{i}.gif").is_file() for i in range(3))
     assert set(first.ours) == {"random exact match", "random BLEU-4"}   # budget: the random split only
-    assert first.command == "neuralab caption train --profile budget --max-seconds 57 --split random"
+    assert first.command == "neuralab caption train --profile budget --max-seconds 59 --split random"
     saved = json.loads((REFERENCE_RESULTS / "caption" / "full.json").read_text())
     assert (f"| compositional | {saved['splits']['compositional']['exact_match']:.3f} |" in first.markdown
             and f"commit {saved['commit'][:7]}" in first.markdown)   # the project's full run, named as such

@@ -291,7 +291,7 @@ def test_the_variant_table_gets_the_epochs_its_time_pays_for():
     per_run = len(plan.VARIANT_CELL.variants)          # one epoch of every variant
     assert plan.variant_grid(3 * per_run * 4.0, 4.0).epochs == 3
     assert plan.variant_grid(1000 * per_run, 4.0).epochs == 10    # never beyond the protocol's 10
-    assert plan.variant_grid(0.0, 4.0).epochs == 1                # at least one epoch, said so in the page
+    assert plan.variant_grid(per_run * 4.0 - 0.1, 4.0) is None    # not one epoch of every variant: no table
     assert plan.variant_grid(50.0, 0.0).epochs == 10
 
 

@@ -23,7 +23,7 @@ from neuralab.core.section import Section, SectionContext
 
 TITLE = "Model design: captioning short video clips (built and trained on generated moving-digit clips)"
 EXAMPLES = 3  # clips shown per split
-FIGURES_SHARE = 0.05  # of the budget share, kept for the architecture figure and the example clips
+FIGURES_SHARE = 0.02  # of the budget share, kept for the architecture figure and the example clips: ~2 s
 
 
 def build(ctx: SectionContext) -> Section:

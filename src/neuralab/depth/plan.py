@@ -44,14 +44,15 @@ PROFILES: dict[str, list[Grid]] = {
               Grid(tuple(VARIANTS), ("sigmoid",), (3,), seeds=1, epochs=2)],
 }
 # The report's budget profile adds the variant table at depth 3 (sigmoid, one seed) with as many
-# epochs as what is left of its share allows: see `variant_grid`.
+# epochs as what is left of its share allows, or none: see `variant_grid`.
 VARIANT_CELL = Grid(tuple(VARIANTS), ("sigmoid",), (3,), seeds=1, epochs=10)
 
 
-def variant_grid(seconds_left: float, seconds_per_epoch: float) -> Grid:
-    """The variant table at depth 3 with the epochs (1..10) that `seconds_left` pays for."""
+def variant_grid(seconds_left: float, seconds_per_epoch: float) -> Grid | None:
+    """The variant table at depth 3 with the epochs (1..10) that `seconds_left` pays for; None when
+    it does not pay for one epoch of every variant (the share is spent, and the parts after wait)."""
     affordable = int(seconds_left / max(seconds_per_epoch * len(VARIANT_CELL.variants), 1e-9))
-    return replace(VARIANT_CELL, epochs=min(max(affordable, 1), VARIANT_CELL.epochs))
+    return replace(VARIANT_CELL, epochs=min(affordable, VARIANT_CELL.epochs)) if affordable >= 1 else None
 
 
 def parse_ints(text: str, flag: str, most: int) -> tuple[int, ...]:

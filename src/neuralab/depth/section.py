@@ -32,10 +32,11 @@ def build(ctx: SectionContext) -> Section:
         sig3 = next(r for r in runs if (r.config["activation"], r.config["depth"]) == ("sigmoid", 3))
         epoch_seconds = max(m.get("seconds", 0.0) for m in sig3.metrics())
         left = ctx.seconds * (1 - FIGURES_SHARE) - (time.perf_counter() - t0)
-        grids = [*grids, plan.variant_grid(left, epoch_seconds)]
-        trained = {_key(r.config) for r in runs}
-        runs += experiment.run_configs([c for c in grids[-1].configs() if _key(vars(c)) not in trained],
-                                       data, ctx.runs_root, reuse=ctx.reuse)
+        if (variants := plan.variant_grid(left, epoch_seconds)) is not None:
+            grids = [*grids, variants]
+            trained = {_key(r.config) for r in runs}
+            runs += experiment.run_configs([c for c in variants.configs() if _key(vars(c)) not in trained],
+                                           data, ctx.runs_root, reuse=ctx.reuse)
     # the assignment's six cells come from the first grid, the variant table from the last: on the
     # budget profile they differ in epochs, and one cell must never mix runs of both
     ctx.assets_dir.mkdir(parents=True, exist_ok=True)
@@ -194,6 +195,10 @@ def _modifications(cells: dict, rows: list[dict], depths: list[int], csv_link: s
     else:
         verdict = ("This profile does not train every depth from 1 to 3 for the variants, so the 0.98 target "
                    "is not judged here.")
+    if {r["variant"] for r in rows} == {"keras"}:
+        verdict += (" The budget left no time for the variant table (one epoch of every variant did not fit "
+                    "in this part's share), so the table holds the assignment's runs only; the project's "
+                    "reference below has the variants on 3 seeds.")
     return f"""### The modification, and what each change buys
 
 The published answer replaces sigmoid with ReLU. Each variant below changes one thing of the Keras model,
