@@ -136,6 +136,7 @@ def report_table(result: dict) -> list[str]:
 
 TABLES = {
     "report": ("report/budget-10m.json", report_table),
+    "report-first": ("report/budget-10m-first.json", report_table),
     "depth-h200": ("depth/h200.json", depth_h200_table),
     "depth-target": ("depth/target-adam.json", depth_target_table),
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
