@@ -18,11 +18,14 @@ import sys
 import time
 from pathlib import Path
 
+from neuralab.calc.section import BUDGET_TARGET as CALC_TARGET
+from neuralab.caption.section import TARGETS as CAPTION_TARGETS
 from neuralab.core.budget import parse_duration
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 
-TARGETS = {"depth cells at 10 epochs": 6, "caption exact match": 0.90, "calc exact-sum accuracy": 0.96}
+TARGETS = {"depth cells at 10 epochs": 6, "caption exact match": CAPTION_TARGETS["budget"],
+           "calc exact-sum accuracy": CALC_TARGET}
 
 
 def figures(record: dict) -> dict:

@@ -14,7 +14,7 @@ from neuralab.calc.evaluate import load_model
 from neuralab.calc.inputs import read_picture
 from neuralab.calc.train import train
 from neuralab.core import mnist
-from neuralab.core.provenance import machine
+from neuralab.core.provenance import device_name, machine
 from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runs import Run, find_reusable
 from neuralab.core.section import Section, SectionContext
@@ -49,11 +49,6 @@ def _reference(ctx: SectionContext) -> str:
             f"| {config['max_seconds']:.0f} s, the same model and format | {_pct(test['exact_sum_accuracy'])} "
             f"| {_pct(test['char_accuracy'])} | {100 * test['digit_accuracy']:.2f}% | {test['count']:,} |"]
     return reference_paragraph("a longer training budget", rows, record)
-
-
-def _machine() -> str:
-    where = machine()
-    return where["gpu"] or f"{where['cpu']} ({where['cores']} cores)"
 
 
 def _verdict(ours: dict, config: CalcConfig) -> str:
@@ -124,7 +119,7 @@ def build(ctx: SectionContext) -> Section:
         f"| exact-sum accuracy | not reported | {_pct(ours['exact_sum_accuracy'])} |",
         f"| digit reading accuracy p | – | {_pct(ours['digit_accuracy'])} (ceiling p^digits: {_pct(ours['ceiling'])}) |",
         f"| training | {PUBLISHED['train_examples']:,} sums × {PUBLISHED['epochs']} epochs, about 28 GPU-minutes "
-        f"| {ours['train_seconds']:.0f} s on {_machine()} |",
+        f"| {ours['train_seconds']:.0f} s on {device_name(machine())} |",
         "",
         _verdict(ours, config),
         "",

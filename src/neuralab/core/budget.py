@@ -31,10 +31,6 @@ def parse_duration(text: str, flag: str = "--budget") -> float:
     return seconds
 
 
-def format_duration(seconds: float) -> str:
-    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:.0f} s"
-
-
 @dataclass
 class Plan:
     """`budget` seconds shared by `weights` (task -> weight, in the order the tasks run)."""
@@ -68,4 +64,3 @@ class Plan:
 
     def record(self, task: str, seconds: float) -> None:
         self.spent[task] = seconds
-

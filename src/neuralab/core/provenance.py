@@ -43,6 +43,11 @@ def machine() -> dict:
             "torch": torch.__version__, "python": platform.python_version()}
 
 
+def device_name(where: dict) -> str:
+    """The GPU if there was one, else 'CPU model (N cores)', for a `machine()` record."""
+    return where.get("gpu") or f"{where.get('cpu', 'an unnamed CPU')} ({where.get('cores', '?')} cores)"
+
+
 def provenance(argv: list[str] | None = None) -> dict:
     """The record every result file carries: command, UTC date, machine and git commit."""
     argv = sys.argv if argv is None else argv

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from neuralab.core.errors import UserError
+from neuralab.core.provenance import device_name
 
 
 def load_result(bench_dir: Path | None, relative: str) -> dict | None:
@@ -27,7 +28,7 @@ def provenance_note(record: dict) -> str:
     file, whose provenance is at its top level or under "provenance"."""
     where = record.get("provenance", record)
     machine = where.get("machine") or {}
-    device = machine.get("gpu") or f"{machine.get('cpu', 'an unnamed CPU')} ({machine.get('cores', '?')} cores)"
+    device = device_name(machine)
     commit = str(where.get("commit") or "not recorded")[:7]
     return (f"measured by `{where.get('command', 'an unrecorded command')}` on {str(where.get('date', '?'))[:10]}, "
             f"{device}, torch {machine.get('torch', '?')}, commit {commit}")
