@@ -71,6 +71,44 @@ def test_sum_loglik_gradients_equal_those_of_the_enumeration(K, W, seed):
     assert torch.autograd.gradcheck(lambda x: arith.sum_loglik(x, target), (logp.detach().requires_grad_(),))
 
 
+def column_by_column(p: np.ndarray, total: int) -> float:
+    """Reference for long sums: P(the K operands add up to total), one column after another in
+    probability space, each column's sum by np.convolve. p: (K, W, 10) digit probabilities."""
+    K, W, _ = p.shape
+    digits = [int(c) for c in str(total).zfill(W + 1)[::-1]]
+    if len(digits) > W + 1:
+        return 0.0
+    carry = np.zeros(K)
+    carry[0] = 1.0
+    for i in range(W):
+        column = p[0, i]
+        for k in range(1, K):
+            column = np.convolve(column, p[k, i])                     # P(column value), 0..9K
+        nxt = np.zeros(K)
+        for c_in in range(K):
+            for value in range(len(column)):
+                if (value + c_in) % 10 == digits[i] and (value + c_in) // 10 < K:
+                    nxt[(value + c_in) // 10] += carry[c_in] * column[value]
+        carry = nxt
+    return carry[digits[W]] if digits[W] < K else 0.0
+
+
+@given(K=st.integers(2, 3), W=st.integers(3, 41), batch=st.integers(1, 3), seed=st.integers(0, 10_000))
+@SETTINGS
+def test_sum_loglik_of_long_batched_sums_equals_the_column_by_column_reference(K, W, batch, seed):
+    """Long sums exercise every shape of the balanced tree (odd and even widths, several rounds)."""
+    logp = random_logp(seed, (batch, K, W, 10), scale=1.0)
+    rng = np.random.default_rng(seed)
+    totals = []
+    for b in range(batch):       # a reachable total: the sum of one assignment of digits
+        drawn = rng.integers(0, 10, (K, W))
+        totals.append(sum(int("".join(map(str, row[::-1]))) for row in drawn))
+    target = torch.tensor([[int(c) for c in str(t).zfill(W + 2)[::-1]] for t in totals])   # past int64
+    got = arith.sum_loglik(logp, target)
+    for b in range(batch):
+        assert got[b].item() == pytest.approx(np.log(column_by_column(logp[b].exp().numpy(), totals[b])), rel=1e-9)
+
+
 @given(numbers=st.lists(st.integers(0, 10**60 - 1), min_size=2, max_size=9))
 @SETTINGS
 def test_column_addition_of_long_numbers_equals_integer_addition(numbers):

@@ -8,8 +8,10 @@ a valid layout and adds up to S, of the product of the slot probabilities. We co
    column and which must be '+' or blank). All length tuples are enumerated: N**K of them.
 2. For a reading, the digits of one column are independent, so the column's sum has the
    distribution of the convolution of the K digit distributions (values 0..9K).
-3. A dynamic program over columns, with the carry (0..K-1) as state, keeps log P(the low columns
-   match S, carry c). It is linear in the number of columns.
+3. A dynamic program over columns, with the carry (0..K-1) as state: each column is a K x K
+   matrix of log P(its digit of S, carry out | carry in), and their product, taken as a balanced
+   tree, gives log P(the columns match S). Its work is linear in the number of columns and its
+   sequential depth logarithmic, so a 1000-digit sum costs about as much as a 100-digit one.
 4. The log-likelihood is the log-sum over readings. Everything stays in log-space.
 
 Impossible events get the finite log-probability NEG instead of -inf: logsumexp over a row of
@@ -58,6 +60,36 @@ def column_sums(digit_logp: torch.Tensor) -> torch.Tensor:
     return q
 
 
+def log_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Matrix product in the log semiring: (..., I, J) x (..., J, L) -> (..., I, L)."""
+    return torch.logsumexp(a[..., :, :, None] + b[..., None, :, :], -2)
+
+
+def carry_steps(q: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Every column's carry transition at once: log P(column i gives the sum's digit i and carry
+    c_out | carry c_in). q: column-sum log-probs (..., W, V); target (..., D) -> (..., W, K, K)."""
+    W, V = q.shape[-2:]
+    K = (V - 1) // 9
+    c_in = torch.arange(K, device=q.device).view(K, 1)
+    c_out = torch.arange(K, device=q.device).view(1, K)
+    v = 10 * c_out + target[..., :W, None, None] - c_in               # (..., W, K, K) column value needed
+    ok = (v >= 0) & (v < V)
+    picked = torch.gather(q[..., None, :].expand(*v.shape[:-1], V), -1, v.clamp(0, V - 1))
+    return torch.where(ok, picked, NEG)
+
+
+def chain(steps: torch.Tensor) -> torch.Tensor:
+    """The product of W transition matrices (..., W, K, K) in order, as a balanced tree of pairwise
+    products: log2(W) rounds of batched work instead of W sequential steps. -> (..., K, K)."""
+    while steps.shape[-3] > 1:
+        if steps.shape[-3] % 2:                                       # pad with the identity
+            K = steps.shape[-1]
+            eye = torch.full((K, K), NEG, dtype=steps.dtype, device=steps.device).fill_diagonal_(0.0)
+            steps = torch.cat([steps, eye.expand(*steps.shape[:-3], 1, K, K)], -3)
+        steps = log_matmul(steps[..., 0::2, :, :], steps[..., 1::2, :, :])
+    return steps[..., 0, :, :]
+
+
 def sum_loglik(digit_logp: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """log P(the K operands add up to `target`), the operands' digits being independent.
 
@@ -66,20 +98,8 @@ def sum_loglik(digit_logp: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """
     K, W = digit_logp.shape[-3], digit_logp.shape[-2]
     q = column_sums(digit_logp)                                       # (..., W, V)
-    V = q.shape[-1]
-    lead = q.shape[:-2]
-    target = target.expand(*lead, target.shape[-1])
-    c_in = torch.arange(K, device=q.device).view(K, 1)
-    c_out = torch.arange(K, device=q.device).view(1, K)
-    alpha = torch.full((*lead, K), NEG, dtype=q.dtype, device=q.device)
-    alpha[..., 0] = 0.0                                               # no carry into column 0
-    for i in range(W):
-        s = target[..., i, None, None]                                # (..., 1, 1) digit of S
-        v = 10 * c_out + s - c_in                                     # column value giving s and c_out
-        ok = (v >= 0) & (v < V)
-        qi = q[..., i, :].unsqueeze(-2).expand(*lead, K, V)           # (..., K, V)
-        step = torch.where(ok, torch.gather(qi, -1, v.clamp(0, V - 1).expand(*lead, K, K)), NEG)
-        alpha = torch.logsumexp(alpha[..., :, None] + step, -2)       # (..., K) carry out
+    target = target.expand(*q.shape[:-2], target.shape[-1])
+    alpha = chain(carry_steps(q, target))[..., 0, :]                  # (..., K): no carry into column 0
     top = target[..., W]                                              # the last carry must be this digit
     final_ok = (top < K) & (target[..., W + 1:] == 0).all(-1)
     return torch.where(final_ok, torch.gather(alpha, -1, top.clamp(0, K - 1)[..., None])[..., 0], NEG)
