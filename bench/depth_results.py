@@ -5,6 +5,13 @@ writes them; nothing is re-trained and no number is typed in. The runs measured 
 in `src/neuralab/results/depth-h200/` (an H200 GPU, 2026-11-28):
 
     python bench/depth_results.py src/neuralab/results/depth-h200 --json src/neuralab/results/depth/h200.json
+
+The variant table at depths 5 and 10 over 3 seeds ran on 2 CPU cores (2026-12-01); its runs are in
+`src/neuralab/results/depth-cpu/`:
+
+    neuralab depth run --depths 5,10 --activations relu,sigmoid --variant he,batchnorm,residual,adam \
+        --seeds 3 --epochs 10 --device cpu --out RUNS
+    python bench/depth_results.py src/neuralab/results/depth-cpu --json src/neuralab/results/depth/deep-variants.json
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ def main() -> None:
     if args.json:
         devices = sorted({run.result.get("device", "not recorded") for run in runs})
         atomic_write_json(args.json, {**provenance(), "runs_folder": str(args.runs), "trained_on": devices,
+                                      "epochs": sorted({run.config["epochs"] for run in runs}),
                                       "reproduction": repro, "rows": rows})
 
 

@@ -94,6 +94,12 @@ def depth_h200_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def depth_deep_table(result: dict) -> list[str]:
+    lines = [f"Mean test accuracy ± sd over seeds after {' or '.join(map(str, result['epochs']))} epochs "
+             "(n: seeds):", "", summary_markdown(result["rows"], spread=True)]
+    return lines + ["", f"Trained on {', '.join(result['trained_on'])}."] + _measured(result)
+
+
 def depth_target_table(result: dict) -> list[str]:
     lines = ["| variant | depth | mean ± sd | worst seed | seeds |", "|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -139,6 +145,7 @@ TABLES = {
     "report-first": ("report/budget-10m-first.json", report_table),
     "depth-h200": ("depth/h200.json", depth_h200_table),
     "depth-target": ("depth/target-adam.json", depth_target_table),
+    "depth-deep": ("depth/deep-variants.json", depth_deep_table),
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
     "caption": ("caption/full.json", caption_table),

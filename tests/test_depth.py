@@ -141,6 +141,9 @@ def test_summary_markdown_means_over_seeds():
     table = experiment.summary_markdown(rows, [1, 3])
     assert "| keras | relu | 0.910 (n=2) | – |" in table
     assert "| adam | relu | – | 0.980 (n=1) |" in table
+    spread = experiment.summary_markdown(rows, [1, 3], spread=True)
+    assert "| keras | relu | 0.910 ± 0.014 (n=2) | – |" in spread      # sample sd of 0.90, 0.92
+    assert "| adam | relu | – | 0.980 (n=1) |" in spread               # no spread from one seed
 
 
 def test_plan_profiles_and_overrides():

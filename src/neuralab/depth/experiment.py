@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import statistics
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -187,8 +188,9 @@ def write_summary(runs: list[Run], out_dir: Path | str, depths: list[int] | None
     return rows
 
 
-def summary_markdown(rows: list[dict], depths: list[int] | None = None) -> str:
-    """Mean test accuracy (over seeds) per (variant, activation) and depth, with the seed count."""
+def summary_markdown(rows: list[dict], depths: list[int] | None = None, spread: bool = False) -> str:
+    """Mean test accuracy (over seeds) per (variant, activation) and depth, with the seed count;
+    with `spread`, the sample standard deviation over seeds too."""
     depths = depths or sorted({r["depth"] for r in rows})
     cells: dict[tuple, list[float]] = {}
     for r in rows:
@@ -200,6 +202,7 @@ def summary_markdown(rows: list[dict], depths: list[int] | None = None) -> str:
         vals = []
         for d in depths:
             accs = cells.get((variant, activation, d))
-            vals.append(f"{sum(accs) / len(accs):.3f} (n={len(accs)})" if accs else "–")
+            sd = f" ± {statistics.stdev(accs):.3f}" if spread and accs and len(accs) > 1 else ""
+            vals.append(f"{sum(accs) / len(accs):.3f}{sd} (n={len(accs)})" if accs else "–")
         lines.append(f"| {variant} | {activation} | " + " | ".join(vals) + " |")
     return "\n".join(lines)

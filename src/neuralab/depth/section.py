@@ -18,6 +18,7 @@ from neuralab.core.section import Section, SectionContext
 from neuralab.depth import experiment, figures, findings, plan
 from neuralab.depth.model import VARIANTS
 
+DEEP_VARIANTS = "depth/deep-variants.json"   # bench/depth_results.py over the CPU runs at depths 5 and 10
 FIGURES_SHARE = 0.05   # of the budget share, kept for the figures and tables after training
 TITLE = "Training deep models: why the Keras MLP collapses with depth, and what fixes it"
 ACT_NAMES = {"sigmoid": "sigmoid", "relu": "ReLU"}
@@ -213,7 +214,23 @@ and the table gives the mean test accuracy after {epochs} epoch{"s" if epochs > 
 
 
 def _reference(ctx: SectionContext) -> str:
-    """The project's 3-seed run of the 0.98 target (bench/depth_target.py), when it is there."""
+    """The project's saved runs, when they are there: the 3-seed run of the 0.98 target
+    (bench/depth_target.py) and the variant table at depths 5 and 10 (bench/depth_results.py)."""
+    return "\n\n".join(filter(None, [_target_reference(ctx), _deep_reference(ctx)]))
+
+
+def _deep_reference(ctx: SectionContext) -> str:
+    record = load_result(ctx.bench_dir, DEEP_VARIANTS)
+    if record is None:
+        return ""
+    seeds = sorted({r["seed"] for r in record["rows"]})
+    epochs = " or ".join(map(str, record["epochs"]))
+    return reference_paragraph(f"the variants at the depths where sigmoid collapses, {len(seeds)} seeds × {epochs} "
+                               "epochs (mean ± sd)",
+                               [experiment.summary_markdown(record["rows"], spread=True)], record)
+
+
+def _target_reference(ctx: SectionContext) -> str:
     record = load_result(ctx.bench_dir, "depth/target-adam.json")
     if record is None:
         return ""
