@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from neuralab.calc import arith
-from neuralab.calc.config import CalcConfig, resolve
+from neuralab.calc.config import PRECISIONS, CalcConfig, resolve
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.digits import reported_digits
 from neuralab.calc.evaluate import evaluate_checkpoint, load_model
@@ -49,17 +49,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--reader-of", default=None, help="scale: a checkpoint whose digit reader scores every N")
     p.add_argument("--resampled", type=int, default=10000, help="resampled test sums (default 10000)")
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                   help="the digit reader's training precision (default fp32; bf16: autocast, sums stay fp32)")
     p.add_argument("--json", default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
 
-def config_for(N: int, seed: int, budget: float, resampled: int) -> CalcConfig:
+def config_for(N: int, seed: int, budget: float, resampled: int, precision: str = "fp32") -> CalcConfig:
     # keep the last epoch: the cosine anneals to 0 at the budget's end, and at N=15 the 33 validation sums
     # (on trained images) picked an epoch half-way through, 83.2% where the last one scored 88.1%
     return resolve(CalcConfig(model="symbolic", format="fixed", digits=N, operands=2, warmup=0, epochs=1000,
                               batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=max(10, 500 // N),
                               keep="last", test_count=resampled, seed=seed, max_seconds=budget,
-                              profile="nesy"), None)
+                              precision=precision, profile="nesy"), None)
 
 
 def budget_for(args, N: int) -> float:
@@ -73,7 +75,7 @@ def accuracy_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.digits.split(",")):
         for seed in map(int, args.seeds.split(",")):
-            config = config_for(N, seed, budget_for(args, N), args.resampled)
+            config = config_for(N, seed, budget_for(args, N), args.resampled, args.precision)
             run, checkpoint, resampled = train(config, args.out, device="cpu")
             protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device="cpu")
             rows.append({"digits": N, "seed": seed, "config": asdict(config), "checkpoint": str(checkpoint),
@@ -146,7 +148,7 @@ def scale_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.scale.split(",")):
         resampled = args.resampled if N <= 100 else min(args.resampled, 1000)
-        config = config_for(N, 0, budget_for(args, N), resampled)
+        config = config_for(N, 0, budget_for(args, N), resampled, args.precision)
         run, checkpoint, test = train(config, args.out, device="cpu")
         model, _, _ = load_model(checkpoint, device="cpu")
         row = {"digits": N, "config": asdict(config), "trained": test,

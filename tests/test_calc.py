@@ -303,6 +303,23 @@ def test_reading_each_distinct_image_once_changes_no_output():
         torch.testing.assert_close(model(images), per_slot, rtol=0, atol=1e-6)
 
 
+def test_bf16_training_reads_in_bfloat16_and_hands_the_arithmetic_fp32():
+    from neuralab.calc.models import SymbolicCalc
+
+    torch.manual_seed(0)
+    fp32 = SymbolicCalc(Layout("fixed", 3, 2))
+    bf16 = SymbolicCalc(Layout("fixed", 3, 2), precision="bf16")
+    bf16.load_state_dict(fp32.state_dict())
+    images = torch.rand(64, 1, 28, 28)
+    for model in (fp32, bf16):
+        model.reader.head[2].p = 0.0                                  # no dropout: the two must agree
+    with torch.no_grad():      # first, as training updates the batch norms' running statistics
+        torch.testing.assert_close(bf16.eval().read(images), fp32.eval().read(images), rtol=0, atol=0)   # reads in fp32
+    train32, train16 = fp32.train().read(images), bf16.train().read(images)
+    assert train16.dtype == torch.float32 and not torch.equal(train16, train32)     # rounded in the reader
+    torch.testing.assert_close(train16.exp(), train32.exp(), rtol=0, atol=0.05)     # bfloat16's 8-bit mantissa
+
+
 class PixelReader(torch.nn.Module):
     """Reads a fake image whose pixels are all v as symbol v - 1, except that it takes 3 for 8."""
 

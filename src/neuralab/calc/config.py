@@ -15,6 +15,7 @@ KIND = "calc"   # the run folder and checkpoint kind
 SUPERVISION = ("final", "running")
 KEEPS = ("best", "last")
 SCHEDULES = ("constant", "cosine")
+PRECISIONS = ("fp32", "bf16")
 MAX_EPOCHS = 10_000
 
 
@@ -37,6 +38,7 @@ class CalcConfig:
     shift: int = 2                 # symbolic: random shifts of up to 2 pixels; digits memorised from train fail on test
     augment: bool = True           # symbolic: distort digits (stroke, slant, wobble, blur, noise) so real pens read too
     views: int = 5                 # symbolic, eval: mean reading of the image and its 4 one-pixel shifts (+0.1% digits)
+    precision: str = "fp32"        # symbolic: "bf16" trains the reader under bfloat16 autocast (AMX CPUs, GPUs); sums stay fp32
     warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
     val_size: int = 1000           # MNIST-train sums that pick the best epoch
     keep: str = "best"             # "last": the final epoch, for budget runs annealed to 0 with too few sums to pick by
@@ -61,6 +63,8 @@ class CalcConfig:
             raise UserError(f"--schedule: {self.schedule!r} is not constant or cosine")
         if self.model == "symbolic" and self.reader not in READERS:
             raise UserError(f"--reader: unknown reader {self.reader!r} (choose from {', '.join(READERS)})")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"--precision: {self.precision!r} is not {' or '.join(PRECISIONS)}")
         if not 1 <= self.views <= len(VIEW_SHIFTS):
             raise UserError(f"--views: must be 1..{len(VIEW_SHIFTS)}, got {self.views}")
         if not 0 <= self.shift <= 4:

@@ -27,11 +27,13 @@ MODELS = ("symbolic", "seed")
 class SymbolicCalc(nn.Module):
     """Per-slot symbol reading plus exact arithmetic over the layout's readings."""
 
-    def __init__(self, layout: Layout, reader: str = "vgg", shift: int = 0, views: int = 1):
+    def __init__(self, layout: Layout, reader: str = "vgg", shift: int = 0, views: int = 1,
+                 precision: str = "fp32"):
         super().__init__()
         self.layout = layout
         self.reader = SymbolNet(reader, classes=len(SYMBOLS), views=views)
         self.shift = shift     # training only: random shifts of up to this many pixels
+        self.precision = precision   # training only: "bf16" runs the reader under bfloat16 autocast
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(B, T, 1, 28, 28) -> slot log-probs (B, T, 12); all slots of the batch in one CNN call.
@@ -48,8 +50,12 @@ class SymbolicCalc(nn.Module):
 
     def read(self, images: torch.Tensor) -> torch.Tensor:
         """Single images (N, 1, 28, 28) -> symbol log-probs (N, 12). A layout without '+' or blank
-        slots (`fixed`) gets its readings over the 10 digits alone."""
-        logits = self.reader(images)                                         # (N, 12)
+        slots (`fixed`) gets its readings over the 10 digits alone. The arithmetic always gets fp32:
+        bfloat16's 8-bit mantissa would blur the column sums of long numbers."""
+        with torch.autocast(images.device.type, dtype=torch.bfloat16,
+                            enabled=self.training and self.precision == "bf16"):
+            logits = self.reader(images)                                     # (N, 12)
+        logits = logits.float()
         if self.layout.format == "fixed":
             logits = torch.cat([logits[:, :10], torch.full_like(logits[:, 10:], -1e4)], 1)
         return logits.log_softmax(-1)
@@ -113,9 +119,10 @@ class SeedNet(nn.Module):
         return chars_to_totals(chars.cpu()), None
 
 
-def build(name: str, layout: Layout, reader: str = "vgg", shift: int = 0, views: int = 1) -> nn.Module:
+def build(name: str, layout: Layout, reader: str = "vgg", shift: int = 0, views: int = 1,
+          precision: str = "fp32") -> nn.Module:
     if name == "symbolic":
-        return SymbolicCalc(layout, reader, shift, views)
+        return SymbolicCalc(layout, reader, shift, views, precision)
     if name == "seed":
         return SeedNet(layout)
     raise ValueError(f"unknown model {name!r}")

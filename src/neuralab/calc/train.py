@@ -41,7 +41,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     data = mnist.load(data_dir)
     train_bank = Bank.from_mnist(data, "train", config.layout.specials)
     seed_everything(config.seed)
-    model = build(config.model, config.layout, config.reader, config.shift, config.views).to(dev)
+    model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     if resume is not None and resume.config.get("data_sha256") != data.sha256:
         raise UserError(f"--resume {resume.path}: the run was trained on other MNIST data (sha256 differs)")

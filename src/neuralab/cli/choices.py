@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import get_args
 
 from neuralab.backprop.network import LOSSES, REDUCTIONS
-from neuralab.calc.config import KEEPS, SUPERVISION
+from neuralab.calc.config import KEEPS, PRECISIONS, SUPERVISION
 from neuralab.calc.layout import FORMATS, SPECIALS
 from neuralab.calc.models import MODELS
 from neuralab.caption.clips import SPLITS
@@ -31,6 +31,7 @@ Format = choices("Format", FORMATS)
 Specials = choices("Specials", SPECIALS)
 Supervision = choices("Supervision", SUPERVISION)
 Keep = choices("Keep", KEEPS)
+Precision = choices("Precision", PRECISIONS)
 Split = choices("Split", SPLITS)
 Loss = choices("Loss", LOSSES)
 Reduction = choices("Reduction", REDUCTIONS)
