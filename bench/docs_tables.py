@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from neuralab.calc.benchmarks import real_rows
+from neuralab.calc.benchmarks import cost_rows, real_rows
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
 
@@ -148,6 +148,7 @@ TABLES = {
     "depth-deep": ("depth/deep-variants.json", depth_deep_table),
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
+    "calc-cost": ("calc/cost.json", lambda result: cost_rows(result) + _measured(result)),
     "caption": ("caption/full.json", caption_table),
     "abuse": ("abuse.json", abuse_table),
     "filters": ("filters/throughput.json", filters_table),

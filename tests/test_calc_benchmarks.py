@@ -38,8 +38,16 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
                          "command": "python bench/calc_real.py --split test"},
           "kinds": {"photo": {"numbers": 600, "digit_accuracy": 0.995, "number_accuracy": 0.985, "arrays": arrays,
                               "ratio_to_arrays": 0.98 / 0.99, "layout_accuracy": 1.0, "target": "met"}}})
+    busiest = [{"name": "aten::convolution_backward", "self_ms": 812.4, "calls": 4}]
+    write(bench, "cost.json", {"command": "python bench/calc_cost.py", "date": "2026-12-01T18:00:00+00:00",
+          "machine": {"cpu": "Some CPU", "cores": 2}, "threads": 2, "target_per_1000_digits": 0.3,
+          "rows": [{"digits": n, "step_seconds": s, "reader_seconds": s * 0.9, "reader_bf16_seconds": s * 0.5,
+                    "arithmetic_seconds": 0.004, "predict_seconds": 2 * s, "step_seconds_per_1000_digits": s * 1000 / n,
+                    "busiest": busiest} for n, s in ((100, 0.02), (1000, 1.25))]})
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    assert "| 100 | 20.0 ms | 18.0 ms | 10.0 ms | 4.0 ms | 40.0 ms | 0.200 s (≤ 0.3: met) | convolution_backward 812 |" in text
+    assert "| 1000 | 1250.0 ms | 1125.0 ms | 625.0 ms | 4.0 ms | 2500.0 ms | 1.250 s (≤ 0.3: **missed**) |" in text
     assert "| phone photos of column sums | 600 | 99.50% | 98.50% | 99.00% | 0.990 | 100.0% | met |" in text
     assert "Some CPU, 2026-12-01, commit abcdef1" in text and "`python bench/calc_real.py --split test`" in text
     assert "| 1 | 99.20 ± 0.20 (3 seeds, 10 sums) | 98.20 ± 0.20 |" in text   # mean ± sd of the three runs

@@ -96,6 +96,23 @@ def scale_lines(scale: dict, figure: str) -> list[str]:
     return lines
 
 
+def cost_rows(cost: dict) -> list[str]:
+    """`bench/calc_cost.py`'s figures: one sum's training step split into reader and arithmetic, a
+    predicted sum, the step per 1000 digits against its target, and the busiest operators."""
+    target = cost["target_per_1000_digits"]
+    lines = ["| N | training step, one sum | reader forward + backward | the same in bf16 | arithmetic forward "
+             "+ backward | predicted sum | training per 1000 digits | busiest operators of a step (ms) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in cost["rows"]:
+        per_1000 = r["step_seconds_per_1000_digits"]
+        busiest = ", ".join(f"{e['name'].removeprefix('aten::')} {e['self_ms']:.0f}" for e in r["busiest"][:3])
+        lines.append(f"| {r['digits']} | {1000 * r['step_seconds']:.1f} ms | {1000 * r['reader_seconds']:.1f} ms "
+                     f"| {1000 * r['reader_bf16_seconds']:.1f} ms | {1000 * r['arithmetic_seconds']:.1f} ms "
+                     f"| {1000 * r['predict_seconds']:.1f} ms | {per_1000:.3f} s (≤ {target}: "
+                     f"{'met' if per_1000 <= target else '**missed**'}) | {busiest} |")
+    return lines + ["", f"{cost['threads']} torch threads, {cost['machine']['cpu']} ({cost['machine']['cores']} cores)."]
+
+
 def peer_table(peer: dict) -> list[str]:
     names = {"symbolic": "ours: CNN + exact arithmetic", "seed": "ours: the 2017 model in PyTorch",
              "keras-2017": "the 2017 model in Keras (peer)"}
@@ -145,6 +162,9 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
+    if (cost := load_result(bench_dir, "calc/cost.json")) is not None:
+        lines += ["", "**What a long sum costs** (fresh weights; the arithmetic is the carry chain):", "",
+                  *cost_rows(cost), "", f"Measured with `{cost['command']}`, {cost['date'][:10]}."]
     if (peer := load_result(bench_dir, "calc/peer.json")) is not None:
         lines += peer_table(peer)
     if (real := load_result(bench_dir, "calc/real-test.json")) is not None:

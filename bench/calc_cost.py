@@ -1,0 +1,106 @@
+"""What a long sum costs: a training step and a prediction of the `fixed` protocol at each N, split
+into the digit reader (the CNN over 2N images) and the exact arithmetic (the carry chain), with
+torch.profiler's busiest operators. Prints each figure beside its target. The reader is also timed
+under bfloat16 autocast (what AMX or AVX512-BF16 CPUs would give); training does not use it.
+
+    python bench/calc_cost.py --digits 15,100,1000 --json src/neuralab/results/calc/cost.json
+
+Every figure is for one sum (2N images), the step bench/calc_nesy.py takes from N=128 up. Weights
+are freshly initialised: the cost of a step does not depend on what the model has learned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from calc_nesy import time_prediction, time_training_step
+from neuralab.calc import arith
+from neuralab.calc.config import CalcConfig
+from neuralab.calc.data import Bank, make_examples
+from neuralab.calc.layout import Layout
+from neuralab.calc.models import build
+from neuralab.core import mnist
+from neuralab.core.io import atomic_write_json
+from neuralab.core.provenance import provenance
+
+TARGET_PER_1000_DIGITS = 0.3   # seconds of training per 1000-digit sum, 2 CPU cores (issue #21)
+
+
+def median_seconds(work, repeats: int = 5) -> float:
+    work()                                                         # warm caches up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def split(N: int, model, bank: Bank) -> dict:
+    """Seconds of the reader's forward and backward over one sum's images, and of the arithmetic's."""
+    layout = Layout("fixed", N, 2)
+    examples = make_examples(layout, bank, 1, seed=N)
+    images = bank.render(examples.image)                           # (1, 2N, 1, 28, 28)
+    target = examples.targets(layout, [0])
+    model.train()
+
+    def reader(bf16: bool = False):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logp = model(images)                                   # (1, 2N, 12)
+        logp.backward(torch.ones_like(logp))
+
+    logp = model(images).detach().requires_grad_()                 # (1, 2N, 12)
+
+    def arithmetic():
+        arith.loglik(logp, layout, target).sum().backward()
+
+    return {"reader_seconds": median_seconds(reader), "reader_bf16_seconds": median_seconds(lambda: reader(True)),
+            "arithmetic_seconds": median_seconds(arithmetic)}
+
+
+def busiest_operators(N: int, model, bank: Bank, top: int = 8) -> list[dict]:
+    """torch.profiler's operators by self CPU time over one training step."""
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        time_training_step(N, model, bank, steps=1)
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)[:top]
+    return [{"name": e.key, "self_ms": e.self_cpu_time_total / 1000, "calls": e.count} for e in events]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--digits", default="15,100,1000", help="N values (default 15,100,1000)")
+    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    args = parser.parse_args()
+    record = {**provenance(), "threads": torch.get_num_threads(), "target_per_1000_digits": TARGET_PER_1000_DIGITS}
+    config = CalcConfig()
+    data = mnist.load()
+    train_bank, test_bank = Bank.from_mnist(data, "train", "noise"), Bank.from_mnist(data, "test", "noise")
+    rows = []
+    for N in map(int, args.digits.split(",")):
+        torch.manual_seed(0)
+        model = build("symbolic", Layout("fixed", N, 2), config.reader, config.shift, config.views)
+        row = {"digits": N, **split(N, model, train_bank),
+               "step_seconds": time_training_step(N, model, train_bank),
+               "predict_seconds": time_prediction(N, model, test_bank)}
+        row["step_seconds_per_1000_digits"] = row["step_seconds"] * 1000 / N
+        row["busiest"] = busiest_operators(N, model, train_bank)
+        rows.append(row)
+        per_1000 = row["step_seconds_per_1000_digits"]
+        verdict = "met" if per_1000 <= TARGET_PER_1000_DIGITS else "MISSED"
+        print(f"N={N:<5} step {1000 * row['step_seconds']:8.1f} ms: "
+              f"reader {1000 * row['reader_seconds']:.1f} ms (in bf16 {1000 * row['reader_bf16_seconds']:.1f}), arithmetic {1000 * row['arithmetic_seconds']:.1f} ms; "
+              f"predict {1000 * row['predict_seconds']:.1f} ms; per 1000 digits {per_1000:.3f} s "
+              f"(<= {TARGET_PER_1000_DIGITS} on 2 cores: {verdict})", flush=True)
+        print("        busiest: " + ", ".join(f"{e['name']} {e['self_ms']:.0f} ms" for e in row["busiest"][:4]))
+    record["rows"] = rows
+    if args.json:
+        atomic_write_json(args.json, record)
+
+
+if __name__ == "__main__":
+    main()
