@@ -224,6 +224,18 @@ def test_an_interrupted_run_is_continued_to_the_figures_of_an_uninterrupted_one(
     (run_dir,) = [p for p in (tmp_path / "b" / "depth").iterdir() if p.is_dir()]   # continued, not started again
     assert [m["epoch"] for m in Run(run_dir).metrics()] == [0, 1, 2]
 
+    calls.clear()            # the same interruption, continued by naming the run with --resume
+    monkeypatch.setattr(experiment, "evaluate", interrupted_in_epoch_2)
+    assert run_cli([*args, "--out", str(tmp_path / "c")]).exit_code == 130
+    monkeypatch.setattr(experiment, "evaluate", real)
+    (run_dir,) = [p for p in (tmp_path / "c" / "depth").iterdir() if p.is_dir()]
+    named = run_cli(["depth", "run", "--resume", str(run_dir), "--data-dir", str(fake_mnist), "--device", "cpu"])
+    assert named.exit_code == 0, named.stderr
+    assert Run(run_dir).result["test_accuracy"] == json.loads(clean.stdout)[0]["test_accuracy"]
+    assert [m["epoch"] for m in Run(run_dir).metrics()] == [0, 1, 2]
+    again = run_cli(["depth", "run", "--resume", str(run_dir), "--data-dir", str(fake_mnist)])
+    assert again.exit_code == 2 and "the run has finished" in again.stderr
+
 
 @pytest.mark.parametrize("flags,message", [
     (["--variant", "vgg"], "--variant: unknown variant 'vgg'"),

@@ -9,6 +9,8 @@ from typing import Optional
 import typer
 
 from neuralab.cli.choices import Device, TrainProfile
+from neuralab.core.errors import UserError
+from neuralab.core.runs import resume_point
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
 from neuralab.depth.model import VARIANTS
@@ -33,8 +35,15 @@ def run(
     device: Device = typer.Option("auto", help="Where to compute (auto: cuda if present)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX "
                                             "folder). Default: $NEURALAB_MNIST, else the cache."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue one interrupted run (its folder) with "
+                                          "its saved config; the grid flags are then not used."),
 ) -> None:
-    """Train (or reuse finished) runs and write per-run metrics.jsonl and summary.csv/.md."""
+    """Train (or reuse finished) runs and write per-run metrics.jsonl and summary.csv/.md.
+
+    Rerunning the same command also continues its interrupted runs; --resume names one."""
+    if resume is not None:
+        _resume(resume, data_dir, device.value)
+        return
     if dry_run:
         variant, activations, depths, epochs, seeds = ["keras"], "relu", "1", 1, 1
     grids = plan.make_plan(profile.value if profile else None, variants=variant, activations=activations, depths=depths,
@@ -49,3 +58,14 @@ def run(
         typer.echo(f"{row['variant']:<10} {row['activation']:<8} depth {row['depth']:>2}  seed {row['seed']}  "
                    f"test acc {row['test_accuracy']:.4f}  loss {row['test_loss']:.4f}")
     typer.echo(f"summary {out / experiment.PART / 'summary.csv'}")
+
+
+def _resume(path: Path, data_dir: Path | None, device: str) -> None:
+    previous, config = resume_point(path, experiment.PART, experiment.DepthConfig)
+    data = experiment.load_tensors(data_dir, pick_device(device))
+    if config.data_sha256 != data.sha256:
+        raise UserError(f"--resume {path}: the run was trained on other MNIST data (sha256 differs)")
+    run = experiment.train_run(config, data, previous.path.parent.parent, resume=previous)
+    row = experiment.summary_row(run)
+    typer.echo(f"{row['variant']} {row['activation']} depth {row['depth']} seed {row['seed']}: "
+               f"test acc {row['test_accuracy']:.4f}  run {run.path}")

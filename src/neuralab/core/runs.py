@@ -172,7 +172,8 @@ def resume_point(path: Path | str, part: str, config_type: type) -> tuple[Run, A
         raise UserError(f"--resume {path}: the run has finished; there is nothing to continue")
     if not (run.path / "last.safetensors").is_file():
         raise UserError(f"--resume {path}: no epoch was completed, so there is no checkpoint to continue from")
-    fields = {k: v for k, v in saved.items() if k not in RUN_KEYS}
+    declared = {f.name for f in dataclasses.fields(config_type)}    # a config may hold a run key too (depth's data_sha256)
+    fields = {k: v for k, v in saved.items() if k not in RUN_KEYS or k in declared}
     return run, config_from(fields, config_type, f"--resume {path}")
 
 

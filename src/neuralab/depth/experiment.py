@@ -100,9 +100,11 @@ def _batches_on(device: torch.device, batches: list[torch.Tensor]) -> list[torch
     return [b.to(device, non_blocking=True) for b in batches]
 
 
-def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: bool = True) -> Run:
+def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: bool = True,
+              resume: Run | None = None) -> Run:
     """Train one configuration (or reuse its finished run) and return the finished run. A run of the
-    same configuration that was interrupted is continued from its last epoch, to the same figures.
+    same configuration that was interrupted (or `resume`, one named by `--resume`) is continued from
+    its last epoch, to the same figures.
 
     As in the published protocol, the test split is scored after every epoch and the last epoch is
     reported: no checkpoint is chosen by its test figure.
@@ -110,7 +112,7 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     config = replace(config, data_sha256=data.sha256)
     if found := find_reusable(runs_root, PART, config, reuse, data.sha256):
         return found
-    interrupted = find_interrupted(runs_root, PART, config, data.sha256) if reuse else None
+    interrupted = resume or (find_interrupted(runs_root, PART, config, data.sha256) if reuse else None)
     device = data.x_train.device
     seed_everything(config.seed)
     model = build_model(config.variant, config.activation, config.depth, config.width,
