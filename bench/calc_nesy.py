@@ -34,8 +34,10 @@ from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
+from neuralab.core.provenance import provenance
 
-TARGETS = {1: 99.0, 2: 98.0, 4: 96.0, 15: 85.0}
+TARGETS = {1: 99.0, 2: 98.0, 4: 96.0, 15: 91.0, 100: 55.0}
+EVERY_SEED = [15]          # these N's targets hold for every seed, the others for the mean
 IMAGES_PER_STEP = 256      # sums per step = this / 2N: every step reads about as many images
 
 
@@ -100,8 +102,10 @@ def summary(rows: list[dict]) -> None:
         (m, s), (mr, sr) = stat("exact_sum_accuracy"), stat("exact_sum_accuracy", "resampled")
         published = ", ".join(f"{name} {t[N]}" if t.get(N) is not None else f"{name} timeout"
                               for name, t in PUBLISHED.items() if N in t)
-        target = TARGETS.get(N)
-        verdict = "" if target is None else (f">= {target} met" if m >= target else f">= {target} MISSED")
+        target, every = TARGETS.get(N), N in EVERY_SEED
+        judged = min(100 * r["protocol"]["exact_sum_accuracy"] for r in mine) if every else m
+        verdict = "" if target is None else (f">= {target}{' every seed' if every else ''} "
+                                             f"{'met' if judged >= target else 'MISSED'}")
         print(f"{N:>4} {m:8.2f} ± {s:4.2f} {mr:8.2f} ± {sr:4.2f} {stat('digit_accuracy')[0]:8.2f} "
               f"{stat('ceiling')[0]:8.2f} {statistics.mean(r['train_seconds'] for r in mine):6.0f} {verdict:>7}  {published}")
     print("published figures from:")
@@ -170,12 +174,13 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     torch.set_num_threads(min(2, torch.get_num_threads()))
     t0 = time.perf_counter()
+    record = provenance(["bench/calc_nesy.py", *(sys.argv[1:] if argv is None else argv)])   # as the run starts
     if args.scale:
-        results = {"scale": scale_runs(args)}
+        results = {**record, "scale": scale_runs(args)}
     else:
-        results = {"runs": accuracy_runs(args), "published": PUBLISHED, "citations": CITATIONS, "targets": TARGETS}
+        results = {**record, "runs": accuracy_runs(args), "published": PUBLISHED, "citations": CITATIONS, "targets": TARGETS,
+                   "every_seed": EVERY_SEED}
         summary(results["runs"])
-    results["command"] = "python bench/calc_nesy.py " + " ".join(sys.argv[1:] if argv is None else argv)
     results["wall_seconds"] = time.perf_counter() - t0
     print(f"\nwall {results['wall_seconds']:.0f} s; reproduce: {results['command']}")
     if args.json:
