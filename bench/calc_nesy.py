@@ -73,6 +73,17 @@ def budget_for(args, N: int) -> float:
     return float(budgets[str(N)])
 
 
+def learning_curve(run) -> list[dict]:
+    """Per epoch: wall seconds of training so far, the training loss and the digit accuracy on the
+    validation sums (MNIST-train images the model also trains on: a curve, not a held-out figure)."""
+    curve, seconds = [], 0.0
+    for m in run.metrics():
+        seconds += m["seconds"]
+        curve.append({"epoch": m["epoch"], "seconds": seconds, "train_loss": m["train_loss"],
+                      "val_digit_accuracy": m["val_digit_accuracy"]})
+    return curve
+
+
 def accuracy_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.digits.split(",")):
@@ -81,7 +92,8 @@ def accuracy_runs(args) -> list[dict]:
             run, checkpoint, resampled = train(config, args.out, device="cpu")
             protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device="cpu")
             rows.append({"digits": N, "seed": seed, "config": asdict(config), "checkpoint": str(checkpoint),
-                         "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled})
+                         "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled,
+                         "curve": learning_curve(run)})
             print(f"N={N:<3} seed {seed}: {protocol['count']} protocol sums {100 * protocol['exact_sum_accuracy']:6.2f}%, "
                   f"{resampled['count']} resampled {100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy "
                   f"{100 * protocol['digit_accuracy']:6.2f}% (ceiling {100 * protocol['ceiling']:6.2f}%), "
