@@ -27,7 +27,11 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     nesy = {"published": {"A-NeSI": {1: 97.66}}, "targets": {1: 99.0}}
     write(bench, "nesy.json", nesy | {"runs": runs(20, (0.990, 0.992, 0.994)), "command": "bench --budget 20"})
     write(bench, "nesy-600s.json", nesy | {"runs": runs(600, (0.98, 0.98), keep="last"), "command": "bench --budget 600"})
-    write(bench, "nesy-bf16.json", nesy | {"runs": runs(900, (0.995, 0.985), precision="bf16"), "every_seed": [1],
+    curved = runs(900, (0.995, 0.985), precision="bf16")
+    for run in curved:
+        run["curve"] = [{"epoch": e, "seconds": 300.0 * e, "train_loss": 1.0 / e, "val_digit_accuracy": 1 - 0.01 / e}
+                        for e in (1, 2, 3)]
+    write(bench, "nesy-bf16.json", nesy | {"runs": curved, "every_seed": [1],
           "command": "bench --precision bf16", "date": "2026-12-01T19:00:00+00:00", "commit": "fedcba987",
           "machine": {"cpu": "Some CPU", "cores": 2, "torch": "2.13.0"}})
     scale = [{"digits": n, "step_seconds": 0.01 * n, "predict_seconds": 0.001 * n,
@@ -65,6 +69,8 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     assert "| 100 | 1000.0 | 100.0 |" in text
     assert "| ours: CNN + exact arithmetic | 12 s | 97.00% |" in text
     assert (out / "assets" / "calc" / "calc_scale.png").stat().st_size > 1000
+    assert (out / "assets" / "calc" / "calc_curves.png").stat().st_size > 1000
+    assert "![digit error against training seconds](assets/calc/calc_curves.png)" in text
 
 
 def test_no_results_no_paragraphs_and_bad_json_is_one_clear_error(tmp_path):

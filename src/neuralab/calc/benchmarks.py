@@ -84,6 +84,28 @@ def scale_figure(scale: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def curves_figure(results: list[dict], path: Path) -> bool:
+    """Digit error on the validation sums against training seconds, one line per run that recorded
+    its curve; False (and no file) when none did."""
+    runs = [r for nesy in results for r in nesy["runs"] if r.get("curve")]
+    if not runs:
+        return False
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.subplots()
+    for r in runs:
+        precision = r["config"].get("precision", "fp32")
+        ax.semilogy([c["seconds"] for c in r["curve"]], [1 - c["val_digit_accuracy"] for c in r["curve"]],
+                    ".-", label=f"N={r['digits']} seed {r['seed']} ({precision})")
+    ax.set_xlabel("training seconds")
+    ax.set_ylabel("digit error on validation sums")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return True
+
+
 def scale_lines(scale: dict, figure: str) -> list[str]:
     rows = scale["scale"]
     lines = ["", "**Long numbers.** Each N trained from scratch on N-digit sums alone; times on 2 CPU cores:",
@@ -165,6 +187,11 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
     lines = []
     if nesy := [load_result(bench_dir, f"calc/{path.name}") for path in sorted((bench_dir / "calc").glob("nesy*.json"))]:
         lines += nesy_table(nesy)
+        if curves_figure(nesy, assets_dir / "calc_curves.png"):
+            figure = (assets_dir / "calc_curves.png").relative_to(out_dir)
+            lines += ["", "Learning curves of the runs that recorded them: the digit error on the validation "
+                      "sums (MNIST-train images the model also trains on) after each epoch.", "",
+                      f"![digit error against training seconds]({figure})"]
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
