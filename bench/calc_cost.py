@@ -1,7 +1,7 @@
 """What a long sum costs: a training step and a prediction of the `fixed` protocol at each N, split
 into the digit reader (the CNN over 2N images) and the exact arithmetic (the carry chain), with
 torch.profiler's busiest operators. Prints each figure beside its target. The reader is also timed
-under bfloat16 autocast (what AMX or AVX512-BF16 CPUs would give); training does not use it.
+as `--precision bf16` trains it, under bfloat16 autocast.
 
     python bench/calc_cost.py --digits 15,100,1000 --json src/neuralab/results/calc/cost.json
 
@@ -49,17 +49,18 @@ def split(N: int, model, bank: Bank) -> dict:
     target = examples.targets(layout, [0])
     model.train()
 
-    def reader(bf16: bool = False):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            logp = model(images)                                   # (1, 2N, 12)
+    def reader(precision: str = "fp32"):
+        model.precision = precision                                # as --precision sets it for training
+        logp = model(images)                                       # (1, 2N, 12)
         logp.backward(torch.ones_like(logp))
+        model.precision = "fp32"
 
     logp = model(images).detach().requires_grad_()                 # (1, 2N, 12)
 
     def arithmetic():
         arith.loglik(logp, layout, target).sum().backward()
 
-    return {"reader_seconds": median_seconds(reader), "reader_bf16_seconds": median_seconds(lambda: reader(True)),
+    return {"reader_seconds": median_seconds(reader), "reader_bf16_seconds": median_seconds(lambda: reader("bf16")),
             "arithmetic_seconds": median_seconds(arithmetic)}
 
 
