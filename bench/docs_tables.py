@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from neuralab.calc.benchmarks import cost_rows, real_rows
+from neuralab.calc.benchmarks import cost_rows, nesy_table, real_rows
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
 
@@ -149,6 +149,7 @@ TABLES = {
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
     "calc-cost": ("calc/cost.json", lambda result: cost_rows(result) + _measured(result)),
+    "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),
     "caption": ("caption/full.json", caption_table),
     "abuse": ("abuse.json", abuse_table),
     "filters": ("filters/throughput.json", filters_table),
@@ -162,7 +163,11 @@ def render(docs: str, results: Path) -> str:
         if name not in TABLES:
             raise SystemExit(f"error: docs table {name!r} has no result file (known: {', '.join(TABLES)})")
         path, printer = TABLES[name]
-        body = "\n".join(printer(json.loads((results / path).read_text()))) + "\n"
+        if "*" in path:      # every file of the pattern, as one list
+            loaded = [json.loads(f.read_text()) for f in sorted(results.glob(path))]
+        else:
+            loaded = json.loads((results / path).read_text())
+        body = "\n".join(printer(loaded)) + "\n"
         return match.group(1) + body + match.group(4)
 
     return BLOCK.sub(table, docs)

@@ -55,7 +55,7 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
     verdict = "–" if target is None else (f"≥ {target}{' on every seed' if every else ''}: "
                                           f"{'met' if judged >= target else 'missed'}")
     precision = mine[0]["config"].get("precision", "fp32")
-    return (f"| {N}{'' if precision == 'fp32' else f' ({precision})'} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seeds, "
+    return (f"| {N}{'' if precision == 'fp32' else f' ({precision})'} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
             f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
             f"| {_mean_sd([r['protocol']['digit_accuracy'] for r in mine])} | {_mean_sd([r['protocol']['ceiling'] for r in mine])} "
             f"| {statistics.mean(r['train_seconds'] for r in mine):.0f} | {_kept(mine[0]['config'])} | {verdict} "
