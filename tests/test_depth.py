@@ -341,3 +341,24 @@ def test_the_cosine_variant_anneals_adam_to_zero_and_the_others_keep_their_rate(
     half = steps // 2 - 1
     assert lrs["adam-cosine"] == pytest.approx([0.0005 * (1 + math.cos(math.pi * half / steps)),
                                                 0.0005 * (1 + math.cos(math.pi * (steps - 1) / steps))])
+
+
+def test_the_saved_deep_variant_runs_are_quoted_with_their_spread_and_provenance(tmp_path):
+    from neuralab.core.section import SectionContext
+    from neuralab.depth import section
+
+    rows = [{"variant": "residual", "activation": "sigmoid", "depth": 10, "seed": 1234 + i, "test_accuracy": a}
+            for i, a in enumerate((0.90, 0.92))]
+    (tmp_path / "depth").mkdir()
+    (tmp_path / "depth" / "deep-variants.json").write_text(json.dumps(
+        {"command": "python bench/depth_results.py R", "date": "2026-12-01T19:00:00+00:00", "commit": "abcdef1234",
+         "machine": {"cpu": "Some CPU", "cores": 2, "torch": "2.13.0"}, "epochs": [10], "rows": rows}))
+
+    def context(bench_dir):
+        return SectionContext(out_dir=tmp_path, assets_dir=tmp_path, runs_root=tmp_path, profile="budget",
+                              bench_dir=bench_dir)
+
+    text = section._reference(context(tmp_path))
+    assert "2 seeds × 10 epochs (mean ± sd)" in text and "| residual | sigmoid | 0.910 ± 0.014 (n=2) |" in text
+    assert "measured by `python bench/depth_results.py R` on 2026-12-01, Some CPU (2 cores)" in text
+    assert section._reference(context(tmp_path / "none")) == ""
