@@ -140,3 +140,10 @@ def test_finished_run_is_found_only_when_config_matches(tmp_path):
     run.finish({"accuracy": 0.9})
     assert find_finished(tmp_path, "toy", {"seed": 1, "depth": 2}).path == run.path
     assert find_finished(tmp_path, "toy", {"seed": 1, "depth": 3}) is None
+
+
+def test_a_run_is_continued_only_on_the_data_it_was_trained_on(tmp_path):
+    run = Run.create(tmp_path, "toy", {"seed": 1}, data_sha256="a" * 64)
+    run.refuse_other_data("a" * 64)
+    with pytest.raises(UserError, match="trained on other MNIST data"):
+        run.refuse_other_data("b" * 64)

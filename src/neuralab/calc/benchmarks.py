@@ -67,6 +67,14 @@ def _kept(config: dict) -> str:
     return "last" if config.get("keep") == "last" else "best on validation"
 
 
+def _save(fig: Figure, ax, path: Path, legend_size: float | None = None) -> None:
+    ax.legend(fontsize=legend_size)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
 def scale_figure(scale: dict, path: Path) -> None:
     rows = scale["scale"]
     N = [r["digits"] for r in rows]
@@ -77,11 +85,7 @@ def scale_figure(scale: dict, path: Path) -> None:
     ax.loglog(N, [rows[-1]["step_seconds"] * n / N[-1] for n in N], ":", color="grey", label="linear in N")
     ax.set_xlabel("digits per number N")
     ax.set_ylabel("seconds")
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    _save(fig, ax, path)
 
 
 def curves_figure(results: list[dict], path: Path) -> bool:
@@ -98,11 +102,7 @@ def curves_figure(results: list[dict], path: Path) -> bool:
                     ".-", label=f"N={r['digits']} seed {r['seed']} ({precision})")
     ax.set_xlabel("training seconds")
     ax.set_ylabel("digit error on validation sums")
-    ax.legend(fontsize=7)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    _save(fig, ax, path, legend_size=7)
     return True
 
 

@@ -23,7 +23,6 @@ from neuralab.calc.models import build
 from neuralab.core import mnist
 from neuralab.core.augment import Augment
 from neuralab.core.data import epoch_generator
-from neuralab.core.errors import UserError
 from neuralab.core.runs import Run
 from neuralab.core.runtime import pick_device, seed_everything
 from neuralab.core.train import Cosine, Loop, fit
@@ -43,8 +42,8 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     seed_everything(config.seed)
     model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    if resume is not None and resume.config.get("data_sha256") != data.sha256:
-        raise UserError(f"--resume {resume.path}: the run was trained on other MNIST data (sha256 differs)")
+    if resume is not None:
+        resume.refuse_other_data(data.sha256)
     run = resume or Run.create(runs_root, KIND, config, name, data.sha256)
     val = make_examples(config.layout, train_bank, config.val_size, seed=config.seed + 10_000)
 

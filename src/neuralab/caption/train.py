@@ -23,7 +23,6 @@ from neuralab.caption.evaluate import evaluate_split
 from neuralab.caption.grammar import MAX_WORDS, PAD, VOCAB
 from neuralab.caption.model import CaptionModel, build_model
 from neuralab.core.data import images_to_float
-from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
 from neuralab.core.progress import bar
 from neuralab.core.reader import SymbolNet, random_shift
@@ -150,8 +149,8 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
     With `resume`, continue that run from its `last` checkpoint (pretraining is already in it)."""
     t0 = time.perf_counter()
     seed_everything(config.seed)
-    if resume is not None and resume.config.get("data_sha256") != data.sha256:
-        raise UserError(f"--resume {resume.path}: the run was trained on other MNIST data (sha256 differs)")
+    if resume is not None:
+        resume.refuse_other_data(data.sha256)
     run = resume or Run.create(runs_root, KIND, config, name or f"{config.split}-{time.strftime('%Y%m%d-%H%M%S')}",
                                data.sha256)
     source = DigitSource(data)

@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 from neuralab.cli.choices import Device, TrainProfile
-from neuralab.core.errors import UserError
 from neuralab.core.runs import resume_point
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
@@ -63,8 +62,7 @@ def run(
 def _resume(path: Path, data_dir: Path | None, device: str) -> None:
     previous, config = resume_point(path, experiment.PART, experiment.DepthConfig)
     data = experiment.load_tensors(data_dir, pick_device(device))
-    if config.data_sha256 != data.sha256:
-        raise UserError(f"--resume {path}: the run was trained on other MNIST data (sha256 differs)")
+    previous.refuse_other_data(data.sha256)
     run = experiment.train_run(config, data, previous.path.parent.parent, resume=previous)
     row = experiment.summary_row(run)
     typer.echo(f"{row['variant']} {row['activation']} depth {row['depth']} seed {row['seed']}: "

@@ -90,6 +90,11 @@ class Run:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
+    def refuse_other_data(self, data_sha256: str) -> None:
+        """A run is continued (`--resume`) only on the data it was trained on."""
+        if self.config.get("data_sha256") != data_sha256:
+            raise UserError(f"--resume {self.path}: the run was trained on other MNIST data (sha256 differs)")
+
     def finish(self, result: dict) -> None:
         """Mark the run finished with its final figures; only finished runs are reused."""
         if dist.is_main():
