@@ -60,3 +60,25 @@ def test_imports_go_down_the_layers_only(module):
         assert other_rank <= rank, f"{module} (layer {group}) imports {target} (layer {other}), a higher layer"
         if rank == other_rank == LAYER["calc"]:
             assert other == group, f"{module} imports {target}: the parts do not import each other"
+
+
+def reached(module: str) -> set[str]:
+    """Every neuralab module `module` imports, directly or through others."""
+    seen, todo = set(), [module]
+    while todo:
+        for target in GRAPH[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    return seen
+
+
+def test_the_learned_captioner_knows_nothing_of_the_clip_generator():
+    """The attention captioner reads what the clips look like only from its training: its code reaches
+    neither the generator (palette, trajectories) nor the colour-plane encoder, and takes only the
+    vocabulary from the grammar, not its colour table."""
+    model = "neuralab.caption.attention"
+    assert not reached(model) & {"neuralab.caption.clips", "neuralab.caption.planes"}
+    for name in (model, "neuralab.caption.decoder"):
+        for node in ast.walk(ast.parse(MODULES[name].read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "neuralab.caption.grammar":
+                assert {a.name for a in node.names} <= {"BOS", "EOS", "MAX_WORDS", "PAD", "VOCAB"}, name

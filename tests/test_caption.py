@@ -13,22 +13,25 @@ from hypothesis import strategies as st
 from neuralab.caption import grammar, train
 from neuralab.caption.clips import (
     DigitSource,
+    frames_to_tensor,
     held_out,
     make_batch,
     make_clip,
+    perturbed,
+    tokens_tensor,
     trajectory,
 )
 from neuralab.caption.config import make_config
 from neuralab.caption.grammar import Actor, caption, parse
 from neuralab.caption.metrics import bleu4, exact_match, word_accuracy
-from neuralab.caption.model import (
-    CaptionModel,
+from neuralab.caption.attention import AttentionCaptioner
+from neuralab.caption.decoder import beam_search, greedy
+from neuralab.caption.model import build_model
+from neuralab.caption.planes import (
     ColourPlanes,
+    PlanesCaptioner,
     SlotEncoder,
-    beam_search,
-    build_model,
     centred_crops,
-    greedy,
     with_motion,
 )
 from neuralab.core.errors import UserError
@@ -131,23 +134,28 @@ def test_bad_frame_count_is_a_user_error(source):
         make_clip(source, "train", "random", 0, 0, frames=9)
 
 
+CAPTIONERS = {"planes": PlanesCaptioner, "attention": AttentionCaptioner}
+
+
+@pytest.mark.parametrize("encoder", CAPTIONERS)
 @pytest.mark.parametrize("layers", [1, 2])
-def test_model_shapes(layers):
-    model = CaptionModel(features=16, embed=8, hidden=24, layers=layers, reader="lenet")
+def test_model_shapes(layers, encoder):
+    model = CAPTIONERS[encoder](features=16, embed=8, hidden=24, layers=layers, reader="lenet")
     assert len(model.lstms) == layers
     clips, tokens = torch.rand(3, 10, 3, 64, 64), torch.randint(3, 29, (3, 9))
     assert model(clips, tokens).shape == (3, 9, 29)
     model.eval()
-    assert model.encode_frames(clips).shape == (3, 10, 16)
+    assert model.encode_frames(clips)[0].shape == (3, 10, 16)
     out = greedy(model, clips)
     assert out.shape[0] == 3 and out.shape[1] <= 10
     assert torch.equal(beam_search(model, clips, width=1), out)
     assert beam_search(model, clips, width=3).shape[0] == 3
 
 
-def test_beam_finds_the_best_sentence_of_a_tiny_model():
+@pytest.mark.parametrize("encoder", CAPTIONERS)
+def test_beam_finds_the_best_sentence_of_a_tiny_model(encoder):
     torch.manual_seed(0)
-    model = CaptionModel(features=8, embed=4, hidden=8, layers=1, reader="lenet").eval()
+    model = CAPTIONERS[encoder](features=8, embed=4, hidden=8, layers=1, reader="lenet").eval()
     clips = torch.rand(2, 10, 3, 64, 64)
     best = beam_search(model, clips, width=29 * 29, max_len=2)   # wide enough to be exhaustive
     states = model.start(clips)
@@ -155,8 +163,7 @@ def test_beam_finds_the_best_sentence_of_a_tiny_model():
     for b in range(2):
         scores = {}
         for w1 in range(29):
-            s = [(h[:, b:b + 1], c[:, b:b + 1]) for h, c in states1]
-            lp2, _ = model.step(torch.tensor([w1]), s)
+            lp2, _ = model.step(torch.tensor([w1]), states1.pick(torch.tensor([b])))
             for w2 in range(29):
                 scores[(w1, w2)] = logp1[b, w1].item() + (0.0 if w1 == grammar.EOS else lp2[0, w2].item())
         w1, w2 = max((k for k in scores if k[0] != grammar.EOS or k[1] == grammar.PAD), key=scores.get)
@@ -204,7 +211,7 @@ def test_bleu_matches_sacrebleu(pairs):
 def test_overfitting_a_handful_of_clips_reaches_exact_match(source):
     torch.manual_seed(0)
     video, tokens, captions = make_batch(source, "train", "random", 0, range(4))
-    model = CaptionModel(features=32, embed=16, hidden=64, layers=2, dropout=0.0, reader="lenet")
+    model = PlanesCaptioner(features=32, embed=16, hidden=64, layers=2, dropout=0.0, reader="lenet")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     scores = []
     for step in range(200):
@@ -222,13 +229,74 @@ def test_overfitting_a_handful_of_clips_reaches_exact_match(source):
     assert scores[0] < 1.0 and scores[-1] == 1.0   # learnt, not right from the start
 
 
+def overfit_attention(video, tokens, captions, steps: int = 400) -> tuple[AttentionCaptioner, list[float]]:
+    """The learned captioner, its reader's convolutions frozen as in training, fitted to these clips."""
+    torch.manual_seed(0)
+    model = AttentionCaptioner(features=32, embed=16, hidden=64, layers=2, dropout=0.0, reader="lenet")
+    model.freeze_cnn()
+    with torch.no_grad():
+        parts = model.cacheable(video)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=5e-3)
+    scores = []
+    for step in range(steps):
+        model.train()
+        optimizer.zero_grad()
+        logits = model.teacher(model.encode_cached(parts), tokens)
+        F.cross_entropy(logits.flatten(0, 1), tokens.flatten(), ignore_index=0).backward()
+        optimizer.step()
+        if step % 20 == 19:
+            model.eval()
+            scores.append(exact_match([grammar.decode(r.tolist()) for r in greedy(model, video)], captions))
+            if scores[-1] == 1.0:
+                break
+    return model, scores
+
+
+@pytest.fixture(scope="module")
+def overfitted(source):
+    clips = [make_clip(source, "train", "random", 0, i) for i in range(16)]
+    video = frames_to_tensor(np.stack([c.frames for c in clips]))
+    return clips, *overfit_attention(video, tokens_tensor([c.caption for c in clips]), [c.caption for c in clips])
+
+
+def test_the_attention_captioner_overfits_16_clips(overfitted):
+    _, _, scores = overfitted
+    assert scores[0] < 1.0 and scores[-1] == 1.0   # learnt, not right from the start
+
+
+def test_its_attention_sums_to_one_over_each_frame(overfitted):
+    clips, model, _ = overfitted
+    video = frames_to_tensor(np.stack([c.frames for c in clips[:4]]))
+    weights = model.where_it_looked(video, tokens_tensor([c.caption for c in clips[:4]]))  # (4, L, T, 10, 10)
+    assert weights.shape[2:] == (10, 10, 10) and (weights >= 0).all()
+    assert torch.allclose(weights.sum((-1, -2)), torch.ones(weights.shape[:3]), atol=1e-5)
+
+
+@pytest.mark.parametrize("index", range(20))
+def test_a_nearby_clip_moves_each_digit_a_little_and_keeps_it_in_frame_and_in_its_colour(source, index):
+    """What `bench/caption.py` scores the trained captioner on (its caption should not change): each digit
+    moved by at most 2 pixels as a whole, still inside the frame, its colour within 25/255 per channel."""
+    clip = make_clip(source, "test", "random", 3, index)
+    nearby = perturbed(source, "test", clip, np.random.default_rng(index))
+    assert nearby.caption == clip.caption and not np.array_equal(nearby.frames, clip.frames)
+    moved = nearby.corners - clip.corners                                  # (actors, T, 2)
+    assert (np.abs(moved) <= 2).all() and (moved == moved[:, :1]).all()   # one offset per digit
+    assert nearby.corners.min() >= 0 and nearby.corners.max() <= 64 - 28
+    for actor, image, path in zip(nearby.actors, nearby.images, nearby.corners):
+        r, c = path[0]
+        ink = source.images["test"][image] == 255                          # fake digits: full-brightness strokes
+        pixels = nearby.frames[0, r:r + 28, c:c + 28][ink].astype(int)    # where no other digit covers it, ...
+        palette = np.array(grammar.COLOUR_RGB[grammar.COLOURS[actor.colour]])
+        assert (np.abs(np.median(pixels, axis=0) - palette) <= 25).all()  # ... its jittered colour
+
+
 def test_two_actors_are_named_in_colour_order():
     assert caption([Actor(1, 2, 0), Actor(9, 0, 1)]) == "red nine moves down and blue one moves up"
     assert caption([Actor(9, 0, 1), Actor(1, 2, 0)]) == "red nine moves down and blue one moves up"
 
 
 def test_frozen_reader_gets_no_gradient_and_keeps_its_statistics():
-    model = CaptionModel(features=16, embed=8, hidden=24)
+    model = PlanesCaptioner(features=16, embed=8, hidden=24)
     model.freeze_cnn()
     model.train()
     norms = [m for m in model.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -240,17 +308,26 @@ def test_frozen_reader_gets_no_gradient_and_keeps_its_statistics():
     assert all(torch.equal(b, m.running_mean) for b, m in zip(before, norms))
 
 
-def test_cached_slots_give_the_clips_logits(source):
-    config = replace(make_config("dry-run"), train_clips=6)
+@pytest.mark.parametrize("encoder, shapes", [("planes", [(6, 10, 6, 14)]),
+                                             ("attention", [(6, 10, 128, 10, 10), (6, 10, 3, 16, 16)])])
+def test_the_cached_frames_give_the_clips_logits(source, encoder, shapes):
+    config = replace(make_config("dry-run"), train_clips=6, encoder=encoder)
     model = build_model(config).eval()
-    slots, words = train.cache_slots(model, source, config, torch.device("cpu"))
+    parts, words = train.cache_frames(model, source, config, torch.device("cpu"))
     video, tokens, _ = make_batch(source, "train", "random", config.seed, range(6))
-    assert slots.shape == (6, 10, 6, 14)
+    assert [p.shape for p in parts] == shapes
     assert torch.equal(words[:, :tokens.size(1)], tokens) and (words[:, tokens.size(1):] == grammar.PAD).all()
     with torch.no_grad():
-        cached = model.teacher(model.encode_slots(slots), words)
+        cached = model.teacher(model.encode_cached(parts), words)
         direct = model(video, words)
-    assert torch.allclose(cached, direct, atol=1e-5) and not torch.allclose(cached[0], cached[1], atol=1e-4)
+    assert torch.allclose(cached, direct, atol=1e-3) and not torch.allclose(cached[0], cached[1], atol=1e-4)
+
+
+def test_training_batches_draw_from_the_whole_cached_pool(source):
+    config = replace(make_config("dry-run"), train_clips=40, batch_size=8, steps_per_epoch=30)
+    pool = train.cache_frames(build_model(config), source, config, torch.device("cpu"))
+    words = {tuple(w.tolist()) for parts, batch in train._batches(source, config, pool, 1) for w in batch}
+    assert len(words) >= 30   # of the pool's 40 captions (a few may repeat)
 
 
 def test_pretraining_teaches_the_reader_the_digits(tmp_path):
@@ -316,3 +393,19 @@ def test_a_centred_crop_puts_the_centre_at_14():
     plane[0, 40, 3] = 1.0
     crop = centred_crops(plane, torch.tensor([40.0]), torch.tensor([3.0]))
     assert crop.shape == (1, 1, 28, 28) and crop[0, 0, 14, 14] == 1.0 and crop.sum() == 1.0
+
+
+@pytest.mark.parametrize("reader", ["lenet", "vgg"])
+def test_the_sliding_reader_reads_every_window_as_the_reader_reads_a_crop(reader):
+    """Its dense layers as convolutions: the logits at window (i, j) of a 64x64 frame are those of the
+    28x28 crop at pixel (4i, 4j)."""
+    from neuralab.core.reader import SlidingReader
+    torch.manual_seed(0)
+    model = SlidingReader(reader).eval()
+    frame = torch.rand(1, 1, 64, 64)
+    with torch.no_grad():
+        maps = model.digits(model.hidden(frame))                           # (1, 10, 10, 10)
+        crops = torch.cat([frame[..., 4 * i:4 * i + 28, 4 * j:4 * j + 28] for i in range(10) for j in range(10)])
+        one_by_one = model(crops)                                          # (100, 10)
+    assert maps.shape == (1, 10, 10, 10)
+    assert torch.allclose(maps[0].flatten(1).T, one_by_one, atol=1e-4)

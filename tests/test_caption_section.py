@@ -16,17 +16,36 @@ from tests.test_caption import fake_mnist
 
 
 def test_design_answer_is_written_from_the_config():
-    config = replace(make_config("quick"), dropout=0.37, beam=5, hidden=40, features=24, reader="lenet")
+    config = replace(make_config("quick", encoder="planes"), dropout=0.37, beam=5, hidden=40, features=24,
+                     reader="lenet")
     text = design_answer(config, build_model(config))
     for fact in ("Dropout 0.37", "beam search of width 5", "LSTM 24→40", "LSTM 72→40", "29 tokens",
                  "2 convolutional, 3 dense", "6 slots of 14 numbers", "`lenet` digit CNN (2 5x5 convolutions"):
         assert fact in text
     assert "frozen" in text and "pool of" in text
     assert "end to end" in design_answer(replace(config, freeze_cnn=False), build_model(config))
+    assert "Fixed by hand for these clips: the palette" in text
+
+
+def test_the_learned_encoders_design_answer_says_what_is_learned():
+    config = replace(make_config("quick"), hidden=40, features=24, reader="lenet")
+    text = design_answer(config, build_model(config))
+    for fact in ("LSTM 24→40", "7 convolutional, 3 dense", "4 learned queries", "10x10 windows of 28x28",
+                 "`lenet` digit CNN", "Nothing in the model knows the palette", "its last layer is fine-tuned"):
+        assert fact in text, fact
+    assert "slots of" not in text and "centre of mass" not in text
+
+
+def test_the_learned_encoders_figure_rows_show_both_attentions():
+    config = replace(make_config("quick"), features=24, hidden=40)
+    rows = layer_shapes(build_model(config), torch.rand(1, 10, 3, 64, 64))
+    assert ("per frame", "Conv2d 32->128 4x4, ReLU, Dropout2d 0.25", (10, 128, 10, 10)) in rows
+    assert any(shape == (1, 10, 4, 68) and text.startswith("attention per frame") for _, text, shape in rows)
+    assert any(shape == (1, 10, 10, 100) and text.startswith("attention per word") for _, text, shape in rows)
 
 
 def test_figure_rows_follow_the_model():
-    config = replace(make_config("quick"), features=24, hidden=40)
+    config = replace(make_config("quick", encoder="planes"), features=24, hidden=40)
     clip = torch.zeros(1, 10, 3, 64, 64)
     clip[:, :, 0, 20:30, 20:30] = 1.0                     # one red square: the reader reads 10 crops
     rows = layer_shapes(build_model(config), clip)
@@ -37,16 +56,19 @@ def test_figure_rows_follow_the_model():
 
 def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
     monkeypatch.setitem(config.PROFILES, "budget", config.PROFILES["dry-run"])
+    monkeypatch.setitem(config.ATTENTION, "budget", {})   # the learned encoder's own pool size too
     monkeypatch.setattr(section.mnist, "load", lambda *a: fake_mnist())
     ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path / "assets" / "caption",
                          runs_root=tmp_path / "runs", profile="budget", seconds=60, bench_dir=REFERENCE_RESULTS)
     first = section.build(ctx)
     assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == section.EXAMPLES
+    assert "caption-attention.png" in first.markdown and (tmp_path / "assets" / "caption" / "caption-attention.png").is_file()
     assert all((tmp_path / "assets" / "caption" / f"caption-random-{i}.gif").is_file() for i in range(3))
     assert set(first.ours) == {"random exact match", "random BLEU-4"}   # budget: the random split only
-    assert first.command == "neuralab caption train --profile budget --max-seconds 59 --split random"
+    assert first.command == "neuralab caption train --profile budget --max-seconds 59 --split random --encoder attention"
     saved = json.loads((REFERENCE_RESULTS / "caption" / "full.json").read_text())
     assert (f"| compositional | {saved['splits']['compositional']['exact_match']:.3f} |" in first.markdown
+            and "| planes | the palette" in first.markdown
             and f"commit {saved['commit'][:7]}" in first.markdown)   # the project's full run, named as such
     again = section.build(ctx)
     assert again.run_dirs == first.run_dirs   # reused, not retrained

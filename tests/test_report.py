@@ -165,6 +165,7 @@ def test_the_real_parts_render_from_tiny_runs_within_a_tiny_budget(tmp_path, mon
     monkeypatch.setattr(experiment, "load_tensors", few_images)
     monkeypatch.setitem(plan.PROFILES, "budget", [replace(plan.ASSIGNMENT, seeds=1, epochs=1)])
     monkeypatch.setitem(caption_config.PROFILES, "budget", caption_config.PROFILES["dry-run"])
+    monkeypatch.setitem(caption_config.ATTENTION, "budget", {})   # the learned encoder's own pool size too
     monkeypatch.setitem(calc_config.PROFILES, ("budget", "symbolic"),
                         dict(warmup=8, train_size=8, epochs=1, batch_size=4, val_size=4, test_count=4, reader="lenet"))
     sections = build_report(ReportConfig(out_dir=tmp_path / "r", runs_root=tmp_path / "runs", budget=60))

@@ -31,10 +31,14 @@ def nesy_table(results: list[dict]) -> list[str]:
              "| N | ours | ours, 10,000 resampled sums | digit accuracy p | ceiling | seconds per run | epoch kept | target "
              "| best published |",
              "|---|---|---|---|---|---|---|---|---|"]
-    groups = {(r["digits"], r["config"]["max_seconds"], i) for i, nesy in enumerate(results) for r in nesy["runs"]}
-    for N, budget, i in sorted(groups):
-        mine = [r for r in results[i]["runs"] if r["digits"] == N and r["config"]["max_seconds"] == budget]
-        lines.append(_nesy_row(results[i], N, mine))
+    def key(run: dict) -> tuple:
+        return run["digits"], run["config"]["max_seconds"], run["config"].get("precision", "fp32")
+
+    # one row per setting: seeds run at different times (one file each) are one row
+    for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
+        files = [nesy for nesy in results if any(key(r) == setting for r in nesy["runs"])]
+        mine = [r for nesy in files for r in nesy["runs"] if key(r) == setting]
+        lines.append(_nesy_row(files[0], setting[0], sorted(mine, key=lambda r: r["config"].get("seed", 0))))
     names = dict.fromkeys(name for nesy in results for name in nesy["published"] if name in CITATIONS)
     lines += ["", "Published figures from: " + "; ".join(cite(name) for name in names) + "."]
     recorded = [provenance_note(nesy) for nesy in results if "machine" in nesy]

@@ -40,6 +40,7 @@ ROLES = {"train": 0, "val": 1, "test": 2}
 SPLITS = ("random", "compositional")
 MIN_FRAMES, MAX_FRAMES = 10, 20
 VAL_START = 55_000           # MNIST-train images from here on are kept for validation clips
+COLOUR_JITTER = 25         # of 255 per channel: at most 43 away, under half the closest two colours' 156
 _RGB = np.array([COLOUR_RGB[c] for c in COLOURS], np.float32) / 255.0  # (6, 3)
 
 
@@ -124,17 +125,40 @@ def make_clip(source: DigitSource, role: str, split: str, seed: int, index: int,
         raise UserError(f"frames must be {MIN_FRAMES}..{MAX_FRAMES}, got {frames}")
     rng = np.random.default_rng([seed, ROLES[role], index, SPLITS.index(split)])
     actors = _sample_actors(rng, split, role)
-    video = np.zeros((frames, SIZE, SIZE, 3), np.float32)
     images, corners = [], []
     for actor in actors:
         images.append(source.pick(role, actor.digit, rng))
-        glyph = source.images[role][images[-1]].astype(np.float32)[..., None] / 255.0 * _RGB[actor.colour]
         corners.append(trajectory(actor.motion, frames, rng))
-        for t, (r, c) in enumerate(corners[-1]):
+    colours = [_RGB[a.colour] for a in actors]
+    return Clip(_paint(source.images[role], images, np.stack(corners), colours), caption(actors), actors,
+                tuple(images), np.stack(corners))
+
+
+def _paint(pool: np.ndarray, images, corners: np.ndarray, colours) -> np.ndarray:
+    """Frames (T, 64, 64, 3) uint8 of digits `images` of `pool`, in `colours` (RGB in 0..1), with
+    top-left corners (actors, T, 2)."""
+    video = np.zeros((corners.shape[1], SIZE, SIZE, 3), np.float32)
+    for image, path, rgb in zip(images, corners, colours):
+        glyph = pool[image].astype(np.float32)[..., None] / 255.0 * rgb
+        for t, (r, c) in enumerate(path):
             patch = video[t, r:r + DIGIT, c:c + DIGIT]
             np.maximum(patch, glyph, out=patch)                # overlapping digits: the channel-wise maximum
-    pixels = np.rint(video * 255).astype(np.uint8)
-    return Clip(pixels, caption(actors), actors, tuple(images), np.stack(corners))
+    return np.rint(video * 255).astype(np.uint8)
+
+
+def perturbed(source: DigitSource, role: str, clip: Clip, rng: np.random.Generator, shift: int = 2,
+              jitter: int = COLOUR_JITTER) -> Clip:
+    """The same clip, its caption unchanged, with every digit moved by up to `shift` pixels (one offset
+    per digit for the whole clip, kept inside the frame) and each colour's R, G and B moved by up to
+    `jitter` of 255: a nearby clip a captioner that has learned the task should caption the same."""
+    corners = clip.corners.copy()
+    for path in corners:
+        for axis in (0, 1):
+            low, high = max(-shift, -path[:, axis].min()), min(shift, SPAN - path[:, axis].max())
+            path[:, axis] += int(rng.integers(low, high + 1))
+    colours = [np.clip(_RGB[a.colour] + rng.integers(-jitter, jitter + 1, 3) / 255.0, 0, 1) for a in clip.actors]
+    return Clip(_paint(source.images[role], clip.images, corners, colours), clip.caption, clip.actors,
+                clip.images, corners)
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from neuralab.caption.clips import MAX_FRAMES, MIN_FRAMES, SPLITS
+from neuralab.caption.model import ENCODERS
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS
@@ -20,7 +21,8 @@ MAX_CLIPS = 200_000   # clips in one set: the cached training pool of 200k clips
 
 @dataclass
 class CaptionConfig:
-    version: int = 4                 # bumped when the model or training changes, so stale runs are never reused
+    version: int = 5                 # bumped when the model or training changes, so stale runs are never reused
+    encoder: str = "attention"       # attention: learned from the RGB frames | planes: the palette fixed by hand
     split: str = "random"            # random | compositional: which actors training clips may hold
     frames: int = 10                 # the fewest the task allows: least compute per clip
     reader: str = "vgg"              # the digit CNN (core.reader.READERS): 4 batch-normalised 3x3 convs
@@ -51,6 +53,8 @@ class CaptionConfig:
         """A config that exists is valid: every field is checked here, naming its flag."""
         if self.split not in SPLITS:
             raise UserError(f"--split: unknown split {self.split!r} (choose from {', '.join(SPLITS)})")
+        if self.encoder not in ENCODERS:
+            raise UserError(f"--encoder: unknown encoder {self.encoder!r} (choose from {', '.join(ENCODERS)})")
         if self.reader not in READERS:
             raise UserError(f"reader: unknown reader {self.reader!r} (choose from {', '.join(READERS)})")
         if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
@@ -87,7 +91,22 @@ PROFILES = {
 }
 
 
-def make_config(profile: str = "quick", split: str = "random", seed: int = 0, max_seconds: float = 0.0) -> CaptionConfig:
+# the learned encoder's own settings under each profile, on top of the profile's
+ATTENTION = {
+    "quick": dict(train_clips=2000),
+    "budget": dict(train_clips=6000),
+    # the target's 15 minutes are the whole run's: pretraining, the cache, training and the test clips
+    "full": dict(train_clips=10000, epochs=30, steps_per_epoch=150, max_seconds=900),
+    "dry-run": dict(),
+}
+
+
+def make_config(profile: str = "quick", split: str = "random", seed: int = 0, max_seconds: float = 0.0,
+                encoder: str = "attention") -> CaptionConfig:
     if profile not in PROFILES:
         raise UserError(f"--profile: unknown profile {profile!r} (choose from quick, budget, full)")
-    return replace(CaptionConfig(split=split, seed=seed, max_seconds=max_seconds), **PROFILES[profile])
+    own = dict(ATTENTION[profile]) if encoder == "attention" else {}
+    if max_seconds:                                        # the caller's limit comes first
+        own.pop("max_seconds", None)
+    return replace(CaptionConfig(split=split, seed=seed, max_seconds=max_seconds, encoder=encoder),
+                   **{**PROFILES[profile], **own})

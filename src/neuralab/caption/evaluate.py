@@ -7,11 +7,14 @@ from pathlib import Path
 
 import torch
 
-from neuralab.caption.clips import DigitSource, make_batch
+import numpy as np
+
+from neuralab.caption.clips import DigitSource, frames_to_tensor, make_batch, make_clip, perturbed
 from neuralab.caption.config import KIND, CaptionConfig
 from neuralab.caption.grammar import decode
 from neuralab.caption.metrics import all_metrics
-from neuralab.caption.model import CaptionModel, beam_search, build_model
+from neuralab.caption.decoder import Captioner, beam_search
+from neuralab.caption.model import build_model
 from neuralab.core.errors import UserError
 from neuralab.core.progress import bar
 from neuralab.core.runs import config_from, load_checkpoint
@@ -32,13 +35,13 @@ def load_model(path: Path | str, device: torch.device):
 
 
 @torch.no_grad()
-def caption_frames(model: CaptionModel, video: torch.Tensor, beam: int = 1) -> list[str]:
+def caption_frames(model: Captioner, video: torch.Tensor, beam: int = 1) -> list[str]:
     """Captions for clips (B, T, 3, 64, 64): beam search of this width (1 = greedy)."""
     model.eval()
     return [decode(row.tolist()) for row in beam_search(model, video, beam)]
 
 
-def evaluate_split(model: CaptionModel, source: DigitSource, config, role: str, count: int, seed: int,
+def evaluate_split(model: Captioner, source: DigitSource, config, role: str, count: int, seed: int,
                    device: torch.device, beam: int | None = None, split: str | None = None,
                    batch_size: int = 100) -> tuple[dict, list[str], list[str]]:
     """Caption `count` clips of (split, role, seed); returns (metrics, predictions, references)."""
@@ -52,3 +55,22 @@ def evaluate_split(model: CaptionModel, source: DigitSource, config, role: str, 
             references += captions
             progress.advance(1)
     return all_metrics(predictions, references), predictions, references
+
+
+def nearby_agreement(model: Captioner, source: DigitSource, config, count: int, seed: int, device: torch.device,
+                     batch_size: int = 100) -> dict:
+    """Test clips against their nearby versions (`clips.perturbed`: digits moved by up to 2 pixels,
+    colours by up to 25/255): the exact match on both, and how often the caption stays the same."""
+    rng = np.random.default_rng([seed, 7])
+    same = right = right_nearby = 0
+    for first in range(0, count, batch_size):
+        clips = [make_clip(source, "test", config.split, seed, i, config.frames)
+                 for i in range(first, min(first + batch_size, count))]
+        nearby = [perturbed(source, "test", c, rng) for c in clips]
+        said = caption_frames(model, frames_to_tensor(np.stack([c.frames for c in clips])).to(device), config.beam)
+        moved = caption_frames(model, frames_to_tensor(np.stack([c.frames for c in nearby])).to(device), config.beam)
+        truth = [c.caption for c in clips]
+        same += sum(a == b for a, b in zip(said, moved))
+        right += sum(a == t for a, t in zip(said, truth))
+        right_nearby += sum(b == t for b, t in zip(moved, truth))
+    return {"count": count, "kept": same / count, "exact_match": right / count, "nearby_exact_match": right_nearby / count}

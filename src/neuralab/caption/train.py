@@ -2,9 +2,9 @@
 the caption training run (shared `core.train.fit` loop, validation by exact match, a final test
 on 2,000 held-out clips, and a finished run whose result.json the report and the bench read).
 
-With `freeze_cnn` (the default) the pretrained digit reader is fixed and the slots it gives a pool
-of generated training clips are computed once; the dense layer and the LSTMs then train on those
-cached slots, far cheaper per step than reading every frame of every batch again.
+With `freeze_cnn` (the default) the pretrained digit reader's convolutions are fixed and what they
+give a pool of generated training clips is computed once (`Captioner.cacheable`); the rest of the
+model then trains on that cache, far cheaper per step than reading every frame of every batch again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from neuralab.caption.clips import DigitSource, make_batch
 from neuralab.caption.config import TEST_SEED, KIND, CaptionConfig
 from neuralab.caption.evaluate import evaluate_split
 from neuralab.caption.grammar import MAX_WORDS, PAD, VOCAB
-from neuralab.caption.model import CaptionModel, build_model
+from neuralab.caption.decoder import Captioner
+from neuralab.caption.model import build_model
 from neuralab.core.data import images_to_float
 from neuralab.core.mnist import MNIST
 from neuralab.core.progress import bar
@@ -72,19 +73,20 @@ def pretrain(run: Run, reader: SymbolNet, source: DigitSource, config: CaptionCo
 
 
 @torch.no_grad()
-def cache_slots(model: CaptionModel, source: DigitSource, config: CaptionConfig,
-                device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """The frozen reader's slots of the training pool, (N, T, 6, 14), and its words (N, L)."""
+def cache_frames(model: Captioner, source: DigitSource, config: CaptionConfig,
+                 device: torch.device) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """What the frozen CNN part gives the training pool (`model.cacheable`, each (N, T, ...)), and its
+    words (N, L)."""
     model.eval()
-    slots, words, chunk = [], [], 100
-    with bar("cache frame slots", -(-config.train_clips // chunk)) as progress:
+    parts, words, chunk = [], [], 100
+    with bar("cache frame features", -(-config.train_clips // chunk)) as progress:
         for first in range(0, config.train_clips, chunk):
             video, tokens, _ = make_batch(source, "train", config.split, config.seed,
                                           range(first, min(first + chunk, config.train_clips)), config.frames)
-            slots.append(model.frame_slots(video.to(device)).cpu())
+            parts.append([p.to(model.cache_dtype).cpu() for p in model.cacheable(video.to(device))])
             words.append(F.pad(tokens, (0, MAX_WORDS + 1 - tokens.size(1)), value=PAD))
             progress.advance(1)
-    return torch.cat(slots), torch.cat(words)
+    return tuple(torch.cat(p) for p in zip(*parts)), torch.cat(words)
 
 
 class _Sized:
@@ -119,11 +121,14 @@ class EpochDecay:
 
 
 def caption_step(device: torch.device, cached: bool):
-    """Teacher-forced step on (clips or cached slots, words)."""
+    """Teacher-forced step on (clips or their cached frozen-CNN parts, words)."""
     def step(model, batch):
-        x, tokens = batch[0].to(device), batch[1].to(device)
-        feats = model.encode_slots(x) if cached else model.encode_frames(x)
-        logits = model.teacher(feats, tokens)              # (B, L, vocab)
+        tokens = batch[1].to(device)
+        if cached:
+            encoded = model.encode_cached(tuple(p.to(device) for p in batch[0]))
+        else:
+            encoded = model.encode_frames(batch[0].to(device))
+        logits = model.teacher(encoded, tokens)            # (B, L, vocab)
         loss = F.cross_entropy(logits.flatten(0, 1), tokens.flatten(), ignore_index=PAD)
         mask = tokens != PAD
         correct = ((logits.argmax(-1) == tokens) | ~mask).all(1)
@@ -135,8 +140,8 @@ def _batches(source: DigitSource, config: CaptionConfig, pool, epoch: int) -> _S
     """Epoch `epoch`'s training batches: shuffled from the cached pool, or newly generated clips."""
     n, size = config.steps_per_epoch, config.batch_size
     if pool is not None:
-        order = torch.randint(len(pool[0]), (n, size), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
-        return _Sized(((pool[0][rows], pool[1][rows]) for rows in order), n)
+        order = torch.randint(len(pool[1]), (n, size), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
+        return _Sized(((tuple(p[rows] for p in pool[0]), pool[1][rows]) for rows in order), n)
     first = (epoch - 1) * n
     return _Sized((make_batch(source, "train", config.split, config.seed,
                               range((first + s) * size, (first + s + 1) * size), config.frames)[:2]
@@ -163,7 +168,7 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
             model.load_state_dict(load_checkpoint(run.path / "last.safetensors", KIND)[0])
         model.freeze_cnn()
         t1 = time.perf_counter()
-        pool = cache_slots(model, source, config, device)
+        pool = cache_frames(model, source, config, device)
         run.log_metrics({"cache_seconds": time.perf_counter() - t1})
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
 

@@ -10,7 +10,7 @@ import typer
 
 from neuralab.caption.config import MAX_CLIPS
 from neuralab.cli.choices import Device as DeviceName
-from neuralab.cli.choices import Split, TrainProfile
+from neuralab.cli.choices import Encoder, Split, TrainProfile
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.runtime import MAX_SEED
@@ -32,6 +32,8 @@ def train(profile: TrainProfile = typer.Option("quick", "--profile", help="quick
           out: Path = typer.Option(Path("runs"), "--out", help="Runs root: writes OUT/caption/<name>/."),
           split: Split = typer.Option("random", "--split", help="random or compositional (unseen combinations in test)."),
           seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of clips, weights and dropout."),
+          encoder: Encoder = typer.Option("attention", "--encoder", help="attention (learned from the RGB frames) "
+                                          "or planes (the palette split by a fixed layer, centres computed)."),
           device: DeviceName = Device, data_dir: Optional[Path] = DataDir,
           dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI)."),
           resume: Optional[Path] = typer.Option(None, "--resume",
@@ -43,7 +45,7 @@ def train(profile: TrainProfile = typer.Option("quick", "--profile", help="quick
     from neuralab.core.runs import resume_point
     from neuralab.core.runtime import pick_device
 
-    config = make_config("dry-run" if dry_run else profile.value, split.value, seed, max_seconds)
+    config = make_config("dry-run" if dry_run else profile.value, split.value, seed, max_seconds, encoder.value)
     previous = None
     if resume is not None:
         previous, config = resume_point(resume, KIND, CaptionConfig)

@@ -11,6 +11,7 @@ from neuralab.calc.config import KEEPS, PRECISIONS, SUPERVISION
 from neuralab.calc.layout import FORMATS, SPECIALS
 from neuralab.calc.models import MODELS
 from neuralab.caption.clips import SPLITS
+from neuralab.caption.model import ENCODERS
 from neuralab.core.runtime import DEVICES
 from neuralab.core.section import Profile as ProfileName
 from neuralab.core.section import TrainProfile as TrainProfileName
@@ -33,6 +34,7 @@ Supervision = choices("Supervision", SUPERVISION)
 Keep = choices("Keep", KEEPS)
 Precision = choices("Precision", PRECISIONS)
 Split = choices("Split", SPLITS)
+Encoder = choices("Encoder", ENCODERS)
 Loss = choices("Loss", LOSSES)
 Reduction = choices("Reduction", REDUCTIONS)
 Padding = choices("Padding", PADDINGS)

@@ -57,6 +57,29 @@ class SymbolNet(nn.Module):
         return logits if one_view else logits.log_softmax(-1).view(self.views, -1, logits.shape[-1]).mean(0)
 
 
+class SlidingReader(nn.Module):
+    """The reader with its dense layers as convolutions (a 4x4 and a 1x1), the same function on a 28x28
+    digit and a sliding window on anything larger: for every 28x28 window of an (N, 1, H, W) image at a
+    stride of 4, `hidden` gives the 128 hidden features and `digits` of those the logits."""
+
+    def __init__(self, reader: str = "vgg", classes: int = 10, hidden: int = 128):
+        super().__init__()
+        layers, channels = READERS[reader]()
+        self.features = nn.Sequential(*layers)                                 # (N, channels, H/4 - 3, W/4 - 3)
+        # Dropout2d: on a 1x1 map the reader's dropout, on a larger one a whole window map at a time (cheap)
+        self.dense = nn.Sequential(nn.Conv2d(channels, hidden, 4), nn.ReLU(), nn.Dropout2d(0.25))
+        self.digits = nn.Conv2d(hidden, classes, 1)
+        self.to(memory_format=torch.channels_last)
+
+    def hidden(self, images: torch.Tensor) -> torch.Tensor:
+        """Images (N, 1, H, W) -> the hidden features (N, 128, h, w) of every window, h = H/4 - 6."""
+        return self.dense(self.features(images.contiguous(memory_format=torch.channels_last)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Digits (N, 1, 28, 28) -> logits (N, classes)."""
+        return self.digits(self.hidden(x)).flatten(1)
+
+
 def shift(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     """Images (N, 1, H, W) moved down dy and right dx pixels (|dy|, |dx| <= 1), zero-filled."""
     if dy == 0 and dx == 0:
