@@ -47,6 +47,21 @@ def caption_table(result: dict) -> list[str]:
         whole = "–" if r["wall_seconds"] is None else f"{r['wall_seconds']:.0f} s"
         lines.append(f"| {encoder} | {split} | **{r['exact_match']:.4f}** | {r['word_accuracy']:.4f} | {r['bleu4']:.4f} "
                      f"| {r['count']} (seed {result['test_seed']}) | {r['train_seconds']:.0f} s | {whole} | {goal} |")
+    nearby = [(split, r["nearby"]) for split, r in result["splits"].items() if r.get("nearby")]
+    if nearby:
+        lines += ["", "Nearby clips (digits moved by up to 2 pixels, colours by up to 25/255): " + "; ".join(
+            f"{split}, {n['count']} test clips: caption kept on {n['kept']:.3f}, exact match {n['nearby_exact_match']:.3f} "
+            f"against {n['exact_match']:.3f} unmoved" for split, n in nearby) + "."]
+    return lines + _measured(result)
+
+
+def caption_errors_table(result: dict) -> list[str]:
+    lines = ["| digits in the clip | clips | wrong | exact match |", "|---|---|---|---|"]
+    for actors, n in result["clips"].items():
+        wrong = result["wrong_clips"].get(actors, 0)
+        lines.append(f"| {actors} | {n} | {wrong} | {1 - wrong / n:.3f} |")
+    lines += ["", "Wrong words by kind: " + ", ".join(f"{kind} {n}" for kind, n in result["wrong_words"].items())
+              + f" ({result['encoder']} encoder, {result['split']} split, {result['count']} validation clips, greedy)."]
     return lines + _measured(result)
 
 
@@ -155,6 +170,7 @@ TABLES = {
     "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),
     "caption": ("caption/full.json", caption_table),
     "caption-attention": ("caption/attention.json", caption_table),
+    "caption-errors": ("caption/errors.json", caption_errors_table),
     "abuse": ("abuse.json", abuse_table),
     "filters": ("filters/throughput.json", filters_table),
     "web": ("web/load.json", web_table),
