@@ -62,13 +62,26 @@ def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
                          runs_root=tmp_path / "runs", profile="budget", seconds=60, bench_dir=REFERENCE_RESULTS)
     first = section.build(ctx)
     assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == section.EXAMPLES
-    assert "caption-attention.png" in first.markdown and (tmp_path / "assets" / "caption" / "caption-attention.png").is_file()
+    assert "caption-architecture-attention.png" in first.markdown   # the learned encoder, shown untrained
+    assert "Nothing in the model knows the palette" in first.markdown and "caption-attention.png" not in first.markdown
     assert all((tmp_path / "assets" / "caption" / f"caption-random-{i}.gif").is_file() for i in range(3))
     assert set(first.ours) == {"random exact match", "random BLEU-4"}   # budget: the random split only
-    assert first.command == "neuralab caption train --profile budget --max-seconds 59 --split random --encoder attention"
+    assert first.command == "neuralab caption train --profile budget --max-seconds 59 --split random --encoder planes"
     saved = json.loads((REFERENCE_RESULTS / "caption" / "full.json").read_text())
     assert (f"| compositional | {saved['splits']['compositional']['exact_match']:.3f} |" in first.markdown
             and "| planes | the palette" in first.markdown
             and f"commit {saved['commit'][:7]}" in first.markdown)   # the project's full run, named as such
     again = section.build(ctx)
     assert again.run_dirs == first.run_dirs   # reused, not retrained
+
+
+def test_the_attention_figure_shows_each_word_the_model_said(tmp_path):
+    from neuralab.caption.attention_figure import attention_figure, word_attention
+    torch.manual_seed(0)
+    config = replace(make_config("dry-run"), frames=10)
+    model = build_model(config).eval()
+    frames = (torch.rand(10, 64, 64, 3) * 255).to(torch.uint8).numpy()
+    words, weights = word_attention(model, torch.from_numpy(frames).float().div(255).movedim(-1, 1)[None])
+    assert weights.shape == (len(words), 10, 10, 10)
+    assert abs(weights.sum((2, 3)) - 1).max() < 1e-5                 # each frame's attention sums to 1
+    assert attention_figure(model, frames, tmp_path / "a.png").stat().st_size > 1000
