@@ -26,7 +26,7 @@ class CaptionConfig:
     split: str = "random"            # random | compositional: which actors training clips may hold
     frames: int = 10                 # the fewest the task allows: least compute per clip
     reader: str = "vgg"              # the digit CNN (core.reader.READERS): 4 batch-normalised 3x3 convs
-    features: int = 64               # per-frame feature size fed to the bottom LSTM (from 6 x 16 slot values)
+    features: int = 64               # per-frame feature size fed to the bottom LSTM (from the slots or the attended values)
     embed: int = 32                  # 26 words need few dimensions
     hidden: int = 192                # LSTM width: enough for two actors' digit, colour and motion
     layers: int = 2                  # the published design: bottom LSTM reads frames, top one emits words
@@ -35,7 +35,7 @@ class CaptionConfig:
     pretrain_batch: int = 128        # 28x28 digits per pretraining step
     pretrain_lr: float = 4e-3        # one-cycle peak; the CNN is small and batch-normalised
     pretrain_shift: int = 2          # random shifts of up to 2 pixels: crops are centred only to a pixel
-    freeze_cnn: bool = True          # keep the pretrained reader fixed and cache its slots: far cheaper steps
+    freeze_cnn: bool = True          # fix the pretrained reader (planes: all; attention: to its hidden features), cache its output
     train_clips: int = 16000         # clips in the cached training pool (frozen CNN); else generated per step
     batch_size: int = 64             # clips per caption training step
     epochs: int = 7                  # validation + checkpoint after each

@@ -2,9 +2,10 @@
 the caption training run (shared `core.train.fit` loop, validation by exact match, a final test
 on 2,000 held-out clips, and a finished run whose result.json the report and the bench read).
 
-With `freeze_cnn` (the default) the pretrained digit reader's convolutions are fixed and what they
-give a pool of generated training clips is computed once (`Captioner.cacheable`); the rest of the
-model then trains on that cache, far cheaper per step than reading every frame of every batch again.
+With `freeze_cnn` (the default) the pretrained digit reader is fixed (`Captioner.frozen_part`: all of
+it for the colour planes, up to its hidden features for the learned encoder) and what it gives a pool
+of generated training clips is computed once (`Captioner.cacheable`); the rest of the model then
+trains on that cache, far cheaper per step than reading every frame of every batch again.
 """
 
 from __future__ import annotations
