@@ -53,14 +53,15 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     device = pick_device(args.device)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}")
-    rows = []
+    data = mnist.load(args.data_dir)
+    source, rows = DigitSource(data), []
     for split in ("random", "compositional"):
         t0 = time.perf_counter()
         config = make_config(args.profile, split, args.seed, encoder=args.encoder)
-        run, reused = train_or_reuse(config, lambda: mnist.load(args.data_dir),
+        run, reused = train_or_reuse(config, lambda: data,
                                      args.runs, device, reuse=not args.no_reuse)
         model, _, _ = load_model(run.path / "best.safetensors", device)
-        nearby = nearby_agreement(model, DigitSource(mnist.load(args.data_dir)), config, NEARBY, TEST_SEED, device)
+        nearby = nearby_agreement(model, source, config, NEARBY, TEST_SEED, device)
         rows.append((split, {**run.result, "nearby": nearby}, reused, time.perf_counter() - t0, run.path))
     print(f"\n{'split':<14}{'exact':>8}{'target':>8}{'word acc':>10}{'BLEU-4':>8}{'clips':>7}"
           f"{'train s':>9}{'wall s':>8}  run")

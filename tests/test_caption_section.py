@@ -77,11 +77,12 @@ def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
 
 def test_the_attention_figure_shows_each_word_the_model_said(tmp_path):
     from neuralab.caption.attention_figure import attention_figure, word_attention
+    from neuralab.caption.clips import frames_to_tensor
     torch.manual_seed(0)
     config = replace(make_config("dry-run"), frames=10)
     model = build_model(config).eval()
     frames = (torch.rand(10, 64, 64, 3) * 255).to(torch.uint8).numpy()
-    words, weights = word_attention(model, torch.from_numpy(frames).float().div(255).movedim(-1, 1)[None])
+    words, weights = word_attention(model, frames_to_tensor(frames)[None])
     assert weights.shape == (len(words), 10, 10, 10)
     assert abs(weights.sum((2, 3)) - 1).max() < 1e-5                 # each frame's attention sums to 1
     assert attention_figure(model, frames, tmp_path / "a.png").stat().st_size > 1000

@@ -15,6 +15,7 @@ import torch
 from matplotlib.figure import Figure
 
 from neuralab.caption.attention import GRID, STRIDE, AttentionCaptioner
+from neuralab.caption.clips import frames_to_tensor
 from neuralab.caption.decoder import greedy
 from neuralab.caption.grammar import EOS, VOCAB
 
@@ -33,7 +34,7 @@ def word_attention(model: AttentionCaptioner, video: torch.Tensor) -> tuple[list
 
 def attention_figure(model: AttentionCaptioner, frames: np.ndarray, path: Path | str, truth: str = "") -> Path:
     """Draw where `model` looked for each word of its caption of `frames` (T, 64, 64, 3) uint8."""
-    video = torch.from_numpy(frames).float().div(255).movedim(-1, 1)[None]   # (1, T, 3, 64, 64)
+    video = frames_to_tensor(frames)[None]                     # (1, T, 3, 64, 64)
     words, weights = word_attention(model, video)
     track = frames.max(0)                                      # (64, 64, 3): each digit's path
     cols = max(len(words), 1)

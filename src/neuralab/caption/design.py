@@ -109,19 +109,25 @@ def architecture_figure(model: Captioner, clip: torch.Tensor, path: Path | str) 
     return Path(path)
 
 
+def encoder_paragraphs(config, model: Captioner) -> tuple[str, str]:
+    """The answer's two paragraphs that depend on the encoder: its layers, and what it learns and what
+    is fixed."""
+    layers = _attention_layers if config.encoder == "attention" else _planes_layers
+    return (layers(config, model) + " Over time: " + ", ".join(f"LSTM {m.input_size}→{m.hidden_size}"
+                                                                for m in model.lstms)
+            + f" (stacked, {config.hidden} units): the bottom LSTM reads the frame features, the top one also reads "
+            f"the embedding ({config.embed} dimensions) of the previous word and emits the caption, as in S2VT. The "
+            "digit CNN is " + _cnn_training(config), _learned(config))
+
+
 def design_answer(config, model: Captioner) -> str:
     """Markdown answering 1.6's six points, every number taken from `config` and `model`."""
-    layers = _attention_layers if config.encoder == "attention" else _planes_layers
     return "\n\n".join([
         "**Input data format.** A clip is a float tensor (T, 3, 64, 64) of T = "
         f"{config.frames} RGB frames scaled to [0, 1], batched as (B, T, 3, 64, 64). A caption is a sequence "
         f"of word indices over a vocabulary of {len(VOCAB)} tokens ({len(WORDS)} words plus <pad>, <bos>, <eos>), "
         f"ended by <eos> and right-padded, at most {MAX_WORDS + 1} tokens.",
-        layers(config, model) + " Over time: " + ", ".join(f"LSTM {m.input_size}→{m.hidden_size}" for m in model.lstms)
-        + f" (stacked, {config.hidden} units): the bottom LSTM reads the frame features, the top one also reads the "
-        f"embedding ({config.embed} dimensions) of the previous word and emits the caption, as in S2VT. The digit "
-        "CNN is " + _cnn_training(config),
-        _learned(config),
+        *encoder_paragraphs(config, model),
         f"**Regularisation.** Dropout {config.dropout:g} on the frame features, between LSTM layers and before "
         "the softmax; batch normalisation and dropout in the digit CNN, and random shifts of up to "
         f"{config.pretrain_shift} pixels while pretraining it; " + _data_regime(config)

@@ -13,7 +13,7 @@ import torch
 from neuralab.caption.attention_figure import attention_figure
 from neuralab.caption.clips import DigitSource, frames_to_tensor, make_clip
 from neuralab.caption.config import TEST_SEED, CaptionConfig, make_config
-from neuralab.caption.design import architecture_figure, design_answer
+from neuralab.caption.design import architecture_figure, design_answer, encoder_paragraphs
 from neuralab.caption.evaluate import caption_frames, load_model
 from neuralab.caption.gif import write_gif
 from neuralab.caption.grammar import VOCAB, WORDS
@@ -83,7 +83,7 @@ def _other_encoder(trained: CaptionConfig, clip, assets: Path, link) -> str:
     model = build_model(config).eval()
     figure = link(architecture_figure(model, frames_to_tensor(clip.frames)[None],
                                       assets / f"caption-architecture-{other}.png"))
-    layers, learned = design_answer(config, model).split("\n\n")[1:3]
+    layers, learned = encoder_paragraphs(config, model)
     name = "the learned encoder" if other == "attention" else "the colour-plane encoder, kept as a named variant"
     return "\n\n".join([f"**The other encoder: `{other}`, {name}** (not trained in this run; its measured "
                           "figures are in the project's reference results below).", layers, learned,
