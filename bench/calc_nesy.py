@@ -53,17 +53,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="the digit reader's training precision (default fp32; bf16: autocast, sums stay fp32)")
+    p.add_argument("--starts", type=int, default=1, help="short starts before each run, the lowest training "
+                   "loss going on (default 1: none)")
+    p.add_argument("--start-seconds", type=float, default=0.0, help="wall seconds of each short start, part of --budget")
     p.add_argument("--json", default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
 
-def config_for(N: int, seed: int, budget: float, resampled: int, precision: str = "fp32") -> CalcConfig:
+def config_for(N: int, seed: int, budget: float, resampled: int, precision: str = "fp32", starts: int = 1,
+               start_seconds: float = 0.0) -> CalcConfig:
     # keep the last epoch: the cosine anneals to 0 at the budget's end, and at N=15 the 33 validation sums
     # (on trained images) picked an epoch half-way through, 83.2% where the last one scored 88.1%
     return resolve(CalcConfig(model="symbolic", format="fixed", digits=N, operands=2, warmup=0, epochs=1000,
                               batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=max(10, 500 // N),
                               keep="last", test_count=resampled, seed=seed, max_seconds=budget,
-                              precision=precision, profile="nesy"), None)
+                              precision=precision, starts=starts, start_seconds=start_seconds, profile="nesy"), None)
 
 
 def budget_for(args, N: int) -> float:
@@ -75,12 +79,15 @@ def budget_for(args, N: int) -> float:
 
 def learning_curve(run) -> list[dict]:
     """Per epoch: wall seconds of training so far, the training loss and the digit accuracy on the
-    validation sums (MNIST-train images the model also trains on: a curve, not a held-out figure)."""
+    validation sums (MNIST-train images the model also trains on: a curve, not a held-out figure).
+    Short starts come first, each epoch named by its stage (start<k>; the run itself: "")."""
     curve, seconds = [], 0.0
     for m in run.metrics():
+        if "epoch" not in m:
+            continue
         seconds += m["seconds"]
-        curve.append({"epoch": m["epoch"], "seconds": seconds, "train_loss": m["train_loss"],
-                      "val_digit_accuracy": m["val_digit_accuracy"]})
+        curve.append({"stage": m.get("stage", ""), "epoch": m["epoch"], "seconds": seconds,
+                      "train_loss": m["train_loss"], "val_digit_accuracy": m["val_digit_accuracy"]})
     return curve
 
 
@@ -88,7 +95,8 @@ def accuracy_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.digits.split(",")):
         for seed in map(int, args.seeds.split(",")):
-            config = config_for(N, seed, budget_for(args, N), args.resampled, args.precision)
+            config = config_for(N, seed, budget_for(args, N), args.resampled, args.precision, args.starts,
+                                args.start_seconds)
             run, checkpoint, resampled = train(config, args.out, device="cpu")
             protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device="cpu")
             rows.append({"digits": N, "seed": seed, "config": asdict(config), "checkpoint": str(checkpoint),

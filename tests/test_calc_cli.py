@@ -9,6 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
+from neuralab.calc.config import CalcConfig
+from neuralab.calc.train import train as calc_train
+from neuralab.core.errors import UserError
 from neuralab.core.runs import Run, save_checkpoint
 
 from .helpers import run_cli
@@ -256,3 +259,22 @@ def test_bad_inputs_give_one_line_and_exit_2(symbolic, fake_mnist, tmp_path):
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error:"), (args, res.stderr)
     assert not (tmp_path / "r").exists()   # a refused training run leaves no folder
+
+
+def test_short_starts_go_on_from_the_lowest_training_loss(fake_mnist, tmp_path):
+    config = CalcConfig(format="fixed", digits=2, warmup=0, epochs=50, batch_size=8, val_size=10, test_count=20,
+                        keep="last", views=1, max_seconds=8, starts=3, start_seconds=1.5)
+    run, _, test = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
+    metrics = run.metrics()
+    last_loss = {m["stage"]: m["train_loss"] for m in metrics if m.get("stage", "").startswith("start")}
+    assert sorted(last_loss) == ["start1", "start2", "start3"]
+    kept = next(m for m in metrics if "start_kept" in m)
+    assert f"start{kept['start_kept']}" == min(last_loss, key=last_loss.get)
+    assert any("epoch" in m and "stage" not in m for m in metrics)      # the kept start went on
+    assert test["train_seconds"] <= 8 + 2                                # the starts are inside the budget
+
+
+@pytest.mark.parametrize("starts, start_seconds, max_seconds", [(2, 0, 60), (3, 20, 60), (2, 10, 0), (99, 1, 600)])
+def test_short_starts_that_do_not_fit_their_budget_are_refused(starts, start_seconds, max_seconds):
+    with pytest.raises(UserError, match="--start"):
+        CalcConfig(format="fixed", digits=2, starts=starts, start_seconds=start_seconds, max_seconds=max_seconds)

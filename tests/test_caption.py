@@ -309,7 +309,7 @@ def test_frozen_reader_gets_no_gradient_and_keeps_its_statistics():
 
 
 @pytest.mark.parametrize("encoder, shapes", [("planes", [(6, 10, 6, 14)]),
-                                             ("attention", [(6, 10, 128, 10, 10), (6, 10, 3, 16, 16)])])
+                                             ("attention", [(6, 10, 10, 10, 128), (6, 10, 3, 16, 16)])])
 def test_the_cached_frames_give_the_clips_logits(source, encoder, shapes):
     config = replace(make_config("dry-run"), train_clips=6, encoder=encoder)
     model = build_model(config).eval()

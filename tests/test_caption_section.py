@@ -30,7 +30,7 @@ def test_design_answer_is_written_from_the_config():
 def test_the_learned_encoders_design_answer_says_what_is_learned():
     config = replace(make_config("quick"), hidden=40, features=24, reader="lenet")
     text = design_answer(config, build_model(config))
-    for fact in ("LSTM 24→40", "7 convolutional, 3 dense", "4 learned queries", "10x10 windows of 28x28",
+    for fact in ("LSTM 24→40", "6 convolutional, 4 dense", "4 learned queries", "10x10 windows of 28x28",
                  "`lenet` digit CNN", "Nothing in the model knows the palette", "its last layer is fine-tuned"):
         assert fact in text, fact
     assert "slots of" not in text and "centre of mass" not in text

@@ -32,7 +32,9 @@ def nesy_table(results: list[dict]) -> list[str]:
              "| best published |",
              "|---|---|---|---|---|---|---|---|---|"]
     def key(run: dict) -> tuple:
-        return run["digits"], run["config"]["max_seconds"], run["config"].get("precision", "fp32")
+        config = run["config"]
+        return (run["digits"], config["max_seconds"], config.get("precision", "fp32"), config.get("starts", 1),
+                config.get("start_seconds", 0.0))
 
     # one row per setting: seeds run at different times (one file each) are one row
     for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
@@ -58,8 +60,12 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
     judged = min(exact) if every else statistics.mean(exact)
     verdict = "–" if target is None else (f"≥ {target}{' on every seed' if every else ''}: "
                                           f"{'met' if judged >= target else 'missed'}")
-    precision = mine[0]["config"].get("precision", "fp32")
-    return (f"| {N}{'' if precision == 'fp32' else f' ({precision})'} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
+    config = mine[0]["config"]
+    setting = [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
+    if config.get("starts", 1) > 1:
+        setting.append(f"{config['starts']} starts of {config['start_seconds']:g} s")
+    label = f"{N} ({', '.join(setting)})" if setting else f"{N}"
+    return (f"| {label} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
             f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
             f"| {_mean_sd([r['protocol']['digit_accuracy'] for r in mine])} | {_mean_sd([r['protocol']['ceiling'] for r in mine])} "
             f"| {statistics.mean(r['train_seconds'] for r in mine):.0f} | {_kept(mine[0]['config'])} | {verdict} "

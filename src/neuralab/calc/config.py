@@ -9,14 +9,14 @@ from neuralab.calc.models import MODELS
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS, VIEW_SHIFTS
-from neuralab.core.runtime import MAX_SEED
+from neuralab.core.runtime import MAX_SEED, PRECISIONS
 
 KIND = "calc"   # the run folder and checkpoint kind
 SUPERVISION = ("final", "running")
 KEEPS = ("best", "last")
 SCHEDULES = ("constant", "cosine")
-PRECISIONS = ("fp32", "bf16")
 MAX_EPOCHS = 10_000
+MAX_STARTS = 16     # short starts before a run: each costs its start_seconds
 
 
 @dataclass
@@ -46,6 +46,8 @@ class CalcConfig:
     test_seed: int = 1             # the default of `calc eval --seed`
     seed: int = 0                  # fixes weights, training sums and batch order
     max_seconds: float = 0.0       # 0: no limit; else stop training after this wall time (benchmarks)
+    starts: int = 1                # symbolic: >1 trains this many fresh readers briefly, the lowest training loss goes on
+    start_seconds: float = 0.0     # each short start's wall time, counted in max_seconds
     profile: str = "custom"        # which preset filled in the sizes
 
     def __post_init__(self):
@@ -77,6 +79,13 @@ class CalcConfig:
             self.layout.check_set(getattr(self, name), f"--{name.replace('_', '-')}")
         if not 0 <= self.max_seconds <= MAX_BUDGET:
             raise UserError(f"--max-seconds: must be 0..{MAX_BUDGET:.0f}, got {self.max_seconds}")
+        if not 1 <= self.starts <= MAX_STARTS:
+            raise UserError(f"--starts: must be 1..{MAX_STARTS}, got {self.starts}")
+        if self.starts > 1 and not 0 < self.starts * self.start_seconds < self.max_seconds:
+            raise UserError(f"--start-seconds: {self.starts} starts of {self.start_seconds:g} s must leave part of "
+                            f"--max-seconds {self.max_seconds:g} (and be more than 0)")
+        if self.starts > 1 and self.model != "symbolic":
+            raise UserError("--starts: short starts are for the symbolic model")
         for name in ("seed", "test_seed"):
             if not 0 <= getattr(self, name) <= MAX_SEED:
                 raise UserError(f"--{name.replace('_', '-')}: must be 0..{MAX_SEED}, got {getattr(self, name)}")

@@ -24,7 +24,7 @@ from neuralab.core import mnist
 from neuralab.core.augment import Augment
 from neuralab.core.data import epoch_generator
 from neuralab.core.runs import Run
-from neuralab.core.runtime import pick_device, seed_everything
+from neuralab.core.runtime import MAX_SEED, pick_device, seed_everything
 from neuralab.core.train import Cosine, Loop, fit
 
 
@@ -34,6 +34,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
 
     With `warmup`, epoch 1 is a warm-up on sums of numbers of at most 2 digits in the same format (sums
     alone): the CNN first learns digits where the arithmetic is short, then the real epochs follow.
+    With `starts` > 1, short starts come first (`short_starts`) and the one kept goes on.
     With `resume` (a run of this config that did not finish), training goes on from its last epoch.
     """
     dev = pick_device(device)
@@ -41,34 +42,60 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     train_bank = Bank.from_mnist(data, "train", config.layout.specials)
     seed_everything(config.seed)
     model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision).to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     if resume is not None:
         resume.refuse_other_data(data.sha256)
     run = resume or Run.create(runs_root, KIND, config, name, data.sha256)
+    started = time.perf_counter()
     val = make_examples(config.layout, train_bank, config.val_size, seed=config.seed + 10_000)
 
-    def step(m, batch):
-        images, numbers, layout = batch
-        loss = m.loss(images.to(dev), numbers.to(dev), config.supervise, layout)
-        return loss, {"count": len(numbers)}
+    def loop(stage: str = "", seconds: float = config.max_seconds, schedule: bool = True) -> Loop:
+        def step(m, batch):
+            images, numbers, layout = batch
+            loss = m.loss(images.to(dev), numbers.to(dev), config.supervise, layout)
+            return loss, {"count": len(numbers)}
 
-    def validate(m) -> dict:
-        return {f"val_{k}": v for k, v in score(m, config.layout, train_bank, val, dev).items()}
+        def validate(m) -> dict:
+            return {f"val_{k}": v for k, v in score(m, config.layout, train_bank, val, dev).items()}
 
-    total_steps = sum(-(-n // config.batch_size) for n in epoch_sizes(config, train_bank))
-    started = time.perf_counter()
-    loop = Loop(epochs=config.epochs + bool(config.warmup), batches=lambda e: epoch_batches(config, train_bank, e),
-                step=step, evaluate=validate, monitor="val_exact_sum_accuracy",
-                schedule=Cosine(config.lr, total_steps, config.max_seconds) if config.schedule == "cosine" else None,
-                deadline=started + config.max_seconds if config.max_seconds else None,
-                clip_norm=config.clip_norm or None)
-    result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=data.sha256,
+        total_steps = sum(-(-n // config.batch_size) for n in epoch_sizes(config, train_bank))
+        cosine = schedule and config.schedule == "cosine"
+        return Loop(epochs=config.epochs + bool(config.warmup), batches=lambda e: epoch_batches(config, train_bank, e),
+                    step=step, evaluate=validate, monitor="val_exact_sum_accuracy",
+                    schedule=Cosine(config.lr, total_steps, seconds) if cosine else None,
+                    deadline=time.perf_counter() + seconds if seconds else None,
+                    clip_norm=config.clip_norm or None, stage=stage)
+
+    if config.starts > 1 and not (resume is not None and (run.path / "last.safetensors").exists()):
+        model.load_state_dict(short_starts(config, run, loop, dev, data.sha256))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    remaining = max(config.max_seconds - (time.perf_counter() - started), 1.0) if config.max_seconds else 0.0
+    result = fit(run, model, optimizer, loop(seconds=remaining), kind=KIND, config=config, data_hash=data.sha256,
                  resume=resume is not None)
     kept = result.last_path if config.keep == "last" else result.best_path
     test = evaluate_checkpoint(kept, count=config.test_count, seed=config.test_seed, data=data, device=device)
-    test["train_seconds"] = sum(m["seconds"] for m in result.history)
+    test["train_seconds"] = sum(m.get("seconds", 0.0) for m in run.metrics())   # the short starts' too
     run.finish({"checkpoint": str(kept.resolve()), "test": test})
     return run, kept, test
+
+
+def short_starts(config: CalcConfig, run: Run, loop, device: torch.device, data_hash: str) -> dict:
+    """Train `starts` freshly initialised models for `start_seconds` each at the constant rate `lr`
+    and return the weights of the one with the lowest training loss in its last epoch: the negative
+    log-likelihood of the training sums, so no digit label is used. Start 1 has the run's own seed
+    (the run without starts), start k the seed + 7919 (k - 1). Each is a stage of the run, start<k>."""
+    kept = None
+    for k in range(1, config.starts + 1):
+        seed_everything((config.seed + 7919 * (k - 1)) % (MAX_SEED + 1))
+        model = build(config.model, config.layout, config.reader, config.shift, config.views,
+                      config.precision).to(device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        history = fit(run, model, optimizer, loop(f"start{k}", config.start_seconds, schedule=False),
+                      kind=KIND, config=config, data_hash=data_hash).history
+        loss = history[-1]["train_loss"] if history else float("inf")
+        if kept is None or loss < kept[1]:
+            kept = (k, loss, {name: t.clone() for name, t in model.state_dict().items()})
+    run.log_metrics({"start_kept": kept[0], "start_kept_train_loss": kept[1]})
+    return kept[2]
 
 
 def epoch_batches(config: CalcConfig, bank: Bank, epoch: int) -> Batches:

@@ -179,7 +179,7 @@ def _planes_layers(config, model: Captioner) -> str:
 def _attention_layers(config, model: Captioner) -> str:
     maps, reader = model.encoder, model.encoder.reader
     frame, word = model.frame_attention, model.word_attention
-    values, glimpse = maps.mix[0].out_channels, word.look[0].out_features
+    values, glimpse = maps.mix[0].out_features, word.look[0].out_features
     convs = sum(isinstance(m, nn.Conv2d) for m in reader.features.modules())
     return (f"**Layers ({_counts(model)}).** Per frame: the `{config.reader}` digit CNN reads the frame's "
             "brightness (at each pixel the largest of R, G and B) as a sliding window: its "
@@ -187,8 +187,8 @@ def _attention_layers(config, model: Captioner) -> str:
             f"dense layers, now a 4x4 and a 1x1 convolution, give each of {GRID}x{GRID} windows of 28x28 pixels "
             f"its {reader.digits.in_channels} hidden features and 10 digit logits. A small colour CNN (a 1x1 and a "
             f"7x7 convolution over the RGB frame average-pooled 4x4) adds {maps.colour[0].out_channels} learned "
-            "colour features per window, two coordinate channels (CoordConv) give its centre, and a 1x1 "
-            f"convolution mixes them into {values} values per window. Attention per frame: {len(frame.queries)} "
+            "colour features per window, two coordinate channels (CoordConv) give its centre, and a dense "
+            f"layer at each window mixes them into {values} values. Attention per frame: {len(frame.queries)} "
             f"learned queries each take a softmax over the {GRID * GRID} windows; what each reads, its expected "
             "position and that position's change since the previous frame go through a dense layer to "
             f"{config.features} features. Attention per word (Show, Attend and Tell over the windows of each "

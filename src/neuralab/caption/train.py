@@ -121,15 +121,17 @@ class EpochDecay:
             group["lr"] = self.config.lr * self.decay ** min(epochs, self.last)
 
 
-def caption_step(device: torch.device, cached: bool):
-    """Teacher-forced step on (clips or their cached frozen-CNN parts, words)."""
+def caption_step(device: torch.device, cached: bool, precision: str = "fp32"):
+    """Teacher-forced step on (clips or their cached frozen-CNN parts, words), under bfloat16
+    autocast if `precision` is bf16 (the loss in fp32)."""
     def step(model, batch):
         tokens = batch[1].to(device)
-        if cached:
-            encoded = model.encode_cached(tuple(p.to(device) for p in batch[0]))
-        else:
-            encoded = model.encode_frames(batch[0].to(device))
-        logits = model.teacher(encoded, tokens)            # (B, L, vocab)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            if cached:
+                encoded = model.encode_cached(tuple(p.to(device) for p in batch[0]))
+            else:
+                encoded = model.encode_frames(batch[0].to(device))
+            logits = model.teacher(encoded, tokens).float()   # (B, L, vocab)
         loss = F.cross_entropy(logits.flatten(0, 1), tokens.flatten(), ignore_index=PAD)
         mask = tokens != PAD
         correct = ((logits.argmax(-1) == tokens) | ~mask).all(1)
@@ -180,7 +182,7 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
     deadline = t0 + config.max_seconds * (1 - TEST_SHARE) if config.max_seconds else None
     seconds = max(deadline - time.perf_counter(), 1.0) if deadline else 0.0
     loop = Loop(epochs=config.epochs, batches=lambda epoch: _batches(source, config, pool, epoch),
-                step=caption_step(device, pool is not None), evaluate=validate, monitor="val_exact_match",
+                step=caption_step(device, pool is not None, config.precision), evaluate=validate, monitor="val_exact_match",
                 schedule=EpochDecay(config, seconds), deadline=deadline, clip_norm=config.clip_norm)
     result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=source.sha256,
                  resume=resume is not None)

@@ -11,6 +11,7 @@ from neuralab.core.errors import UserError
 
 DEVICES = ("auto", "cpu", "cuda")
 MAX_SEED = 2**32 - 1    # numpy's seeds are 32-bit; every seed of neuralab is 0..MAX_SEED
+PRECISIONS = ("fp32", "bf16")   # how a model trains: bf16 is bfloat16 autocast (AMX CPUs, GPUs), weights stay fp32
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:
