@@ -65,6 +65,22 @@ def caption_errors_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def caption_runs_table(result: dict) -> list[str]:
+    early = result["runs"][0]["early_seconds"]
+    lines = [f"| run | changed from the first | epochs | validation exact match: after {early:.0f} s | best (epoch) | last "
+             "| training batches, last epoch | test exact match (printed by the run) | training |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for i, r in enumerate(result["runs"], 1):
+        changed = ", ".join(f"`{k}` {v}" for k, v in r["changed"].items()) or "the first"
+        lines.append(f"| {i} | {changed} | {r['epochs']} | {r['val_exact_match_early']:.4f} "
+                     f"| {r['best_val_exact_match']:.4f} ({r['best_epoch']}) | {r['last_val_exact_match']:.4f} "
+                     f"| {r['last_train_accuracy']:.3f} | {r['test_exact_match']:.4f} | {r['train_seconds']:.0f} s |")
+    lines += ["", f"Validation on {result['runs'][0]['val_clips']} clips, test on {result['runs'][0]['test_clips']}; "
+              f"\"after {early:.0f} s\" is the last validation within the first {early:.0f} s of caption training "
+              "(pretraining and the cache not counted)."]
+    return lines + _measured(result)
+
+
 def abuse_table(result: dict) -> list[str]:
     lines = ["| input | answer | traceback | peak RSS | seconds |", "|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -171,6 +187,7 @@ TABLES = {
     "caption": ("caption/full.json", caption_table),
     "caption-attention": ("caption/attention.json", caption_table),
     "caption-errors": ("caption/errors.json", caption_errors_table),
+    "caption-attention-runs": ("caption/attention-runs.json", caption_runs_table),
     "abuse": ("abuse.json", abuse_table),
     "filters": ("filters/throughput.json", filters_table),
     "web": ("web/load.json", web_table),

@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from neuralab.caption.grammar import Actor, caption, parse
 from neuralab.caption.metrics import bleu4, exact_match, word_accuracy
 from neuralab.caption.attention import AttentionCaptioner
 from neuralab.caption.decoder import beam_search, greedy
+from neuralab.caption.evaluate import load_model, nearby_agreement
 from neuralab.caption.model import build_model
 from neuralab.caption.planes import (
     ColourPlanes,
@@ -409,3 +411,18 @@ def test_the_sliding_reader_reads_every_window_as_the_reader_reads_a_crop(reader
         one_by_one = model(crops)                                          # (100, 10)
     assert maps.shape == (1, 10, 10, 10)
     assert torch.allclose(maps[0].flatten(1).T, one_by_one, atol=1e-4)
+
+
+TRAINED = Path(__file__).parent / "fixtures" / "caption-attention-random.safetensors"
+
+
+@pytest.mark.mnist
+def test_a_trained_learned_encoder_keeps_its_caption_on_nearby_clips(real_mnist):
+    """The learned encoder's kept checkpoint of the random split (`bench/caption.py --profile full`,
+    copied with its .json; made again when the captioner's version changes) on 60 validation clips:
+    digits moved by up to 2 pixels and colours by up to 25/255 keep the caption, which is right."""
+    model, config, _ = load_model(TRAINED, torch.device("cpu"))
+    figures = nearby_agreement(model, DigitSource(real_mnist), config, 60, seed=3, device=torch.device("cpu"),
+                               role="val")
+    assert figures["exact_match"] >= 0.85 and figures["nearby_exact_match"] >= 0.85
+    assert figures["kept"] >= 0.85

@@ -58,15 +58,16 @@ def evaluate_split(model: Captioner, source: DigitSource, config, role: str, cou
 
 
 def nearby_agreement(model: Captioner, source: DigitSource, config, count: int, seed: int, device: torch.device,
-                     batch_size: int = 100) -> dict:
-    """Test clips against their nearby versions (`clips.perturbed`: digits moved by up to 2 pixels,
-    colours by up to 25/255): the exact match on both, and how often the caption stays the same."""
+                     batch_size: int = 100, role: str = "test") -> dict:
+    """Clips of `role` (test or val) against their nearby versions (`clips.perturbed`: digits moved by
+    up to 2 pixels, colours by up to 25/255): the exact match on both, and how often the caption stays
+    the same."""
     rng = np.random.default_rng([seed, 7])
     same = right = right_nearby = 0
     for first in range(0, count, batch_size):
-        clips = [make_clip(source, "test", config.split, seed, i, config.frames)
+        clips = [make_clip(source, role, config.split, seed, i, config.frames)
                  for i in range(first, min(first + batch_size, count))]
-        nearby = [perturbed(source, "test", c, rng) for c in clips]
+        nearby = [perturbed(source, role, c, rng) for c in clips]
         said = caption_frames(model, frames_to_tensor(np.stack([c.frames for c in clips])).to(device), config.beam)
         moved = caption_frames(model, frames_to_tensor(np.stack([c.frames for c in nearby])).to(device), config.beam)
         truth = [c.caption for c in clips]
