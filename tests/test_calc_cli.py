@@ -2,6 +2,7 @@
 the issue lists (one line, exit 2)."""
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from neuralab.calc.config import CalcConfig
+from neuralab.calc.config import ADDED, CalcConfig
 from neuralab.calc.train import train as calc_train
 from neuralab.core.errors import UserError
-from neuralab.core.runs import Run, save_checkpoint
+from neuralab.core.runs import Run, config_from, save_checkpoint
 
 from .helpers import run_cli
 
@@ -278,3 +279,10 @@ def test_short_starts_go_on_from_the_lowest_training_loss(fake_mnist, tmp_path):
 def test_short_starts_that_do_not_fit_their_budget_are_refused(starts, start_seconds, max_seconds):
     with pytest.raises(UserError, match="--start"):
         CalcConfig(format="fixed", digits=2, starts=starts, start_seconds=start_seconds, max_seconds=max_seconds)
+
+
+def test_a_checkpoint_saved_before_short_starts_existed_still_loads():
+    older = {k: v for k, v in asdict(CalcConfig()).items() if k not in ADDED}
+    assert config_from(older, CalcConfig, "old.safetensors", ADDED).starts == 1
+    with pytest.raises(UserError, match="lacks start_seconds, starts"):
+        config_from(older, CalcConfig, "old.safetensors")

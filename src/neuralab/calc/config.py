@@ -17,6 +17,7 @@ KEEPS = ("best", "last")
 SCHEDULES = ("constant", "cosine")
 MAX_EPOCHS = 10_000
 MAX_STARTS = 16     # short starts before a run: each costs its start_seconds
+ADDED = {"starts": 1, "start_seconds": 0.0}   # fields newer than some saved checkpoints: their value for those runs
 
 
 @dataclass

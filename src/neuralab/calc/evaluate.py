@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neuralab.calc.config import KIND, CalcConfig
+from neuralab.calc.config import ADDED, KIND, CalcConfig
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.layout import Layout
 from neuralab.calc.metrics import score
@@ -29,7 +29,7 @@ def _load(checkpoint: Path | str, device: str, format: str | None = None, digits
     """(model, config, layout, sidecar) from one read of the checkpoint; the symbolic model may read
     another layout than it was trained on (any of format, digits, operands given)."""
     state, meta, _ = load_checkpoint(checkpoint, KIND)
-    config = config_from(meta["config"], CalcConfig, str(checkpoint))
+    config = config_from(meta["config"], CalcConfig, str(checkpoint), ADDED)
     layout = Layout(format or config.format, digits or config.digits, operands or config.operands, config.specials)
     if config.model == "seed" and layout != config.layout:
         raise UserError(f"{checkpoint}: the seed model only reads the layout it was trained on "

@@ -249,11 +249,13 @@ class Sidecar(BaseModel):
     state: Any = None
 
 
-def config_from(saved: Any, config_type: type, where: str) -> Any:
+def config_from(saved: Any, config_type: type, where: str, added: dict | None = None) -> Any:
     """A config dataclass from its saved JSON form: every field present, no other, each of its type,
-    and the config's own checks passed; else one UserError naming `where` and the field."""
+    and the config's own checks passed; else one UserError naming `where` and the field. `added`
+    holds fields newer than some saved configs, each with the value that means what those runs did."""
     if not isinstance(saved, dict):
         raise UserError(f"{where}: the saved config is not a JSON object")
+    saved = {**(added or {}), **saved}
     names = {f.name for f in dataclasses.fields(config_type)}
     missing, extra = sorted(names - set(saved)), sorted(set(saved) - names)
     if missing or extra:
