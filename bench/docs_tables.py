@@ -81,6 +81,17 @@ def caption_runs_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def calc_confusion_table(result: dict) -> list[str]:
+    lines = ["| digit | " + " | ".join(f"read {d}" for d in range(10)) + " |", "|---" * 11 + "|"]
+    for digit, row in enumerate(result["confusion"]):
+        lines.append(f"| {digit} | " + " | ".join(f"**{n}**" if n == max(row) else str(n) for n in row) + " |")
+    lines += ["", f"N={result['digits']}, seed {result['seed']} ({result['precision']}), on {result['count']:,} "
+              f"{result['images']} digits (trained on from sums, their labels never seen): read right "
+              f"{100 * result['accuracy']:.2f}%, read as a digit of the same residue mod 3 "
+              f"{100 * result['same_residue_mod3']:.2f}%. Checkpoint `{result['checkpoint']}`."]
+    return lines + _measured(result)
+
+
 def abuse_table(result: dict) -> list[str]:
     lines = ["| input | answer | traceback | peak RSS | seconds |", "|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -183,6 +194,7 @@ TABLES = {
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
     "calc-cost": ("calc/cost.json", lambda result: cost_rows(result) + _measured(result)),
+    "calc-confusion": ("calc/confusion-n100-bf16-seed0.json", calc_confusion_table),
     "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),
     "caption": ("caption/full.json", caption_table),
     "caption-attention": ("caption/attention.json", caption_table),
