@@ -2,7 +2,6 @@
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,6 +37,7 @@ from neuralab.caption.planes import (
 )
 from neuralab.core.errors import UserError
 from neuralab.core.mnist import MNIST
+from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.core.runs import Run
 
 
@@ -413,13 +413,14 @@ def test_the_sliding_reader_reads_every_window_as_the_reader_reads_a_crop(reader
     assert torch.allclose(maps[0].flatten(1).T, one_by_one, atol=1e-4)
 
 
-TRAINED = Path(__file__).parent / "fixtures" / "caption-attention-random.safetensors"
+TRAINED = REFERENCE_RESULTS / "caption" / "attention-random.safetensors"
 
 
 @pytest.mark.mnist
 def test_a_trained_learned_encoder_keeps_its_caption_on_nearby_clips(real_mnist):
-    """The learned encoder's kept checkpoint of the random split (`bench/caption.py --profile full`,
-    copied with its .json; made again when the captioner's version changes) on 100 validation clips:
+    """The learned encoder's reference checkpoint (the random split's kept epoch of the run in
+    results/caption/attention.json, copied with its .json; made again when the captioner's version
+    changes) on 100 validation clips:
     digits moved by up to 2 pixels and colours by up to 25/255 keep the caption, which is right."""
     model, config, _ = load_model(TRAINED, torch.device("cpu"))
     figures = nearby_agreement(model, DigitSource(real_mnist), config, 100, seed=3, device=torch.device("cpu"),

@@ -63,7 +63,9 @@ def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
     first = section.build(ctx)
     assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == section.EXAMPLES
     assert "caption-architecture-attention.png" in first.markdown   # the learned encoder, shown untrained
-    assert "Nothing in the model knows the palette" in first.markdown and "caption-attention.png" not in first.markdown
+    assert "Nothing in the model knows the palette" in first.markdown
+    assert "caption-attention.png" in first.markdown and "the reference checkpoint" in first.markdown  # where it looked
+    assert (tmp_path / "assets" / "caption" / "caption-attention.png").is_file()
     assert all((tmp_path / "assets" / "caption" / f"caption-random-{i}.gif").is_file() for i in range(3))
     assert set(first.ours) == {"random exact match", "random BLEU-4"}   # budget: the random split only
     assert first.command == "neuralab caption train --profile budget --max-seconds 59 --split random --encoder planes"

@@ -20,6 +20,7 @@ from neuralab.caption.grammar import VOCAB, WORDS
 from neuralab.caption.model import build_model
 from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
+from neuralab.core.errors import UserError
 from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.section import Section, SectionContext
 
@@ -46,7 +47,7 @@ def build(ctx: SectionContext) -> Section:
     markdown = "\n\n".join(part for part in [
         _intro(config), design_answer(config, model),
         f"![the captioner, layer by layer, with output shapes]({figure})", looked,
-        _other_encoder(config, clip, ctx.assets_dir, link),
+        _other_encoder(config, clip, ctx, link),
         _results(results, ctx.profile), _reference(ctx), examples, _published(),
     ] if part)
     ours = {f"{s} exact match": round(r["exact_match"], 4) for s, r in results.items()}
@@ -61,33 +62,52 @@ def build(ctx: SectionContext) -> Section:
 def _configs(ctx: SectionContext) -> dict[str, CaptionConfig]:
     """full: the learned encoder on both splits, 15 minutes each. budget: the colour-plane encoder on the
     random split, trained to the share: the learned encoder needs minutes a 10-minute report does not
-    have (0.18 exact match in a 197 s share, against 0.90 for the colour planes); its design and figure
-    are shown untrained, and its measured figures come from the project's saved full runs."""
+    have (0.18 exact match in a 197 s share against 0.90 for the colour planes, at commit 2fe88e6); its
+    design and architecture are shown untrained, and its measured figures and attention figure come from
+    the project's saved full run."""
     if ctx.profile == "full":
         return {split: make_config("full", split) for split in ("random", "compositional")}
     return {"random": make_config("budget", "random", max_seconds=round(ctx.seconds * (1 - FIGURES_SHARE)),
                                   encoder="planes")}
 
 
-def _attention(model, clip, assets: Path, link) -> str:
+def _attention(model, clip, assets: Path, link, whose: str = "") -> str:
     path = link(attention_figure(model, clip.frames, assets / "caption-attention.png", clip.caption))
-    return (f"![where the learned captioner looked for each word of test clip 0]({path})\n\n*Where it looked: "
+    return (f"![where the learned captioner looked for each word of test clip 0]({path})\n\n*Where it looked{whose}: "
             "for each word it said, its word attention summed over the frames, over the clip's frames laid on top "
             "of each other (a moving digit leaves a track).*")
 
 
-def _other_encoder(trained: CaptionConfig, clip, assets: Path, link) -> str:
-    """The encoder this run did not train: its layers, what it knows by construction, its figure."""
+def _other_encoder(trained: CaptionConfig, clip, ctx: SectionContext, link) -> str:
+    """The encoder this run did not train: its layers, what it knows by construction, its figure, and
+    for the learned encoder where the project's reference checkpoint looked."""
     other = "planes" if trained.encoder == "attention" else "attention"
     config = make_config("full", trained.split, encoder=other)
     model = build_model(config).eval()
     figure = link(architecture_figure(model, frames_to_tensor(clip.frames)[None],
-                                      assets / f"caption-architecture-{other}.png"))
+                                      ctx.assets_dir / f"caption-architecture-{other}.png"))
     layers, learned = encoder_paragraphs(config, model)
     name = "the learned encoder" if other == "attention" else "the colour-plane encoder, kept as a named variant"
-    return "\n\n".join([f"**The other encoder: `{other}`, {name}** (not trained in this run; its measured "
-                          "figures are in the project's reference results below).", layers, learned,
-                          f"![the {other} captioner, layer by layer, with output shapes]({figure})"])
+    looked = _reference_attention(clip, ctx, link) if other == "attention" else ""
+    return "\n\n".join(part for part in [
+        f"**The other encoder: `{other}`, {name}** (not trained in this run; its measured figures are in the "
+        "project's reference results below).", layers, learned,
+        f"![the {other} captioner, layer by layer, with output shapes]({figure})", looked] if part)
+
+
+def _reference_attention(clip, ctx: SectionContext, link) -> str:
+    """The attention figure of the learned encoder's reference checkpoint, if the project ships one
+    that this code can load (a checkpoint of an older captioner version is left out)."""
+    path = None if ctx.bench_dir is None else ctx.bench_dir / REFERENCE_CHECKPOINT
+    if path is None or not path.is_file():
+        return ""
+    try:
+        model, _, _ = load_model(path, torch.device("cpu"))
+    except UserError:
+        return ""
+    return _attention(model, clip, ctx.assets_dir, link,
+                      f" (the reference checkpoint `results/{REFERENCE_CHECKPOINT}`: the random split's kept "
+                      "epoch of the saved full run below, not trained in this report)")
 
 
 def _command(config: CaptionConfig) -> str:
@@ -103,6 +123,7 @@ KNOWS = {   # what each encoder is given by construction, for the side-by-side t
     "planes": "the palette (a fixed colour split), each colour's centre and motion (computed)",
 }
 REFERENCE_FILES = {"attention": "caption/attention.json", "planes": "caption/full.json"}
+REFERENCE_CHECKPOINT = "caption/attention-random.safetensors"   # that file's random-split kept checkpoint
 
 
 def _reference(ctx: SectionContext) -> str:
