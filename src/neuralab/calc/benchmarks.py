@@ -138,16 +138,21 @@ def cost_rows(cost: dict) -> list[str]:
     """`bench/calc_cost.py`'s figures: one sum's training step split into reader and arithmetic, a
     predicted sum, the step per 1000 digits against its target, and the busiest operators."""
     target = cost["target_per_1000_digits"]
+    bf16 = all("step_bf16_seconds" in r for r in cost["rows"])   # files from before the bf16 step lack it
     lines = ["| N | training step, one sum | reader forward + backward | the same in bf16 | arithmetic forward "
-             "+ backward | predicted sum | training per 1000 digits | busiest operators of a step (ms) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "+ backward | predicted sum | training per 1000 digits |" + (" the same in bf16 |" if bf16 else "")
+             + " busiest operators of a step (ms) |", "|---|---|---|---|---|---|---|" + "---|" * bf16 + "---|"]
+
+    def judged(per_1000: float) -> str:
+        return f"{per_1000:.3f} s (≤ {target}: {'met' if per_1000 <= target else '**missed**'})"
+
     for r in cost["rows"]:
-        per_1000 = r["step_seconds_per_1000_digits"]
         busiest = ", ".join(f"{e['name'].removeprefix('aten::')} {e['self_ms']:.0f}" for e in r["busiest"][:3])
+        step_bf16 = f" {judged(r['step_bf16_seconds_per_1000_digits'])} |" if bf16 else ""
         lines.append(f"| {r['digits']} | {1000 * r['step_seconds']:.1f} ms | {1000 * r['reader_seconds']:.1f} ms "
                      f"| {1000 * r['reader_bf16_seconds']:.1f} ms | {1000 * r['arithmetic_seconds']:.1f} ms "
-                     f"| {1000 * r['predict_seconds']:.1f} ms | {per_1000:.3f} s (≤ {target}: "
-                     f"{'met' if per_1000 <= target else '**missed**'}) | {busiest} |")
+                     f"| {1000 * r['predict_seconds']:.1f} ms | {judged(r['step_seconds_per_1000_digits'])} |"
+                     f"{step_bf16} {busiest} |")
     return lines + ["", f"{cost['threads']} torch threads, {cost['machine']['cpu']} ({cost['machine']['cores']} cores)."]
 
 
