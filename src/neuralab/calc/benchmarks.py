@@ -107,9 +107,10 @@ def curves_figure(results: list[dict], path: Path) -> bool:
     fig = Figure(figsize=(6, 3.6))
     ax = fig.subplots()
     for r in runs:
-        precision = r["config"].get("precision", "fp32")
-        ax.semilogy([c["seconds"] for c in r["curve"]], [1 - c["val_digit_accuracy"] for c in r["curve"]],
-                    ".-", label=f"N={r['digits']} seed {r['seed']} ({precision})")
+        precision, starts = r["config"].get("precision", "fp32"), r["config"].get("starts", 1)
+        curve = [c for c in r["curve"] if c.get("stage", "") == ""]   # a run with short starts: the kept one going on
+        ax.semilogy([c["seconds"] for c in curve], [1 - c["val_digit_accuracy"] for c in curve], ".-",
+                    label=f"N={r['digits']} seed {r['seed']} ({precision}{f', after {starts} starts' if starts > 1 else ''})")
     ax.set_xlabel("training seconds")
     ax.set_ylabel("digit error on validation sums")
     _save(fig, ax, path, legend_size=7)
