@@ -14,9 +14,10 @@ import argparse
 import numpy as np
 import torch
 
+from neuralab.calc.data import Bank
 from neuralab.calc.evaluate import load_model
+from neuralab.calc.metrics import read_images
 from neuralab.core import mnist
-from neuralab.core.data import images_to_float
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 
@@ -27,10 +28,10 @@ FIRST, COUNT = 55_000, 5_000   # the MNIST-train images read
 def confusion(checkpoint: str) -> dict:
     model, config, _ = load_model(checkpoint, "cpu")
     model.reader.views = 1
-    data = mnist.load()
-    labels = data.y_train[FIRST:FIRST + COUNT]
-    read = torch.cat([model.read(images_to_float(data.x_train[i:i + 1000])).argmax(-1)
-                      for i in range(FIRST, FIRST + COUNT, 1000)]).numpy()           # (COUNT,)
+    bank = Bank.from_mnist(mnist.load(), "train", config.specials)
+    index = np.arange(FIRST, FIRST + COUNT)
+    labels = bank.labels[index]
+    read = read_images(model, bank, index, torch.device("cpu")).argmax(-1).numpy()   # (COUNT,)
     table = np.zeros((10, 10), dtype=int)
     np.add.at(table, (labels, np.clip(read, 0, 9)), 1)
     return {"checkpoint": checkpoint, "digits": config.digits, "precision": config.precision, "seed": config.seed,

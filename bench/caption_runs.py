@@ -11,23 +11,22 @@ The runs are listed in the order given; "changed" names the config fields that d
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
-from neuralab.core.runs import RUN_KEYS
+from neuralab.core.runs import RUN_KEYS, Run
 
 EARLY_SECONDS = 300   # the validation curve compared at this much caption training (the epochs' own seconds)
 SHOWN = ("train_clips", "lr", "lr_end", "precision", "batch_size", "steps_per_epoch", "max_seconds")
 
 
 def summarise(path: Path, first: dict | None) -> dict:
-    config = json.loads((path / "config.json").read_text())
-    epochs = [m for m in map(json.loads, (path / "metrics.jsonl").read_text().splitlines())
-              if "val_exact_match" in m]
+    run = Run(path)
+    config = run.config
+    epochs = [m for m in run.metrics() if "val_exact_match" in m]
     best = max(epochs, key=lambda m: (m["val_exact_match"], m["epoch"]))   # the kept epoch: a tie goes to the later
-    result = json.loads((path / "result.json").read_text())
+    result = run.result
     elapsed = [sum(m["seconds"] for m in epochs[:i + 1]) for i in range(len(epochs))]
     early = [m for m, t in zip(epochs, elapsed) if t <= EARLY_SECONDS]
     changed = {} if first is None else {k: v for k, v in config.items()
@@ -46,7 +45,7 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path, help="finished caption run folders, the baseline first")
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")
     args = parser.parse_args()
-    first = json.loads((args.runs[0] / "config.json").read_text())
+    first = Run(args.runs[0]).config
     rows = [summarise(path, None if i == 0 else first) for i, path in enumerate(args.runs)]
     for r in rows:
         change = ", ".join(f"{k}={v}" for k, v in r["changed"].items()) or "baseline"
