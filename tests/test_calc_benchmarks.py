@@ -92,3 +92,22 @@ def test_every_published_figure_names_its_source_in_the_page(tmp_path):
     text = "\n".join(benchmarks.nesy_table([nesy]))
     assert 'A-NeSI: van Krieken, Thanapalasingam, Tomczak, van Harmelen, ten Teije, "A-NeSI' in text
     assert "Scallop: Li, Huang, Naik" in text
+
+
+def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(tmp_path):
+    def run(seed, holdout):
+        curve = [{"epoch": e, "seconds": 60.0 * e, "train_loss": 1.0 / e, "val_digit_accuracy": 1 - 0.01 / e}
+                 for e in (1, 2)]
+        return {"digits": 200, "seed": seed, "train_seconds": 1800.0, "curve": curve,
+                "config": {"max_seconds": 1800, "precision": "bf16", "holdout": holdout},
+                "protocol": _result(0.25, 0.996), "resampled": _result(0.24, 0.996)}
+    bench = tmp_path / "results"
+    write(bench, "nesy-old.json", {"published": {}, "targets": {}, "runs": [run(0, 0)], "command": "bench"})
+    write(bench, "nesy-new.json", {"published": {}, "targets": {}, "runs": [run(1, 5000)], "command": "bench --holdout",
+                                      "digit_targets": {200: 99.6}})
+    out = tmp_path / "report"
+    text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    assert "| 200 (bf16) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
+    assert "| 200 (bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
+    assert "| 1800 | best on validation | p ≥ 99.6%: met |" in text and text.count("p ≥") == 1   # the file's own p target
+    assert "Learning curves of the runs that recorded them: the digit error on MNIST-train images held out" in text

@@ -11,8 +11,10 @@ import torch
 from PIL import Image
 
 from neuralab.calc.config import ADDED, CalcConfig
+from neuralab.calc.data import Bank
 from neuralab.calc.train import train as calc_train
 from neuralab.core.errors import UserError
+from neuralab.core.mnist import load
 from neuralab.core.runs import Run, config_from, save_checkpoint
 
 from .helpers import run_cli
@@ -67,7 +69,6 @@ def test_train_prints_checkpoint_and_eval_reproduces_its_figure(symbolic, fake_m
 def test_an_interrupted_run_is_never_reused_and_resume_ends_as_an_uninterrupted_run(fake_mnist, tmp_path, monkeypatch):
     from neuralab.calc.config import KIND, CalcConfig, resolve
     from neuralab.calc.models import SymbolicCalc
-    from neuralab.core.mnist import load
     from neuralab.core.runs import find_reusable
 
     clean = Run(Path(train(fake_mnist, tmp_path / "clean").stdout.splitlines()[-2].split(" ", 1)[1]))
@@ -281,8 +282,33 @@ def test_short_starts_that_do_not_fit_their_budget_are_refused(starts, start_sec
         CalcConfig(format="fixed", digits=2, starts=starts, start_seconds=start_seconds, max_seconds=max_seconds)
 
 
-def test_a_checkpoint_saved_before_short_starts_existed_still_loads():
+def test_a_checkpoint_saved_before_short_starts_and_holdouts_existed_still_loads():
     older = {k: v for k, v in asdict(CalcConfig()).items() if k not in ADDED}
-    assert config_from(older, CalcConfig, "old.safetensors", ADDED).starts == 1
-    with pytest.raises(UserError, match="lacks start_seconds, starts"):
+    loaded = config_from(older, CalcConfig, "old.safetensors", ADDED)
+    assert (loaded.starts, loaded.holdout) == (1, 0)
+    with pytest.raises(UserError, match="lacks holdout, start_seconds, starts"):
         config_from(older, CalcConfig, "old.safetensors")
+
+
+def test_held_out_images_are_never_in_the_training_bank_and_make_the_validation_bank(fake_mnist):
+    data = load(fake_mnist)
+    train_bank, val_bank = Bank.train_and_val(data, "noise", holdout=5000)
+    assert train_bank.n_digits == 55000 and val_bank.n_digits == 5000
+    np.testing.assert_array_equal(train_bank.images[:55000], data.x_train[:55000])
+    np.testing.assert_array_equal(val_bank.images[:5000], data.x_train[55000:])
+    np.testing.assert_array_equal(val_bank.labels, data.y_train[55000:])
+    whole, same = Bank.train_and_val(data, "noise", holdout=0)
+    assert whole is same and whole.n_digits == 60000
+    with pytest.raises(UserError, match="--holdout"):
+        Bank.train_and_val(data, "noise", holdout=30001)
+    with pytest.raises(UserError, match="--holdout"):
+        CalcConfig(holdout=-1)
+
+
+def test_a_run_with_a_holdout_trains_on_the_rest_and_saves_it_in_its_config(fake_mnist, tmp_path):
+    config = CalcConfig(format="fixed", digits=25, warmup=0, epochs=1, batch_size=60, val_size=2, test_count=2,
+                        keep="last", views=1, reader="lenet", holdout=30000)
+    run, checkpoint, _ = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
+    epochs = [m for m in run.metrics() if "epoch" in m]
+    assert [m["train_steps"] for m in epochs] == [10]      # the 30,000 kept images once: 600 sums of 50, 60 a step
+    assert json.loads(checkpoint.with_suffix(".json").read_text())["config"]["holdout"] == 30000

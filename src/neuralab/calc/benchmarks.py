@@ -34,7 +34,7 @@ def nesy_table(results: list[dict]) -> list[str]:
     def key(run: dict) -> tuple:
         config = run["config"]
         return (run["digits"], config["max_seconds"], config.get("precision", "fp32"), config.get("starts", 1),
-                config.get("start_seconds", 0.0))
+                config.get("start_seconds", 0.0), config.get("holdout", 0))
 
     # one row per setting: seeds run at different times (one file each) are one row
     for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
@@ -60,10 +60,15 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
     judged = min(exact) if every else statistics.mean(exact)
     verdict = "–" if target is None else (f"≥ {target}{' on every seed' if every else ''}: "
                                           f"{'met' if judged >= target else 'missed'}")
+    if (digit_target := nesy.get("digit_targets", {}).get(str(N))) is not None:
+        p = statistics.mean(100 * r["protocol"]["digit_accuracy"] for r in mine)
+        verdict = f"p ≥ {digit_target}%: {'met' if p >= digit_target else 'missed'}"
     config = mine[0]["config"]
     setting = [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
     if config.get("starts", 1) > 1:
         setting.append(f"{config['starts']} starts of {config['start_seconds']:g} s")
+    if config.get("holdout", 0):
+        setting.append(f"{config['holdout']:,} images held out")
     label = f"{N} ({', '.join(setting)})" if setting else f"{N}"
     return (f"| {label} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
             f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
@@ -98,12 +103,15 @@ def scale_figure(scale: dict, path: Path) -> None:
     _save(fig, ax, path)
 
 
-def curves_figure(results: list[dict], path: Path) -> bool:
+def curves_figure(results: list[dict], path: Path) -> str:
     """Digit error on the validation sums against training seconds, one line per run that recorded
-    its curve; False (and no file) when none did."""
+    its curve: the runs whose validation digits were held out of training, if any did, else the rest.
+    Returns what the lines measure, for the caption; "" (and no file) when no run recorded a curve."""
     runs = [r for nesy in results for r in nesy["runs"] if r.get("curve")]
+    if held_out := [r for r in runs if r["config"].get("holdout", 0)]:
+        runs = held_out
     if not runs:
-        return False
+        return ""
     fig = Figure(figsize=(6, 3.6))
     ax = fig.subplots()
     for r in runs:
@@ -112,9 +120,10 @@ def curves_figure(results: list[dict], path: Path) -> bool:
         ax.semilogy([c["seconds"] for c in curve], [1 - c["val_digit_accuracy"] for c in curve], ".-",
                     label=f"N={r['digits']} seed {r['seed']} ({precision}{f', after {starts} starts' if starts > 1 else ''})")
     ax.set_xlabel("training seconds")
-    ax.set_ylabel("digit error on validation sums")
+    ax.set_ylabel("digit error on held-out MNIST-train digits" if held_out else "digit error on validation sums")
     _save(fig, ax, path, legend_size=7)
-    return True
+    return ("the digit error on MNIST-train images held out of training" if held_out
+            else "the digit error on the validation sums (MNIST-train images the model also trains on)")
 
 
 def scale_lines(scale: dict, figure: str) -> list[str]:
@@ -203,10 +212,9 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
     lines = []
     if nesy := [load_result(bench_dir, f"calc/{path.name}") for path in sorted((bench_dir / "calc").glob("nesy*.json"))]:
         lines += nesy_table(nesy)
-        if curves_figure(nesy, assets_dir / "calc_curves.png"):
+        if measured := curves_figure(nesy, assets_dir / "calc_curves.png"):
             figure = (assets_dir / "calc_curves.png").relative_to(out_dir)
-            lines += ["", "Learning curves of the runs that recorded them: the digit error on the validation "
-                      "sums (MNIST-train images the model also trains on) after each epoch.", "",
+            lines += ["", f"Learning curves of the runs that recorded them: {measured}, after each epoch.", "",
                       f"![digit error against training seconds]({figure})"]
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")

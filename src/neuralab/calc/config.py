@@ -17,7 +17,8 @@ KEEPS = ("best", "last")
 SCHEDULES = ("constant", "cosine")
 MAX_EPOCHS = 10_000
 MAX_STARTS = 16     # short starts before a run: each costs its start_seconds
-ADDED = {"starts": 1, "start_seconds": 0.0}   # fields newer than some saved checkpoints: their value for those runs
+MAX_HOLDOUT = 30000  # held-out MNIST-train images: at least half of MNIST-train stays for training
+ADDED = {"starts": 1, "start_seconds": 0.0, "holdout": 0}   # fields newer than some saved checkpoints: their value for those runs
 
 
 @dataclass
@@ -42,6 +43,7 @@ class CalcConfig:
     precision: str = "fp32"        # symbolic: "bf16" trains the reader under bfloat16 autocast (AMX CPUs, GPUs); sums stay fp32
     warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
     val_size: int = 1000           # MNIST-train sums that pick the best epoch
+    holdout: int = 0               # >0: the last this many MNIST-train images are never trained on; val sums use only them
     keep: str = "best"             # "last": the final epoch, for budget runs annealed to 0 with too few sums to pick by
     test_count: int = 10000        # MNIST-test sums behind the printed figure
     test_seed: int = 1             # the default of `calc eval --seed`
@@ -80,6 +82,8 @@ class CalcConfig:
             self.layout.check_set(getattr(self, name), f"--{name.replace('_', '-')}")
         if not 0 <= self.max_seconds <= MAX_BUDGET:
             raise UserError(f"--max-seconds: must be 0..{MAX_BUDGET:.0f}, got {self.max_seconds}")
+        if not 0 <= self.holdout <= MAX_HOLDOUT:
+            raise UserError(f"--holdout: must be 0..{MAX_HOLDOUT:,} MNIST-train images, got {self.holdout}")
         if not 1 <= self.starts <= MAX_STARTS:
             raise UserError(f"--starts: must be 1..{MAX_STARTS}, got {self.starts}")
         if self.starts > 1 and not 0 < self.starts * self.start_seconds < self.max_seconds:

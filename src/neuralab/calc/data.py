@@ -72,10 +72,25 @@ class Bank:
         self.blank_index = self.n_digits + len(plus) + np.arange(len(blank))
 
     @classmethod
-    def from_mnist(cls, data: MNIST, split: str, specials: str) -> "Bank":
+    def from_mnist(cls, data: MNIST, split: str, specials: str, rows: slice = slice(None)) -> "Bank":
+        """The split's images `rows` (default all), e.g. MNIST-train without its held-out tail."""
         if split == "train":
-            return cls(data.x_train, data.y_train, "train", specials)
-        return cls(data.x_test, data.y_test, "test", specials)
+            return cls(data.x_train[rows], data.y_train[rows], "train", specials)
+        return cls(data.x_test[rows], data.y_test[rows], "test", specials)
+
+    @classmethod
+    def train_and_val(cls, data: MNIST, specials: str, holdout: int) -> tuple["Bank", "Bank"]:
+        """(training bank, validation bank): with `holdout` > 0 the last `holdout` MNIST-train images
+        make the validation bank and the training bank lacks them; with 0 both are all of MNIST-train."""
+        if holdout == 0:
+            bank = cls.from_mnist(data, "train", specials)
+            return bank, bank
+        kept = len(data.x_train) - holdout
+        if kept < holdout:
+            raise UserError(f"--holdout: {holdout} of the {len(data.x_train)} MNIST-train images would leave "
+                            "fewer for training than for validation")
+        return (cls.from_mnist(data, "train", specials, slice(0, kept)),
+                cls.from_mnist(data, "train", specials, slice(kept, None)))
 
     @cached_property
     def _by_class(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

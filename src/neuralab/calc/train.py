@@ -1,7 +1,8 @@
 """Train a calculator from sums alone.
 
 Each epoch draws fresh training sums from MNIST-train images, by (seed, epoch). The best epoch is
-chosen on `val_size` sums that also come from MNIST-train images (never from MNIST-test), or with
+chosen on `val_size` sums that also come from MNIST-train images (never from MNIST-test): with
+`holdout`, from its last images, which training never sees; without, from the training images. With
 `keep="last"` the final epoch is kept. The figure printed at the end is that checkpoint scored on
 `test_count` sums of MNIST-test images by `evaluate_checkpoint`, the very function `calc eval`
 calls, so the two agree.
@@ -39,14 +40,14 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     """
     dev = pick_device(device)
     data = mnist.load(data_dir)
-    train_bank = Bank.from_mnist(data, "train", config.layout.specials)
+    train_bank, val_bank = Bank.train_and_val(data, config.layout.specials, config.holdout)
     seed_everything(config.seed)
     model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision).to(dev)
     if resume is not None:
         resume.refuse_other_data(data.sha256)
     run = resume or Run.create(runs_root, KIND, config, name, data.sha256)
     started = time.perf_counter()
-    val = make_examples(config.layout, train_bank, config.val_size, seed=config.seed + 10_000)
+    val = make_examples(config.layout, val_bank, config.val_size, seed=config.seed + 10_000)
 
     def loop(stage: str = "", seconds: float = config.max_seconds, schedule: bool = True) -> Loop:
         def step(m, batch):
@@ -55,7 +56,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
             return loss, {"count": len(numbers)}
 
         def validate(m) -> dict:
-            return {f"val_{k}": v for k, v in score(m, config.layout, train_bank, val, dev).items()}
+            return {f"val_{k}": v for k, v in score(m, config.layout, val_bank, val, dev).items()}
 
         total_steps = sum(-(-n // config.batch_size) for n in epoch_sizes(config, train_bank))
         cosine = schedule and config.schedule == "cosine"
