@@ -71,6 +71,7 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     assert (out / "assets" / "calc" / "calc_scale.png").stat().st_size > 1000
     assert (out / "assets" / "calc" / "calc_curves.png").stat().st_size > 1000
     assert "![digit error against training seconds](assets/calc/calc_curves.png)" in text
+    assert "| 1 | bf16, 900 s | 0 | trained on | 300 s | 300 s | 600 s | 99.50% | 99.67% | 99.50% |" in text
 
 
 def test_no_results_no_paragraphs_and_bad_json_is_one_clear_error(tmp_path):
@@ -111,3 +112,16 @@ def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(t
     assert "| 200 (bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 1800 | best on validation | p ≥ 99.6%: met |" in text and text.count("p ≥") == 1   # the file's own p target
     assert "Learning curves of the runs that recorded them: the digit error on MNIST-train images held out" in text
+
+
+def test_the_curve_table_times_the_kept_start_and_the_run_going_on():
+    def point(stage, seconds, loss, accuracy):
+        return {"stage": stage, "epoch": 1, "seconds": seconds, "train_loss": loss, "val_digit_accuracy": accuracy}
+    curve = [point("start1", 10, 5.0, 0.995), point("start2", 20, 3.0, 0.95),      # start 2: the lower loss
+             point("", 30, 2.0, 0.991), point("", 40, 1.5, 0.993), point("", 50, 1.0, 0.996)]
+    run = {"digits": 100, "seed": 3, "curve": curve, "protocol": _result(0.4, 0.9955),
+           "config": {"max_seconds": 50, "precision": "bf16", "starts": 2, "holdout": 5000}}
+    rows = benchmarks.curve_rows([{"runs": [run]}])
+    # start 1 reached 99.5% first, but start 2 is the one kept; 55,000 images per epoch, 10 s each
+    assert rows[2] == ("| 100 | bf16, 50 s, 2 starts | 3 | 5,000 held out | 20 s | 30 s | 50 s | 99.10% | 99.60% "
+                       "| 99.55% | 5500 |")

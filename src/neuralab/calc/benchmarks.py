@@ -126,6 +126,45 @@ def curves_figure(results: list[dict], path: Path) -> str:
             else "the digit error on the validation sums (MNIST-train images the model also trains on)")
 
 
+THRESHOLDS = (0.9, 0.99, 0.995)   # validation digit accuracies whose first arrival the curve table times
+
+
+def kept_trajectory(run: dict) -> list[dict]:
+    """The curve of the model a run kept: with short starts, the start with the lowest last training
+    loss (the rule `short_starts` keeps by) and then the run going on; else the whole curve."""
+    curve = run["curve"]
+    starts = {c["stage"]: c["train_loss"] for c in curve if c.get("stage", "").startswith("start")}
+    kept = min(starts, key=starts.get) if starts else None
+    return [c for c in curve if c.get("stage", "") in ("", kept)]
+
+
+def curve_rows(results: list[dict]) -> list[str]:
+    """Where each recorded run spends its time, from its curve: when the kept model's validation digit
+    accuracy first reached each threshold (training seconds of the whole run, short starts included),
+    its value half-way and at the end beside the test p, and the training images read per second."""
+    lines = ["| N | setting | seed | validation digits | " + " | ".join(f"reached {100 * t:g}%" for t in THRESHOLDS)
+             + " | p half-way | p at the end | test p | images per second |", "|---" * (8 + len(THRESHOLDS)) + "|"]
+    runs = sorted((r for nesy in results for r in nesy["runs"] if r.get("curve")),
+                  key=lambda r: (r["digits"], r["config"].get("holdout", 0), r["seed"]))
+    for r in runs:
+        config, path = r["config"], kept_trajectory(r)
+        reached = [next((f"{c['seconds']:.0f} s" for c in path if c["val_digit_accuracy"] >= t), "never")
+                   for t in THRESHOLDS]
+        half = next(c for c in path if c["seconds"] >= path[-1]["seconds"] / 2)
+        main = [c for c in path if c.get("stage", "") == ""]
+        seconds = sorted(b["seconds"] - a["seconds"] for a, b in zip(main, main[1:]))
+        N, trained = r["digits"], 60000 - config.get("holdout", 0)
+        per_epoch = trained // (2 * N) * 2 * N
+        speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
+        held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"
+        setting = ", ".join([config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
+                            + ([f"{config['starts']} starts"] if config.get("starts", 1) > 1 else []))
+        lines.append(f"| {N} | {setting} | {r['seed']} | {held} | {' | '.join(reached)} "
+                     f"| {100 * half['val_digit_accuracy']:.2f}% | {100 * path[-1]['val_digit_accuracy']:.2f}% "
+                     f"| {100 * r['protocol']['digit_accuracy']:.2f}% | {speed} |")
+    return lines
+
+
 def scale_lines(scale: dict, figure: str) -> list[str]:
     rows = scale["scale"]
     lines = ["", "**Long numbers.** Each N trained from scratch on N-digit sums alone; times on 2 CPU cores:",
@@ -215,7 +254,9 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
         if measured := curves_figure(nesy, assets_dir / "calc_curves.png"):
             figure = (assets_dir / "calc_curves.png").relative_to(out_dir)
             lines += ["", f"Learning curves of the runs that recorded them: {measured}, after each epoch.", "",
-                      f"![digit error against training seconds]({figure})"]
+                      f"![digit error against training seconds]({figure})", "",
+                      "Where those runs spend their time (the validation digits of each curve, the kept model's "
+                      "path):", "", *curve_rows(nesy)]
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
