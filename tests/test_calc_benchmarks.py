@@ -57,7 +57,7 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     assert "| 1000 | 1250.0 ms | 1125.0 ms | 625.0 ms | 4.0 ms | 2500.0 ms | 1.250 s (≤ 0.3: **missed**) |" in text
     assert "| phone photos of column sums | 600 | 99.50% | 98.50% | 99.00% | 0.990 | 100.0% | met |" in text
     assert "Some CPU, 2026-12-01, commit abcdef1" in text and "`python bench/calc_real.py --split test`" in text
-    assert "| 1 | 99.20 ± 0.20 (3 seeds, 10 sums) | 98.20 ± 0.20 |" in text   # mean ± sd of the three runs
+    assert "| 1 | 99.20 ± 0.20 (3 seeds, 10 sums) | 98.20 ± 0.20 (10,000 sums) |" in text   # mean ± sd of the three runs
     assert "≥ 99.0: met" in text and "97.66 (A-NeSI)" in text
     assert "| 1 | 98.00 ± 0.00 (2 seeds, 10 sums) |" in text and "≥ 99.0: missed" in text   # the second file's row
     assert text.index("| 1 | 99.20") < text.index("| 1 | 98.00")                   # rows by N, then budget
