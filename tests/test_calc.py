@@ -320,6 +320,21 @@ def test_bf16_training_reads_in_bfloat16_and_hands_the_arithmetic_fp32():
     torch.testing.assert_close(train16.exp(), train32.exp(), rtol=0, atol=0.05)     # bfloat16's 8-bit mantissa
 
 
+def test_a_long_sum_trains_its_reader_in_chunks_each_its_own_batch_norm_batch():
+    from neuralab.calc.models import READ_CHUNK, SymbolicCalc
+
+    torch.manual_seed(0)
+    model = SymbolicCalc(Layout("fixed", 200, 2)).train()
+    model.reader.head[2].p = 0.0                                      # no dropout: readings must repeat
+    images = torch.cat([torch.rand(READ_CHUNK, 1, 28, 28), 0.2 * torch.rand(400 - READ_CHUNK, 1, 28, 28)])
+    with torch.no_grad():
+        chunked = model.read(images)                                  # (400, 12): two chunks
+        first, rest = model.read(images[:READ_CHUNK]), model.read(images[READ_CHUNK:])
+        whole = model.reader(images).float()                          # one batch norm batch of 400
+    torch.testing.assert_close(chunked, torch.cat([first, rest]), rtol=0, atol=1e-6)
+    assert not torch.allclose(chunked[:, :10], whole[:, :10].log_softmax(-1), atol=1e-3)   # batch statistics differ
+
+
 class PixelReader(torch.nn.Module):
     """Reads a fake image whose pixels are all v as symbol v - 1, except that it takes 3 for 8."""
 
