@@ -72,7 +72,7 @@ def config_for(N: int, seed: int, budget: float, resampled: int, precision: str 
     val_size = max(1, 1000 // N) if holdout else max(10, 500 // N)
     # train_size is not read in the `fixed` format (an epoch is the protocol's cut of MNIST-train); it is
     # set to that epoch's sums so that the config records what an epoch is and passes its size check
-    train_size = (60000 - holdout) // (2 * N)
+    train_size = (mnist.SPLIT_SIZES["train"] - holdout) // (2 * N)
     return resolve(CalcConfig(model="symbolic", format="fixed", digits=N, operands=2, warmup=0, epochs=1000,
                               train_size=train_size,
                               batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=val_size, holdout=holdout,

@@ -14,6 +14,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from neuralab.calc.published import CITATIONS, cite
+from neuralab.core.mnist import SPLIT_SIZES
 from neuralab.core.reference import load_result, provenance_note
 
 
@@ -154,7 +155,7 @@ def curve_rows(results: list[dict]) -> list[str]:
         half = next(c for c in path if c["seconds"] >= path[-1]["seconds"] / 2)
         main = [c for c in path if c.get("stage", "") == ""]
         seconds = sorted(b["seconds"] - a["seconds"] for a, b in zip(main, main[1:]))
-        N, trained = r["digits"], 60000 - config.get("holdout", 0)
+        N, trained = r["digits"], SPLIT_SIZES["train"] - config.get("holdout", 0)
         per_epoch = trained // (2 * N) * 2 * N
         speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
         held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"

@@ -64,10 +64,10 @@ class SymbolicCalc(nn.Module):
         slots (`fixed`) gets its readings over the 10 digits alone. The arithmetic always gets fp32:
         bfloat16's 8-bit mantissa would blur the column sums of long numbers. In training, `fixed`
         slots are read READ_CHUNK at a time, each chunk its own batch for batch norm."""
-        chunked = self.training and self.layout.format == "fixed"
+        parts = images.split(READ_CHUNK) if self.training and self.layout.format == "fixed" else [images]
         with torch.autocast(images.device.type, dtype=torch.bfloat16,
                             enabled=self.training and self.precision == "bf16"):
-            logits = torch.cat([self.reader(part) for part in (images.split(READ_CHUNK) if chunked else [images])])  # (N, 12)
+            logits = torch.cat([self.reader(part) for part in parts])        # (N, 12)
         logits = logits.float()
         if self.layout.format == "fixed":
             logits = torch.cat([logits[:, :10], torch.full_like(logits[:, 10:], -1e4)], 1)

