@@ -25,16 +25,19 @@ import numpy as np
 import torch
 
 from neuralab.calc import arith
-from neuralab.calc.config import PRECISIONS, CalcConfig, resolve
+from neuralab.calc.config import KIND, PRECISIONS, CalcConfig, resolve
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.digits import reported_digits
 from neuralab.calc.evaluate import evaluate_checkpoint, load_model
 from neuralab.calc.layout import Layout
+from neuralab.calc.metrics import read_images
 from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
+from neuralab.core.reader import READERS
+from neuralab.core.runs import load_checkpoint
 
 TARGETS = {1: 99.0, 2: 98.0, 4: 96.0, 15: 91.0, 100: 55.0}
 EVERY_SEED = [15]          # these N's targets hold for every seed, the others for the mean
@@ -59,12 +62,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--start-seconds", type=float, default=0.0, help="wall seconds of each short start, part of --budget")
     p.add_argument("--holdout", type=int, default=0, help="keep the last this many MNIST-train images out of "
                    "training and draw the validation sums (the learning curve) from them (default 0: none)")
+    p.add_argument("--reader", default="vgg", choices=READERS, help="the digit reader (default vgg)")
+    p.add_argument("--ema", type=float, default=0.0, help="keep a moving average of the weights with this decay "
+                   "per step; with --holdout, both it and the trained weights read every held-out image "
+                   "(default 0: none)")
     p.add_argument("--json", default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
 
 def config_for(N: int, seed: int, budget: float, resampled: int, precision: str = "fp32", starts: int = 1,
-               start_seconds: float = 0.0, holdout: int = 0) -> CalcConfig:
+               start_seconds: float = 0.0, holdout: int = 0, ema: float = 0.0, reader: str = "vgg") -> CalcConfig:
     # keep the last epoch: the cosine anneals to 0 at the budget's end, and at N=15 the 33 validation sums
     # (on trained images) picked an epoch half-way through, 83.2% where the last one scored 88.1%.
     # With a holdout the validation sums hold about 2,000 digits at every N (one sum at N=1000), so
@@ -77,7 +84,8 @@ def config_for(N: int, seed: int, budget: float, resampled: int, precision: str 
                               train_size=train_size,
                               batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=val_size, holdout=holdout,
                               keep="last", test_count=resampled, seed=seed, max_seconds=budget,
-                              precision=precision, starts=starts, start_seconds=start_seconds, profile="nesy"), None)
+                              precision=precision, starts=starts, start_seconds=start_seconds, ema=ema,
+                              reader=reader, profile="nesy"), None)
 
 
 def budget_for(args, N: int) -> float:
@@ -107,17 +115,42 @@ def accuracy_runs(args) -> list[dict]:
     for N in map(int, args.digits.split(",")):
         for seed in map(int, args.seeds.split(",")):
             config = config_for(N, seed, budget_for(args, N), args.resampled, args.precision, args.starts,
-                                args.start_seconds, args.holdout)
+                                args.start_seconds, args.holdout, args.ema, args.reader)
             run, checkpoint, resampled = train(config, args.out, device="cpu")
             protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device="cpu")
             rows.append({"digits": N, "seed": seed, "config": asdict(config), "checkpoint": str(checkpoint),
                          "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled,
                          "curve": learning_curve(run)})
+            if config.ema and config.holdout:
+                rows[-1]["averaged_vs_trained"] = averaged_vs_trained(checkpoint, config.holdout)
+                print(averaged_vs_trained_line(rows[-1]["averaged_vs_trained"]), flush=True)
             print(f"N={N:<3} seed {seed}: {protocol['count']} protocol sums {100 * protocol['exact_sum_accuracy']:6.2f}%, "
                   f"{resampled['count']} resampled {100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy "
                   f"{100 * protocol['digit_accuracy']:6.2f}% (ceiling {100 * protocol['ceiling']:6.2f}%), "
                   f"trained {resampled['train_seconds']:.0f} s", flush=True)
     return rows
+
+
+def averaged_vs_trained(checkpoint, holdout: int) -> dict:
+    """Every held-out MNIST-train image read by the checkpoint's averaged weights and by the trained
+    weights of the same run (`last` keeps both): a paired comparison on validation images only."""
+    model, config, _ = load_model(checkpoint, device="cpu")
+    _, val_bank = Bank.train_and_val(mnist.load(), config.specials, holdout)
+    index = np.arange(val_bank.n_digits)
+    labels = torch.from_numpy(val_bank.labels.astype(np.int64))
+    averaged_right = read_images(model, val_bank, index, torch.device("cpu")).argmax(-1) == labels
+    model.load_state_dict(load_checkpoint(checkpoint, KIND)[2]["trained"])
+    trained_right = read_images(model, val_bank, index, torch.device("cpu")).argmax(-1) == labels
+    return {"images": len(index), "averaged_digit_accuracy": float(averaged_right.float().mean()),
+            "trained_digit_accuracy": float(trained_right.float().mean()),
+            "only_averaged_right": int((averaged_right & ~trained_right).sum()),
+            "only_trained_right": int((trained_right & ~averaged_right).sum())}
+
+
+def averaged_vs_trained_line(c: dict) -> str:
+    return (f"  held-out validation images ({c['images']}): averaged weights {100 * c['averaged_digit_accuracy']:.2f}%, "
+            f"trained weights {100 * c['trained_digit_accuracy']:.2f}%; only the averaged right on "
+            f"{c['only_averaged_right']}, only the trained on {c['only_trained_right']}")
 
 
 def summary(rows: list[dict]) -> None:

@@ -282,11 +282,11 @@ def test_short_starts_that_do_not_fit_their_budget_are_refused(starts, start_sec
         CalcConfig(format="fixed", digits=2, starts=starts, start_seconds=start_seconds, max_seconds=max_seconds)
 
 
-def test_a_checkpoint_saved_before_short_starts_and_holdouts_existed_still_loads():
+def test_a_checkpoint_saved_before_short_starts_holdouts_and_averages_existed_still_loads():
     older = {k: v for k, v in asdict(CalcConfig()).items() if k not in ADDED}
     loaded = config_from(older, CalcConfig, "old.safetensors", ADDED)
-    assert (loaded.starts, loaded.holdout) == (1, 0)
-    with pytest.raises(UserError, match="lacks holdout, start_seconds, starts"):
+    assert (loaded.starts, loaded.holdout, loaded.ema) == (1, 0, 0.0)
+    with pytest.raises(UserError, match="lacks ema, holdout, start_seconds, starts"):
         config_from(older, CalcConfig, "old.safetensors")
 
 

@@ -35,7 +35,7 @@ def nesy_table(results: list[dict]) -> list[str]:
     def key(run: dict) -> tuple:
         config = run["config"]
         return (run["digits"], config["max_seconds"], config.get("precision", "fp32"), config.get("starts", 1),
-                config.get("start_seconds", 0.0), config.get("holdout", 0))
+                config.get("start_seconds", 0.0), config.get("holdout", 0), config.get("ema", 0.0))
 
     # one row per setting: seeds run at different times (one file each) are one row
     for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
@@ -70,6 +70,8 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
         setting.append(f"{config['starts']} starts of {config['start_seconds']:g} s")
     if config.get("holdout", 0):
         setting.append(f"{config['holdout']:,} images held out")
+    if config.get("ema", 0.0):
+        setting.append(f"weights averaged, decay {config['ema']:g}")
     label = f"{N} ({', '.join(setting)})" if setting else f"{N}"
     return (f"| {label} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
             f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
@@ -118,9 +120,11 @@ def curves_figure(results: list[dict], path: Path) -> str:
     ax = fig.subplots()
     for r in runs:
         precision, starts = r["config"].get("precision", "fp32"), r["config"].get("starts", 1)
+        averaged = ", weights averaged" if r["config"].get("ema", 0.0) else ""
         curve = [c for c in r["curve"] if c.get("stage", "") == ""]   # a run with short starts: the kept one going on
         ax.semilogy([c["seconds"] for c in curve], [1 - c["val_digit_accuracy"] for c in curve], ".-",
-                    label=f"N={r['digits']} seed {r['seed']} ({precision}{f', after {starts} starts' if starts > 1 else ''})")
+                    label=f"N={r['digits']} seed {r['seed']} ({precision}{f', after {starts} starts' if starts > 1 else ''}"
+                          f"{averaged})")
     ax.set_xlabel("training seconds")
     ax.set_ylabel("digit error on held-out MNIST-train digits" if held_out else "digit error on validation sums")
     _save(fig, ax, path, legend_size=7)
@@ -147,7 +151,7 @@ def curve_rows(results: list[dict]) -> list[str]:
     lines = ["| N | setting | seed | validation digits | " + " | ".join(f"reached {100 * t:g}%" for t in THRESHOLDS)
              + " | p half-way | p at the end | test p | images per second |", "|---" * (8 + len(THRESHOLDS)) + "|"]
     runs = sorted((r for nesy in results for r in nesy["runs"] if r.get("curve")),
-                  key=lambda r: (r["digits"], r["config"].get("holdout", 0), r["seed"]))
+                  key=lambda r: (r["digits"], r["config"].get("holdout", 0), r["config"].get("ema", 0.0), r["seed"]))
     for r in runs:
         config, path = r["config"], kept_trajectory(r)
         reached = [next((f"{c['seconds']:.0f} s" for c in path if c["val_digit_accuracy"] >= t), "never")
@@ -160,10 +164,28 @@ def curve_rows(results: list[dict]) -> list[str]:
         speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
         held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"
         setting = ", ".join([config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
-                            + ([f"{config['starts']} starts"] if config.get("starts", 1) > 1 else []))
+                            + ([f"{config['starts']} starts"] if config.get("starts", 1) > 1 else [])
+                            + ([f"averaged {config['ema']:g}"] if config.get("ema", 0.0) else []))
         lines.append(f"| {N} | {setting} | {r['seed']} | {held} | {' | '.join(reached)} "
                      f"| {100 * half['val_digit_accuracy']:.2f}% | {100 * path[-1]['val_digit_accuracy']:.2f}% "
                      f"| {100 * r['protocol']['digit_accuracy']:.2f}% | {speed} |")
+    return lines
+
+
+def averaged_rows(results: list[dict]) -> list[str]:
+    """Runs that kept a moving average of their weights: it and the run's own trained weights, each
+    reading every held-out MNIST-train image (a paired comparison on validation images only)."""
+    runs = sorted((r for nesy in results for r in nesy["runs"] if "averaged_vs_trained" in r),
+                  key=lambda r: (r["digits"], r["seed"]))
+    if not runs:
+        return []
+    lines = ["| N | seed | decay per step | held-out images | averaged weights | trained weights "
+             "| only the average right | only the trained right |", "|---" * 8 + "|"]
+    for r in runs:
+        c = r["averaged_vs_trained"]
+        lines.append(f"| {r['digits']} | {r['seed']} | {r['config']['ema']:g} | {c['images']:,} "
+                     f"| {100 * c['averaged_digit_accuracy']:.2f}% | {100 * c['trained_digit_accuracy']:.2f}% "
+                     f"| {c['only_averaged_right']} | {c['only_trained_right']} |")
     return lines
 
 
@@ -259,6 +281,8 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
                       f"![digit error against training seconds]({figure})", "",
                       "Where those runs spend their time (the validation digits of each curve, the kept model's "
                       "path):", "", *curve_rows(nesy)]
+        if averaged := averaged_rows(nesy):
+            lines += ["", "The moving average of the weights beside the weights it averaged, same run:", "", *averaged]
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))

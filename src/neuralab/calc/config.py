@@ -18,7 +18,7 @@ SCHEDULES = ("constant", "cosine")
 MAX_EPOCHS = 10_000
 MAX_STARTS = 16     # short starts before a run: each costs its start_seconds
 MAX_HOLDOUT = 30000  # held-out MNIST-train images: at least half of MNIST-train stays for training
-ADDED = {"starts": 1, "start_seconds": 0.0, "holdout": 0}   # fields newer than some saved checkpoints: their value for those runs
+ADDED = {"starts": 1, "start_seconds": 0.0, "holdout": 0, "ema": 0.0}   # fields newer than some saved checkpoints: their value for those runs
 
 
 @dataclass
@@ -51,6 +51,7 @@ class CalcConfig:
     max_seconds: float = 0.0       # 0: no limit; else stop training after this wall time (benchmarks)
     starts: int = 1                # symbolic: >1 trains this many fresh readers briefly, the lowest training loss goes on
     start_seconds: float = 0.0     # each short start's wall time, counted in max_seconds
+    ema: float = 0.0               # >0: validate and keep a moving average of the weights, this decay per step (off: as trained before)
     profile: str = "custom"        # which preset filled in the sizes
 
     def __post_init__(self):
@@ -84,6 +85,8 @@ class CalcConfig:
             raise UserError(f"--max-seconds: must be 0..{MAX_BUDGET:.0f}, got {self.max_seconds}")
         if not 0 <= self.holdout <= MAX_HOLDOUT:
             raise UserError(f"--holdout: must be 0..{MAX_HOLDOUT:,} MNIST-train images, got {self.holdout}")
+        if not 0 <= self.ema < 1:
+            raise UserError(f"--ema: the decay per step must be at least 0 and below 1, got {self.ema}")
         if not 1 <= self.starts <= MAX_STARTS:
             raise UserError(f"--starts: must be 1..{MAX_STARTS}, got {self.starts}")
         if self.starts > 1 and not 0 < self.starts * self.start_seconds < self.max_seconds:

@@ -36,6 +36,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     With `warmup`, epoch 1 is a warm-up on sums of numbers of at most 2 digits in the same format (sums
     alone): the CNN first learns digits where the arithmetic is short, then the real epochs follow.
     With `starts` > 1, short starts come first (`short_starts`) and the one kept goes on.
+    With `ema`, every epoch is judged, and every checkpoint holds, the moving average of the weights.
     With `resume` (a run of this config that did not finish), training goes on from its last epoch.
     """
     dev = pick_device(device)
@@ -64,7 +65,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
                     step=step, evaluate=validate, monitor="val_exact_sum_accuracy",
                     schedule=Cosine(config.lr, total_steps, seconds) if cosine else None,
                     deadline=time.perf_counter() + seconds if seconds else None,
-                    clip_norm=config.clip_norm or None, stage=stage)
+                    clip_norm=config.clip_norm or None, stage=stage, ema=config.ema)
 
     if config.starts > 1 and not (resume is not None and (run.path / "last.safetensors").exists()):
         model.load_state_dict(short_starts(config, run, loop, dev, data.sha256))

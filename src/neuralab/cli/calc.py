@@ -42,6 +42,8 @@ def train(
                                          "(ended by --max-seconds); full: the assignment's scale."),
     max_seconds: float = typer.Option(0.0, min=0, max=MAX_BUDGET, help="Stop training after this wall time, "
                                       "annealed to end there (0: no limit)."),
+    ema: float = typer.Option(0.0, help="Judge each epoch by, and save, a moving average of the weights with "
+                              "this decay per step, e.g. 0.9995 (0: the trained weights, as before)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Fixes the weights, the training sums and the batch order."),
     device: DeviceName = Device,
@@ -64,7 +66,7 @@ def train(
                         "image once); leave it out")
     config = resolve(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
                                 specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
-                                max_seconds=max_seconds, precision=precision.value),
+                                max_seconds=max_seconds, precision=precision.value, ema=ema),
                      profile.value)
     if train_size is not None:
         config = replace(config, train_size=train_size)

@@ -8,6 +8,11 @@ figures are the sums divided by `count`; `correct` is reported as `accuracy`.
 and RNG states and the step count (so `resume` ends exactly where an uninterrupted run would), a
 `best` checkpoint by the loop's `monitor`, a wall-time deadline that leaves room for the last
 evaluation, and Ctrl-C handling that keeps every checkpoint already written and then re-raises.
+
+With `Loop.ema`, an exponential moving average of the weights and batch-norm statistics
+(torch.optim.swa_utils.AveragedModel, `ema_update`) follows every step; it is what each epoch evaluates
+and what the checkpoints hold as the model, while `last` keeps the trained weights themselves for
+resuming. Training itself is unchanged by it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any, Callable, Iterable, Sized
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 from neuralab.core import dist
 from neuralab.core.progress import bar
@@ -65,6 +71,7 @@ class Loop:
     deadline: float | None = None                  # time.perf_counter() by which training and its evaluation end
     clip_norm: float | None = None                 # cap on the gradient norm; None: no clipping
     stage: str = ""                                # a run with two stages names them: <stage>-last.safetensors
+    ema: float = 0.0                               # 0: none; else the per-step decay of the weights' moving average
 
 
 @dataclass
@@ -73,6 +80,21 @@ class FitResult:
     best_path: Path | None
     last_path: Path
     history: list[dict]
+
+
+def ema_update(decay: float):
+    """AveragedModel's update for a moving average whose decay grows to `decay` as (1 + n) / (10 + n)
+    after n updates: an average that starts at a fixed `decay` holds the random initial weights for
+    thousands of steps, and an average of a network with its much earlier self reads nothing."""
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
+        weight = 1 - min(decay, (1 + int(n)) / (10 + int(n)))
+        for a, c in zip(averaged, current):
+            if a.is_floating_point():
+                a.lerp_(c, weight)
+            else:
+                a.copy_(c)                     # counters (batch norm's batches seen)
+    return update
 
 
 def _summarise(loss_sum: float, sums: dict[str, float]) -> dict[str, float]:
@@ -90,8 +112,10 @@ def _accumulate(sums: dict[str, float], stats: dict[str, float]) -> None:
 
 
 def train_one_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer, loop: Loop,
-                    description: str, first_step: int = 0, until: float | None = None) -> tuple[dict, int]:
-    """One pass over `batches` (stopping at `until`); returns (the epoch's figures, steps taken)."""
+                    description: str, first_step: int = 0, until: float | None = None,
+                    average: AveragedModel | None = None) -> tuple[dict, int]:
+    """One pass over `batches` (stopping at `until`), updating `average` after each step;
+    returns (the epoch's figures, steps taken)."""
     model.train()
     loss_sum, sums, steps = 0.0, {}, 0
     total = len(batches) if isinstance(batches, Sized) else 0
@@ -107,6 +131,8 @@ def train_one_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.
             if loop.clip_norm:
                 nn.utils.clip_grad_norm_(model.parameters(), loop.clip_norm)
             optimizer.step()
+            if average is not None:
+                average.update_parameters(dist.unwrap(model))
             steps += 1
             loss_sum += loss.item() * stats["count"]
             _accumulate(sums, stats)
@@ -142,9 +168,14 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, loop: Loop
     prefix = f"{loop.stage}-" if loop.stage else ""
     last, best = run.path / f"{prefix}last.safetensors", run.path / f"{prefix}best.safetensors"
     start, best_value, steps = 1, float("-inf"), 0
+    average = AveragedModel(model, multi_avg_fn=ema_update(loop.ema), use_buffers=True) if loop.ema else None
+    evaluated = model if average is None else average.module   # what each epoch evaluates and saves as the model
     if resume and last.exists():
         model_state, meta, state = load_checkpoint(last, kind)
-        dist.unwrap(model).load_state_dict(model_state)
+        evaluated.load_state_dict(model_state)
+        if average is not None:
+            model.load_state_dict(state["trained"])
+            average.n_averaged.fill_(state["averaged"])
         optimizer.load_state_dict(state["optimizer"])
         set_rng_state(state["rng"])
         start, best_value, steps = meta["step"] + 1, state["best"], state.get("steps", 0)
@@ -159,12 +190,12 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, loop: Loop
             if until is not None and t0 > until:
                 break                          # the time budget is spent
             train, taken = train_one_epoch(model, loop.batches(epoch), optimizer, loop,
-                                           f"{prefix}epoch {epoch}/{loop.epochs}", steps, until)
+                                           f"{prefix}epoch {epoch}/{loop.epochs}", steps, until, average)
             if taken == 0:
                 break
             steps += taken
             t1 = time.perf_counter()
-            figures = loop.evaluate(bare)
+            figures = loop.evaluate(evaluated)
             eval_seconds = time.perf_counter() - t1
             record = {"epoch": epoch, **({"stage": loop.stage} if loop.stage else {}),
                       **{f"train_{k}": v for k, v in train.items()}, "train_steps": taken,
@@ -176,11 +207,13 @@ def fit(run: Run, model: nn.Module, optimizer: torch.optim.Optimizer, loop: Loop
                      judged, figures.get(judged, float("nan")), record["seconds"])
             if loop.monitor is not None and figures[loop.monitor] >= best_value:
                 best_value = figures[loop.monitor]  # a tie goes to the later epoch: it trained (and annealed) longer
-                save_checkpoint(best, bare, kind=kind, config=config, step=epoch, metric=figures,
+                save_checkpoint(best, evaluated, kind=kind, config=config, step=epoch, metric=figures,
                                 data_hash=data_hash)
-            save_checkpoint(last, bare, kind=kind, config=config, step=epoch, metric=figures,
+            averaged = {} if average is None else {"trained": bare.state_dict(),
+                                                   "averaged": int(average.n_averaged)}
+            save_checkpoint(last, evaluated, kind=kind, config=config, step=epoch, metric=figures,
                             data_hash=data_hash, state={"optimizer": optimizer.state_dict(), "rng": rng_state(),
-                                                        "best": best_value, "steps": steps})
+                                                        "best": best_value, "steps": steps, **averaged})
     except KeyboardInterrupt:
         log.warning("interrupted; checkpoints written so far are in %s; continue with --resume %s",
                     run.path, run.path)
