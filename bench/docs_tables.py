@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from neuralab.calc.benchmarks import averaged_rows, cost_rows, curve_rows, nesy_table, real_rows
+from neuralab.calc.benchmarks import held_out_rows, cost_rows, curve_rows, nesy_table, real_rows
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
 
@@ -197,7 +197,7 @@ TABLES = {
     "calc-confusion": ("calc/confusion-n100-bf16-seed0.json", calc_confusion_table),
     "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),
     "calc-curves": ("calc/nesy*.json", curve_rows),
-    "calc-averaged": ("calc/nesy*.json", averaged_rows),
+    "calc-held-out": ("calc/nesy*.json", held_out_rows),
     "caption": ("caption/full.json", caption_table),
     "caption-attention": ("caption/attention.json", caption_table),
     "caption-errors": ("caption/errors.json", caption_errors_table),

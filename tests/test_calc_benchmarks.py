@@ -127,16 +127,15 @@ def test_the_curve_table_times_the_kept_start_and_the_run_going_on():
                        "| 99.55% | 5500 |")
 
 
-def test_runs_that_average_their_weights_get_their_own_row_and_a_paired_table(tmp_path):
+def test_runs_that_average_their_weights_get_their_own_row_and_a_paired_held_out_reading(tmp_path):
     def run(seed, ema):
         curve = [{"epoch": 1, "seconds": 600.0, "train_loss": 1.0, "val_digit_accuracy": 0.997}]
         row = {"digits": 15, "seed": seed, "train_seconds": 600.0, "curve": curve,
                "config": {"max_seconds": 600, "precision": "bf16", "holdout": 5000, "ema": ema},
                "protocol": _result(0.9, 0.997), "resampled": _result(0.9, 0.997)}
         if ema:
-            row["averaged_vs_trained"] = {"images": 5000, "averaged_digit_accuracy": 0.9974,
-                                          "trained_digit_accuracy": 0.9968, "only_averaged_right": 9,
-                                          "only_trained_right": 6}
+            row["held_out"] = {"images": 5000, "digit_accuracy": 0.9974, "trained_digit_accuracy": 0.9968,
+                               "only_averaged_right": 9, "only_trained_right": 6}
         return row
     bench = tmp_path / "results"
     write(bench, "nesy-a.json", {"published": {}, "targets": {}, "runs": [run(0, 0.0), run(1, 0.9995)], "command": "b"})
@@ -145,6 +144,6 @@ def test_runs_that_average_their_weights_get_their_own_row_and_a_paired_table(tm
     assert "| 15 (bf16, 5,000 images held out) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 15 (bf16, 5,000 images held out, weights averaged, decay 0.9995) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 15 | bf16, 600 s, averaged 0.9995 | 1 | 5,000 held out |" in text
-    assert benchmarks.averaged_rows([{"runs": [run(0, 0.0), run(1, 0.9995)]}])[2] == \
-        "| 15 | 1 | 0.9995 | 5,000 | 99.74% | 99.68% | 9 | 6 |"
-    assert benchmarks.averaged_rows([{"runs": [run(0, 0.0)]}]) == []
+    assert benchmarks.held_out_rows([{"runs": [run(0, 0.0), run(1, 0.9995)]}])[2] == \
+        "| 15 | vgg | 1 | bf16, 600 s, averaged 0.9995 | 5,000 | 99.74% | 99.68% | 9 | 6 |"
+    assert benchmarks.held_out_rows([{"runs": [run(0, 0.0)]}]) == []

@@ -172,20 +172,26 @@ def curve_rows(results: list[dict]) -> list[str]:
     return lines
 
 
-def averaged_rows(results: list[dict]) -> list[str]:
-    """Runs that kept a moving average of their weights: it and the run's own trained weights, each
-    reading every held-out MNIST-train image (a paired comparison on validation images only)."""
-    runs = sorted((r for nesy in results for r in nesy["runs"] if "averaged_vs_trained" in r),
-                  key=lambda r: (r["digits"], r["seed"]))
+def held_out_rows(results: list[dict]) -> list[str]:
+    """Runs that held validation images out: every one of those images read by the kept weights and,
+    where the run kept a moving average of its weights, by the weights it averaged too (a paired
+    comparison: the same run, the same images)."""
+    runs = sorted((r for nesy in results for r in nesy["runs"] if "held_out" in r),
+                  key=lambda r: (r["digits"], r["config"].get("reader", "vgg"), r["config"].get("ema", 0.0), r["seed"]))
     if not runs:
         return []
-    lines = ["| N | seed | decay per step | held-out images | averaged weights | trained weights "
-             "| only the average right | only the trained right |", "|---" * 8 + "|"]
+    lines = ["| N | reader | seed | setting | held-out images | read right | read right by the trained weights "
+             "| only the average right | only the trained right |", "|---" * 9 + "|"]
     for r in runs:
-        c = r["averaged_vs_trained"]
-        lines.append(f"| {r['digits']} | {r['seed']} | {r['config']['ema']:g} | {c['images']:,} "
-                     f"| {100 * c['averaged_digit_accuracy']:.2f}% | {100 * c['trained_digit_accuracy']:.2f}% "
-                     f"| {c['only_averaged_right']} | {c['only_trained_right']} |")
+        c, config = r["held_out"], r["config"]
+        setting = ", ".join([config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
+                            + ([f"{config['starts']} starts of {config['start_seconds']:g} s"]
+                               if config.get("starts", 1) > 1 else [])
+                            + ([f"averaged {config['ema']:g}"] if config.get("ema", 0.0) else []))
+        paired = (f"{100 * c['trained_digit_accuracy']:.2f}% | {c['only_averaged_right']} | {c['only_trained_right']}"
+                  if "trained_digit_accuracy" in c else "– | – | –")
+        lines.append(f"| {r['digits']} | {config.get('reader', 'vgg')} | {r['seed']} | {setting} | {c['images']:,} "
+                     f"| {100 * c['digit_accuracy']:.2f}% | {paired} |")
     return lines
 
 
@@ -281,8 +287,9 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
                       f"![digit error against training seconds]({figure})", "",
                       "Where those runs spend their time (the validation digits of each curve, the kept model's "
                       "path):", "", *curve_rows(nesy)]
-        if averaged := averaged_rows(nesy):
-            lines += ["", "The moving average of the weights beside the weights it averaged, same run:", "", *averaged]
+        if held_out := held_out_rows(nesy):
+            lines += ["", "Every held-out image read at the end of the runs that held images out (with a moving "
+                      "average of the weights, also by the weights it averaged):", "", *held_out]
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
