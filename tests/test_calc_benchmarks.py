@@ -138,12 +138,24 @@ def test_runs_that_average_their_weights_get_their_own_row_and_a_paired_held_out
                                "only_averaged_right": 9, "only_trained_right": 6}
         return row
     bench = tmp_path / "results"
-    write(bench, "nesy-a.json", {"published": {}, "targets": {}, "runs": [run(0, 0.0), run(1, 0.9995)], "command": "b"})
+    wide = run(2, 0.0) | {"config": run(2, 0.0)["config"] | {"reader": "vgg-wide"}}
+    write(bench, "nesy-a.json", {"published": {}, "targets": {}, "runs": [run(0, 0.0), run(1, 0.9995), wide],
+                                 "command": "b"})
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
     assert "| 15 (bf16, 5,000 images held out) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 15 (bf16, 5,000 images held out, weights averaged, decay 0.9995) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 15 | bf16, 600 s, averaged 0.9995 | 1 | 5,000 held out |" in text
+    assert "| 15 (bf16, vgg-wide reader, 5,000 images held out) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
+    assert "| 15 | bf16, 600 s, vgg-wide | 2 | 5,000 held out |" in text
     assert benchmarks.held_out_rows([{"runs": [run(0, 0.0), run(1, 0.9995)]}])[2] == \
         "| 15 | vgg | 1 | bf16, 600 s, averaged 0.9995 | 5,000 | 99.74% | 99.68% | 9 | 6 |"
     assert benchmarks.held_out_rows([{"runs": [run(0, 0.0)]}]) == []
+
+
+def test_the_first_averaged_run_is_read_under_the_name_it_was_written_with():
+    run = {"digits": 15, "seed": 0, "config": {"max_seconds": 600, "precision": "bf16", "ema": 0.9995},
+           "averaged_vs_trained": {"images": 5000, "averaged_digit_accuracy": 0.9958, "trained_digit_accuracy": 0.996,
+                                   "only_averaged_right": 0, "only_trained_right": 1}}
+    assert benchmarks.held_out_rows([{"runs": [run]}])[2] == \
+        "| 15 | vgg | 0 | bf16, 600 s, averaged 0.9995 | 5,000 | 99.58% | 99.60% | 0 | 1 |"

@@ -35,7 +35,8 @@ def nesy_table(results: list[dict]) -> list[str]:
     def key(run: dict) -> tuple:
         config = run["config"]
         return (run["digits"], config["max_seconds"], config.get("precision", "fp32"), config.get("starts", 1),
-                config.get("start_seconds", 0.0), config.get("holdout", 0), config.get("ema", 0.0))
+                config.get("start_seconds", 0.0), config.get("holdout", 0), config.get("ema", 0.0),
+                config.get("reader", "vgg"))
 
     # one row per setting: seeds run at different times (one file each) are one row
     for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
@@ -66,6 +67,8 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
         verdict = f"p ≥ {digit_target}%: {'met' if p >= digit_target else 'missed'}"
     config = mine[0]["config"]
     setting = [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
+    if config.get("reader", "vgg") != "vgg":
+        setting.append(f"{config['reader']} reader")
     if config.get("starts", 1) > 1:
         setting.append(f"{config['starts']} starts of {config['start_seconds']:g} s")
     if config.get("holdout", 0):
@@ -164,6 +167,7 @@ def curve_rows(results: list[dict]) -> list[str]:
         speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
         held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"
         setting = ", ".join([config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
+                            + ([config["reader"]] if config.get("reader", "vgg") != "vgg" else [])
                             + ([f"{config['starts']} starts"] if config.get("starts", 1) > 1 else [])
                             + ([f"averaged {config['ema']:g}"] if config.get("ema", 0.0) else []))
         lines.append(f"| {N} | {setting} | {r['seed']} | {held} | {' | '.join(reached)} "
@@ -172,18 +176,26 @@ def curve_rows(results: list[dict]) -> list[str]:
     return lines
 
 
+def _held_out(run: dict) -> dict | None:
+    """A run's reading of every held-out image; the first averaged run wrote it as `averaged_vs_trained`."""
+    if (first := run.get("averaged_vs_trained")) is not None:
+        return {"images": first["images"], "digit_accuracy": first["averaged_digit_accuracy"],
+                **{k: first[k] for k in ("trained_digit_accuracy", "only_averaged_right", "only_trained_right")}}
+    return run.get("held_out")
+
+
 def held_out_rows(results: list[dict]) -> list[str]:
     """Runs that held validation images out: every one of those images read by the kept weights and,
     where the run kept a moving average of its weights, by the weights it averaged too (a paired
     comparison: the same run, the same images)."""
-    runs = sorted((r for nesy in results for r in nesy["runs"] if "held_out" in r),
+    runs = sorted((r for nesy in results for r in nesy["runs"] if _held_out(r) is not None),
                   key=lambda r: (r["digits"], r["config"].get("reader", "vgg"), r["config"].get("ema", 0.0), r["seed"]))
     if not runs:
         return []
     lines = ["| N | reader | seed | setting | held-out images | read right | read right by the trained weights "
              "| only the average right | only the trained right |", "|---" * 9 + "|"]
     for r in runs:
-        c, config = r["held_out"], r["config"]
+        c, config = _held_out(r), r["config"]
         setting = ", ".join([config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
                             + ([f"{config['starts']} starts of {config['start_seconds']:g} s"]
                                if config.get("starts", 1) > 1 else [])
