@@ -51,7 +51,7 @@ class CalcConfig:
     max_seconds: float = 0.0       # 0: no limit; else stop training after this wall time (benchmarks)
     starts: int = 1                # symbolic: >1 trains this many fresh readers briefly, the lowest training loss goes on
     start_seconds: float = 0.0     # each short start's wall time, counted in max_seconds
-    ema: float = 0.0               # >0: validate and keep a moving average of the weights, this decay per step (off: as trained before)
+    ema: float = 0.0               # >0: judge and keep an average of the weights (decay per step); 0: annealed runs read no better with it
     profile: str = "custom"        # which preset filled in the sizes
 
     def __post_init__(self):
