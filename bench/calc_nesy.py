@@ -10,6 +10,10 @@ Accuracy:  python bench/calc_nesy.py --digits 1,2,4,15 --seeds 0,1,2 --budget 1:
 Scale:     python bench/calc_nesy.py --scale 1,10,100,1000 --budget 60 --json src/neuralab/results/calc/scale.json
            (trains each N for --budget seconds; times a training step and a predicted sum; scores the
            N=1 model of the accuracy runs, if given with --reader-of, on resampled N-digit sums)
+Design:    python bench/calc_nesy.py --digits 15 --seeds 0 --budget 600 --precision bf16 --holdout 5000 \
+               --ema 0.9995 (or --reader vgg-wide --starts 3 --start-seconds 60)
+           (judged on validation images alone: with --holdout every held-out image is read at the end,
+           by the averaged and by the trained weights of the same run when --ema is given)
 """
 
 from __future__ import annotations
