@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from neuralab.calc.benchmarks import held_out_rows, cost_rows, curve_rows, nesy_table, real_rows
+from neuralab.calc.benchmarks import cost_rows, curve_rows, held_out_rows, nesy_table, real_rows
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
 

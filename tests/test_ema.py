@@ -17,13 +17,17 @@ from .helpers import run_cli
 DECAY = 0.9
 
 
+def make_model():
+    return nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))
+
+
 def train_tiny(root, ema=0.0, interrupt_at=None, resume_run=None, seen=None):
     """A small classifier trained 3 epochs of 8 steps; `seen` collects the trained weights each step starts from."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(256, 8, generator=g)
     y = (x[:, 0] - x[:, 2] > 0).long()
     seed_everything(5)
-    model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))
+    model = make_model()
     calls = {"n": 0}
 
     def step(m, idx):
@@ -52,8 +56,7 @@ def test_the_saved_average_follows_its_formula_over_every_step(tmp_path):
     seen = []
     result = train_tiny(tmp_path, ema=DECAY, seen=seen)
     weights, trained = saved(result)
-    names = [name for name, _ in nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(),
-                                                nn.Linear(16, 2)).named_parameters()]
+    names = [name for name, _ in make_model().named_parameters()]
     after_each_step = seen[1:] + [[trained[name].double() for name in names]]   # step k ends where k + 1 starts
     assert len(after_each_step) == 24
     average = after_each_step[0]

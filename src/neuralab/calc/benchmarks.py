@@ -147,6 +147,19 @@ def kept_trajectory(run: dict) -> list[dict]:
     return [c for c in curve if c.get("stage", "") in ("", kept)]
 
 
+def _run_setting(config: dict, reader: bool = False, start_seconds: bool = False) -> str:
+    """A run's setting in a table cell: precision, budget, the reader if not vgg, short starts (with
+    their seconds if asked), the decay of its averaged weights."""
+    parts = [config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
+    if reader and config.get("reader", "vgg") != "vgg":
+        parts.append(config["reader"])
+    if config.get("starts", 1) > 1:
+        parts.append(f"{config['starts']} starts" + (f" of {config['start_seconds']:g} s" if start_seconds else ""))
+    if config.get("ema", 0.0):
+        parts.append(f"averaged {config['ema']:g}")
+    return ", ".join(parts)
+
+
 def curve_rows(results: list[dict]) -> list[str]:
     """Where each recorded run spends its time, from its curve: when the kept model's validation digit
     accuracy first reached each threshold (training seconds of the whole run, short starts included),
@@ -166,11 +179,7 @@ def curve_rows(results: list[dict]) -> list[str]:
         per_epoch = trained // (2 * N) * 2 * N
         speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
         held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"
-        setting = ", ".join([config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
-                            + ([config["reader"]] if config.get("reader", "vgg") != "vgg" else [])
-                            + ([f"{config['starts']} starts"] if config.get("starts", 1) > 1 else [])
-                            + ([f"averaged {config['ema']:g}"] if config.get("ema", 0.0) else []))
-        lines.append(f"| {N} | {setting} | {r['seed']} | {held} | {' | '.join(reached)} "
+        lines.append(f"| {N} | {_run_setting(config, reader=True)} | {r['seed']} | {held} | {' | '.join(reached)} "
                      f"| {100 * half['val_digit_accuracy']:.2f}% | {100 * path[-1]['val_digit_accuracy']:.2f}% "
                      f"| {100 * r['protocol']['digit_accuracy']:.2f}% | {speed} |")
     return lines
@@ -196,10 +205,7 @@ def held_out_rows(results: list[dict]) -> list[str]:
              "| only the average right | only the trained right |", "|---" * 9 + "|"]
     for r in runs:
         c, config = _held_out(r), r["config"]
-        setting = ", ".join([config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
-                            + ([f"{config['starts']} starts of {config['start_seconds']:g} s"]
-                               if config.get("starts", 1) > 1 else [])
-                            + ([f"averaged {config['ema']:g}"] if config.get("ema", 0.0) else []))
+        setting = _run_setting(config, start_seconds=True)   # the reader has its own column here
         paired = (f"{100 * c['trained_digit_accuracy']:.2f}% | {c['only_averaged_right']} | {c['only_trained_right']}"
                   if "trained_digit_accuracy" in c else "– | – | –")
         lines.append(f"| {r['digits']} | {config.get('reader', 'vgg')} | {r['seed']} | {setting} | {c['images']:,} "
