@@ -5,6 +5,8 @@ step are also timed as `--precision bf16` trains them, the reader under bfloat16
 
     python bench/calc_cost.py --digits 15,100,1000 --json src/neuralab/results/calc/cost.json
 
+`--compile` adds the bf16 step with the reader under torch.compile, and how long compiling took.
+
 Every figure is for one sum (2N images), the step bench/calc_nesy.py takes from N=128 up. Weights
 are freshly initialised: the cost of a step does not depend on what the model has learned.
 """
@@ -72,10 +74,25 @@ def busiest_operators(N: int, model, bank: Bank, top: int = 8) -> list[dict]:
     return [{"name": e.key, "self_ms": e.self_cpu_time_total / 1000, "calls": e.count} for e in events]
 
 
+def compiled_step(N: int, model, bank: Bank) -> dict:
+    """The bf16 step with the reader compiled by torch.compile, and the seconds its first step took
+    (tracing and compiling). The model keeps its weights; only the reader's code changes."""
+    model.reader = torch.compile(model.reader, dynamic=False)     # one graph per chunk size
+    model.precision = "bf16"
+    t0 = time.perf_counter()
+    time_training_step(N, model, bank, steps=1)                    # compiles every chunk size it meets
+    compile_seconds = time.perf_counter() - t0
+    step = time_training_step(N, model, bank)
+    model.precision = "fp32"
+    return {"step_bf16_compiled_seconds": step, "compile_seconds": compile_seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--digits", default="15,100,1000", help="N values (default 15,100,1000)")
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time the bf16 step with the reader under torch.compile (inductor)")
     args = parser.parse_args()
     record = {**provenance(), "threads": torch.get_num_threads(), "target_per_1000_digits": TARGET_PER_1000_DIGITS}
     config = CalcConfig()
@@ -94,6 +111,8 @@ def main() -> None:
         row["step_seconds_per_1000_digits"] = row["step_seconds"] * 1000 / N
         row["step_bf16_seconds_per_1000_digits"] = row["step_bf16_seconds"] * 1000 / N
         row["busiest"] = busiest_operators(N, model, train_bank)
+        if args.compile:
+            row.update(compiled_step(N, model, train_bank))
         rows.append(row)
         per_1000, bf16_per_1000 = row["step_seconds_per_1000_digits"], row["step_bf16_seconds_per_1000_digits"]
         verdict = "met" if per_1000 <= TARGET_PER_1000_DIGITS else "MISSED"
@@ -104,6 +123,9 @@ def main() -> None:
               f"predict {1000 * row['predict_seconds']:.1f} ms; per 1000 digits {per_1000:.3f} s "
               f"(<= {TARGET_PER_1000_DIGITS} on 2 cores: {verdict})", flush=True)
         print("        busiest: " + ", ".join(f"{e['name']} {e['self_ms']:.0f} ms" for e in row["busiest"][:4]))
+        if args.compile:
+            print(f"        compiled reader: bf16 step {1000 * row['step_bf16_compiled_seconds']:.1f} ms "
+                  f"(compiling took {row['compile_seconds']:.0f} s)")
     record["rows"] = rows
     if args.json:
         atomic_write_json(args.json, record)

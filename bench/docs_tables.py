@@ -193,7 +193,7 @@ TABLES = {
     "depth-deep": ("depth/deep-variants.json", depth_deep_table),
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
-    "calc-cost": ("calc/cost.json", lambda result: cost_rows(result) + _measured(result)),
+    "calc-cost": ("calc/cost*.json", lambda results: cost_rows(results) + [m for r in results for m in _measured(r)]),
     "calc-confusion": ("calc/confusion-n100-bf16-seed0.json", calc_confusion_table),
     "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),
     "calc-curves": ("calc/nesy*.json", curve_rows),

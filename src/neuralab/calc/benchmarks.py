@@ -231,26 +231,34 @@ def scale_lines(scale: dict, figure: str) -> list[str]:
     return lines
 
 
-def cost_rows(cost: dict) -> list[str]:
-    """`bench/calc_cost.py`'s figures: one sum's training step split into reader and arithmetic, a
-    predicted sum, the step per 1000 digits against its target, and the busiest operators."""
-    target = cost["target_per_1000_digits"]
-    bf16 = all("step_bf16_seconds" in r for r in cost["rows"])   # files from before the bf16 step lack it
-    lines = ["| N | training step, one sum | reader forward + backward | the same in bf16 | arithmetic forward "
-             "+ backward | predicted sum | training per 1000 digits |" + (" the same in bf16 |" if bf16 else "")
-             + " busiest operators of a step (ms) |", "|---|---|---|---|---|---|---|" + "---|" * bf16 + "---|"]
+def cost_rows(costs: list[dict]) -> list[str]:
+    """`bench/calc_cost.py`'s figures, one block of rows per machine that measured them: one sum's
+    training step split into reader and arithmetic, a predicted sum, the step per 1000 digits against
+    its target, and the busiest operators."""
+    bf16 = all("step_bf16_seconds" in r for cost in costs for r in cost["rows"])   # older files lack it
+    lines = ["| machine | N | training step, one sum | reader forward + backward | the same in bf16 | arithmetic "
+             "forward + backward | predicted sum | training per 1000 digits |" + (" the same in bf16 |" if bf16 else "")
+             + " busiest operators of a step (ms) |", "|---|---|---|---|---|---|---|---|" + "---|" * bf16 + "---|"]
+    for cost in costs:
+        target, machine = cost["target_per_1000_digits"], f"{cost['machine']['cpu']}, {cost['threads']} threads"
 
-    def judged(per_1000: float) -> str:
-        return f"{per_1000:.3f} s (≤ {target}: {'met' if per_1000 <= target else '**missed**'})"
+        def judged(per_1000: float) -> str:
+            return f"{per_1000:.3f} s (≤ {target}: {'met' if per_1000 <= target else '**missed**'})"
 
-    for r in cost["rows"]:
-        busiest = ", ".join(f"{e['name'].removeprefix('aten::')} {e['self_ms']:.0f}" for e in r["busiest"][:3])
-        step_bf16 = f" {judged(r['step_bf16_seconds_per_1000_digits'])} |" if bf16 else ""
-        lines.append(f"| {r['digits']} | {1000 * r['step_seconds']:.1f} ms | {1000 * r['reader_seconds']:.1f} ms "
-                     f"| {1000 * r['reader_bf16_seconds']:.1f} ms | {1000 * r['arithmetic_seconds']:.1f} ms "
-                     f"| {1000 * r['predict_seconds']:.1f} ms | {judged(r['step_seconds_per_1000_digits'])} |"
-                     f"{step_bf16} {busiest} |")
-    return lines + ["", f"{cost['threads']} torch threads, {cost['machine']['cpu']} ({cost['machine']['cores']} cores)."]
+        for r in cost["rows"]:
+            busiest = ", ".join(f"{e['name'].removeprefix('aten::')} {e['self_ms']:.0f}" for e in r["busiest"][:3])
+            step_bf16 = f" {judged(r['step_bf16_seconds_per_1000_digits'])} |" if bf16 else ""
+            lines.append(f"| {machine} | {r['digits']} | {1000 * r['step_seconds']:.1f} ms "
+                         f"| {1000 * r['reader_seconds']:.1f} ms | {1000 * r['reader_bf16_seconds']:.1f} ms "
+                         f"| {1000 * r['arithmetic_seconds']:.1f} ms | {1000 * r['predict_seconds']:.1f} ms "
+                         f"| {judged(r['step_seconds_per_1000_digits'])} |{step_bf16} {busiest} |")
+    compiled = [(cost["machine"]["cpu"], r) for cost in costs for r in cost["rows"] if "step_bf16_compiled_seconds" in r]
+    if compiled:
+        lines += ["", "The bf16 step with the reader under torch.compile (inductor): " + "; ".join(
+            f"{cpu}, N={r['digits']}: {1000 * r['step_bf16_compiled_seconds']:.1f} ms against "
+            f"{1000 * r['step_bf16_seconds']:.1f} ms eager (compiling took {r['compile_seconds']:.0f} s)"
+            for cpu, r in compiled) + "."]
+    return lines
 
 
 def peer_table(peer: dict) -> list[str]:
@@ -292,12 +300,17 @@ def real_table(real: dict) -> list[str]:
             f"{where['date'][:10]}, commit {str(where['commit'])[:7]}):", "", *real_rows(real)]
 
 
+def _load_all(bench_dir: Path, pattern: str) -> list[dict]:
+    """Every result file of `calc/` that matches `pattern`, by name."""
+    return [load_result(bench_dir, f"calc/{path.name}") for path in sorted((bench_dir / "calc").glob(pattern))]
+
+
 def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[str]:
     """The benchmark paragraphs for the calc section (empty when no results are there)."""
     if bench_dir is None:
         return []
     lines = []
-    if nesy := [load_result(bench_dir, f"calc/{path.name}") for path in sorted((bench_dir / "calc").glob("nesy*.json"))]:
+    if nesy := _load_all(bench_dir, "nesy*.json"):
         lines += nesy_table(nesy)
         if measured := curves_figure(nesy, assets_dir / "calc_curves.png"):
             figure = (assets_dir / "calc_curves.png").relative_to(out_dir)
@@ -311,9 +324,10 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
-    if (cost := load_result(bench_dir, "calc/cost.json")) is not None:
+    if costs := _load_all(bench_dir, "cost*.json"):
         lines += ["", "**What a long sum costs** (fresh weights; the arithmetic is the carry chain):", "",
-                  *cost_rows(cost), "", f"Measured with `{cost['command']}`, {cost['date'][:10]}."]
+                  *cost_rows(costs), "", "Measured with " + "; ".join(
+                      f"`{cost['command']}` on {cost['machine']['cpu']}, {cost['date'][:10]}" for cost in costs) + "."]
     if (peer := load_result(bench_dir, "calc/peer.json")) is not None:
         lines += peer_table(peer)
     if (real := load_result(bench_dir, "calc/real-test.json")) is not None:
