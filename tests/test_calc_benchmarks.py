@@ -114,10 +114,15 @@ def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(t
     write(bench, "nesy-old.json", {"published": {}, "targets": {}, "runs": [run(0, 0)], "command": "bench"})
     write(bench, "nesy-new.json", {"published": {}, "targets": {}, "runs": [run(1, 5000)], "command": "bench --holdout",
                                       "digit_targets": {200: 99.6}})
+    distorted = run(2, 5000)
+    distorted["config"]["distort"] = 1.5
+    write(bench, "nesy-strong.json", {"published": {}, "targets": {}, "runs": [distorted], "command": "bench --distort 1.5"})
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
     assert "| 200 (bf16) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
+    assert "| 200 (bf16, 5,000 images held out, distortions ×1.5) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
+    assert "| 200 | bf16, 1800 s, distorted ×1.5 | 2 | 5,000 held out |" in text      # its own curve row
     assert "| 1800 | best on validation | p ≥ 99.6%: met |" in text and text.count("p ≥") == 1   # the file's own p target
     assert "Learning curves of the runs that recorded them: the digit error on MNIST-train images held out" in text
 

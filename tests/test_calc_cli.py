@@ -285,8 +285,8 @@ def test_short_starts_that_do_not_fit_their_budget_are_refused(starts, start_sec
 def test_a_checkpoint_saved_before_short_starts_holdouts_and_averages_existed_still_loads():
     older = {k: v for k, v in asdict(CalcConfig()).items() if k not in ADDED}
     loaded = config_from(older, CalcConfig, "old.safetensors", ADDED)
-    assert (loaded.starts, loaded.holdout, loaded.ema) == (1, 0, 0.0)
-    with pytest.raises(UserError, match="lacks ema, holdout, start_seconds, starts"):
+    assert (loaded.starts, loaded.holdout, loaded.ema, loaded.distort) == (1, 0, 0.0, 1.0)
+    with pytest.raises(UserError, match="lacks distort, ema, holdout, start_seconds, starts"):
         config_from(older, CalcConfig, "old.safetensors")
 
 

@@ -18,7 +18,8 @@ SCHEDULES = ("constant", "cosine")
 MAX_EPOCHS = 10_000
 MAX_STARTS = 16     # short starts before a run: each costs its start_seconds
 MAX_HOLDOUT = 30000  # held-out MNIST-train images: at least half of MNIST-train stays for training
-ADDED = {"starts": 1, "start_seconds": 0.0, "holdout": 0, "ema": 0.0}   # fields newer than some saved checkpoints: their value for those runs
+MAX_DISTORT = 3.0   # the distortions' sizes at most 3x: rotations of ±30°, wobbles of 3 pixels
+ADDED = {"starts": 1, "start_seconds": 0.0, "holdout": 0, "ema": 0.0, "distort": 1.0}   # fields newer than some saved checkpoints: their value for those runs
 
 
 @dataclass
@@ -39,6 +40,7 @@ class CalcConfig:
     reader: str = "vgg"            # symbolic: the CNN that reads each slot (see core.reader.READERS)
     shift: int = 2                 # symbolic: random shifts of up to 2 pixels; digits memorised from train fail on test
     augment: bool = True           # symbolic: distort digits (stroke, slant, wobble, blur, noise) so real pens read too
+    distort: float = 1.0           # symbolic: the distortions' sizes times this; 1: sized to real pens (core.augment)
     views: int = 5                 # symbolic, eval: mean reading of the image and its 4 one-pixel shifts (+0.1% digits)
     precision: str = "fp32"        # symbolic: "bf16" trains the reader under bfloat16 autocast (AMX CPUs, GPUs); sums stay fp32
     warmup: int = 12800            # symbolic: a first epoch of short sums (<= 2 digits), digits first
@@ -85,6 +87,9 @@ class CalcConfig:
             raise UserError(f"--max-seconds: must be 0..{MAX_BUDGET:.0f}, got {self.max_seconds}")
         if not 0 <= self.holdout <= MAX_HOLDOUT:
             raise UserError(f"--holdout: must be 0..{MAX_HOLDOUT:,} MNIST-train images, got {self.holdout}")
+        if not 0 < self.distort <= MAX_DISTORT:
+            raise UserError(f"--distort: the distortions' strength must be above 0 and at most {MAX_DISTORT:g}, "
+                            f"got {self.distort}")
         if not 0 <= self.ema < 1:
             raise UserError(f"--ema: the decay per step must be at least 0 and below 1, got {self.ema}")
         if not 1 <= self.starts <= MAX_STARTS:

@@ -44,6 +44,8 @@ def train(
                                       "annealed to end there (0: no limit)."),
     ema: float = typer.Option(0.0, help="Judge each epoch by, and save, a moving average of the weights with "
                               "this decay per step, e.g. 0.9995 (0: the trained weights, as before)."),
+    distort: float = typer.Option(1.0, help="symbolic: the training distortions' sizes (slant, wobble, "
+                                  "stroke, blur, noise) times this, above 0 and at most 3 (1: sized to real pens)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Fixes the weights, the training sums and the batch order."),
     device: DeviceName = Device,
@@ -66,7 +68,8 @@ def train(
                         "image once); leave it out")
     config = resolve(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
                                 specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
-                                max_seconds=max_seconds, precision=precision.value, ema=ema),
+                                max_seconds=max_seconds, precision=precision.value, ema=ema,
+                                distort=distort),
                      profile.value)
     if train_size is not None:
         config = replace(config, train_size=train_size)

@@ -14,7 +14,7 @@ The strongest ink is brought back to 1 before the noise, as the image intake str
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +29,13 @@ class Augment:
     blur: float = 0.8          # Gaussian sigma up to 0.8 pixel: an out-of-focus phone photo, scaled down
     noise: float = 0.04        # sensor noise sigma up to 4% of full scale
     chance: float = 0.5        # each distortion is applied to about half the images: the rest stay as MNIST
+
+    def scaled(self, strength: float) -> Augment:
+        """Every distortion's size times `strength` (the stroke blend and the size change capped at
+        100% and 50%); how many images get each is unchanged."""
+        return replace(self, stroke=min(1.0, self.stroke * strength), degrees=self.degrees * strength,
+                       scale=min(0.5, self.scale * strength), elastic=self.elastic * strength,
+                       blur=self.blur * strength, noise=self.noise * strength)
 
 
 def augment(images: torch.Tensor, spec: Augment, generator: torch.Generator | None = None) -> torch.Tensor:
