@@ -109,8 +109,8 @@ def epoch_batches(config: CalcConfig, bank: Bank, epoch: int) -> Batches:
     size = None if config.format == "fixed" else config.warmup if warming else config.train_size
     examples = make_examples(layout, bank, size, seed=config.seed * 1000 + epoch)
     order = torch.randperm(len(examples), generator=epoch_generator(config.seed, epoch)).numpy()
-    return Batches(bank, examples, config.batch_size, order, layout, Augment().scaled(config.distort) if config.augment else None,
-                   epoch_generator(config.seed + 1, epoch))
+    distort = Augment().scaled(config.distort) if config.augment else None
+    return Batches(bank, examples, config.batch_size, order, layout, distort, epoch_generator(config.seed + 1, epoch))
 
 
 def epoch_sizes(config: CalcConfig, bank: Bank) -> list[int]:
