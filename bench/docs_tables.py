@@ -16,7 +16,14 @@ import re
 import sys
 from pathlib import Path
 
-from neuralab.calc.benchmarks import cost_rows, curve_rows, held_out_rows, nesy_table, real_rows
+from neuralab.calc.benchmarks import (
+    cost_rows,
+    curve_rows,
+    held_out_rows,
+    nesy_table,
+    real_rows,
+    supervised_rows,
+)
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
 
@@ -198,6 +205,8 @@ TABLES = {
     "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),
     "calc-curves": ("calc/nesy*.json", curve_rows),
     "calc-held-out": ("calc/nesy*.json", held_out_rows),
+    "calc-supervised": ("calc/supervised*.json",
+                        lambda results: supervised_rows(results) + [m for r in results for m in _measured(r)]),
     "caption": ("caption/full.json", caption_table),
     "caption-attention": ("caption/attention.json", caption_table),
     "caption-errors": ("caption/errors.json", caption_errors_table),

@@ -219,6 +219,21 @@ def held_out_rows(results: list[dict]) -> list[str]:
     return lines
 
 
+def supervised_rows(results: list[dict]) -> list[str]:
+    """The reader taught digit labels (bench/calc_supervised.py), the yardstick for the readers learned
+    from sums: what it reads, and the exact-sum ceiling p^2N that its MNIST-test reading would give."""
+    lines = ["| seed | trained | epochs | held-out MNIST-train images read right | MNIST-test images read right "
+             "| ceiling p^2N at that p |", "|---" * 6 + "|"]
+    for result in results:
+        for r in result["runs"]:
+            h, t, N = r["held_out"], r["test"], r["digits"]
+            lines.append(f"| {r['seed']} | {r['train_seconds']:.0f} s | {len(r['curve'])} "
+                         f"| {100 * h['digit_accuracy']:.2f}% of {h['images']:,} "
+                         f"| {100 * t['digit_accuracy']:.2f}% of {t['images']:,} "
+                         f"| N={N}: {100 * t['digit_accuracy'] ** (2 * N):.2f}% |")
+    return lines
+
+
 def scale_lines(scale: dict, figure: str) -> list[str]:
     rows = scale["scale"]
     lines = ["", "**Long numbers.** Each N trained from scratch on N-digit sums alone; times on 2 CPU cores:",
@@ -327,6 +342,10 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
         if held_out := held_out_rows(nesy):
             lines += ["", "Every held-out image read at the end of the runs that held images out (with a moving "
                       "average of the weights, also by the weights it averaged):", "", *held_out]
+    if supervised := _load_all(bench_dir, "supervised*.json"):
+        lines += ["", "The same reader taught every digit's label instead (the N=15 runs' images, distortions, "
+                  "rate and budget; `bench/calc_supervised.py`), the level that learning from sums can at best match:",
+                  "", *supervised_rows(supervised)]
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))

@@ -1,0 +1,141 @@
+"""The digit reader taught every digit's label: the yardstick for the reader learned from sums.
+
+The same reader, images, distortions, shifts, optimiser, rate schedule, clipping, images per step,
+precision and wall-time budget as `bench/calc_nesy.py --digits 15 --precision bf16 --holdout 5000`;
+only the loss differs: the cross-entropy of each image's digit label in place of the likelihood of
+the sum. What it reads on the held-out MNIST-train images and on MNIST-test is what this reader
+reaches in that budget on this machine when it is told every digit: the level that learning from
+sums alone can at best match.
+
+    python bench/calc_supervised.py --seeds 0 --budget 600 --json src/neuralab/results/calc/supervised-600s-seed0.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import asdict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from calc_nesy import config_for  # noqa: E402  (bench/calc_nesy.py: the N=15 benchmark's config)
+from neuralab.calc.data import Bank, Examples, make_examples
+from neuralab.calc.metrics import read_images, score
+from neuralab.calc.models import build
+from neuralab.calc.train import epoch_batches
+from neuralab.core import mnist
+from neuralab.core.io import atomic_write_json
+from neuralab.core.provenance import provenance
+from neuralab.core.runs import Run
+from neuralab.core.runtime import seed_everything
+from neuralab.core.train import Cosine, Loop, fit
+
+PART = "calc-supervised"   # its own run folder: these runs are not calculators learned from sums
+LOSS = "cross-entropy of every image's digit label"
+MAX_SEEDS = 16
+
+
+class Labelled(Examples):
+    """The protocol's examples with every slot's digit label as the target (B, 2N), not the sum."""
+
+    def targets(self, layout, rows) -> torch.Tensor:
+        return torch.from_numpy(self.symbol[rows])
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", default="0", help="training seeds, comma-separated (default 0)")
+    p.add_argument("--budget", type=float, default=600.0, help="training wall seconds per run (default 600, "
+                   "the N=15 benchmark's)")
+    p.add_argument("--digits", type=int, default=15, help="N of the benchmark whose batches it copies: "
+                   "2N images per sum, 256 // 2N sums per step (default 15)")
+    p.add_argument("--holdout", type=int, default=5000, help="MNIST-train images kept out of training "
+                   "and read at the end (default 5000)")
+    p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
+    p.add_argument("--json", default=None, help="write all figures to this JSON file")
+    args = p.parse_args(argv)
+    seeds = args.seeds.split(",")
+    if len(seeds) > MAX_SEEDS or not all(s.isdigit() for s in seeds):
+        p.error(f"--seeds: up to {MAX_SEEDS} comma-separated whole numbers, got {args.seeds!r}")
+    if args.holdout <= 0:
+        p.error("--holdout: the supervised reader is judged on held-out images; give at least 1")
+    return args
+
+
+def supervised_run(N: int, seed: int, budget: float, holdout: int, out: str) -> dict:
+    """Train the reader on labelled digits for `budget` seconds; read every held-out and test image."""
+    config = config_for(N, seed, budget, resampled=10000, precision="bf16", holdout=holdout)
+    data = mnist.load()
+    train_bank, val_bank = Bank.train_and_val(data, config.specials, config.holdout)
+    seed_everything(config.seed)
+    model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision)
+    run = Run.create(out, PART, {**asdict(config), "loss": LOSS}, None, data.sha256)
+    val = make_examples(config.layout, val_bank, config.val_size, seed=config.seed + 10_000)
+
+    def batches(epoch: int):
+        sums = epoch_batches(config, train_bank, epoch)          # the benchmark's images, order and distortions
+        e = sums.examples
+        sums.examples = Labelled(e.image, e.symbol, e.numbers)
+        return sums
+
+    def step(m, batch):
+        images, labels, _ = batch                                  # (B, 2N, 1, 28, 28), (B, 2N)
+        logp = m(images)                                           # (B, 2N, 12), over the 10 digits
+        return F.nll_loss(logp.flatten(0, 1), labels.flatten()), {"count": labels.numel()}
+
+    def validate(m) -> dict:                                       # the same validation sums as the benchmark's
+        return {f"val_{k}": v for k, v in score(m, config.layout, val_bank, val, torch.device("cpu")).items()}
+
+    steps = 1000 * len(epoch_batches(config, train_bank, 1))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    loop = Loop(epochs=config.epochs, batches=batches, step=step, evaluate=validate,
+                schedule=Cosine(config.lr, steps, budget), deadline=time.perf_counter() + budget,
+                clip_norm=config.clip_norm)
+    result = fit(run, model, optimizer, loop, kind=PART, config={**asdict(config), "loss": LOSS},
+                 data_hash=data.sha256)
+    test_bank = Bank.from_mnist(data, "test", config.specials)
+    curve, seconds = [], 0.0
+    for m in result.history:
+        seconds += m["seconds"]
+        curve.append({"epoch": m["epoch"], "seconds": seconds, "train_loss": m["train_loss"],
+                      "val_digit_accuracy": m["val_digit_accuracy"]})
+    return {"digits": N, "seed": seed, "config": asdict(config), "loss": LOSS, "run": str(run.path),
+            "train_seconds": seconds, "curve": curve,
+            "held_out": reading(model, val_bank), "test": reading(model, test_bank)}
+
+
+def reading(model, bank: Bank) -> dict:
+    """Every image of the bank read by the model (eval mode, its views): how many, and the share right."""
+    index = np.arange(bank.n_digits)
+    right = read_images(model, bank, index, torch.device("cpu")).argmax(-1).numpy() == bank.labels
+    return {"images": len(index), "digit_accuracy": float(right.mean())}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    t0 = time.perf_counter()
+    record = provenance(["bench/calc_supervised.py", *(sys.argv[1:] if argv is None else argv)])
+    runs = []
+    for seed in map(int, args.seeds.split(",")):
+        row = supervised_run(args.digits, seed, args.budget, args.holdout, args.out)
+        runs.append(row)
+        h, t = row["held_out"], row["test"]
+        print(f"seed {seed}: trained {row['train_seconds']:.0f} s on labelled digits; read right "
+              f"{100 * h['digit_accuracy']:.2f}% of {h['images']} held-out MNIST-train images, "
+              f"{100 * t['digit_accuracy']:.2f}% of {t['images']} MNIST-test images "
+              f"(as p, ceiling p^{2 * args.digits} = {100 * t['digit_accuracy'] ** (2 * args.digits):.2f}%)", flush=True)
+    results = {**record, "runs": runs, "wall_seconds": time.perf_counter() - t0}
+    print(f"\nwall {results['wall_seconds']:.0f} s; reproduce: {results['command']}")
+    if args.json:
+        atomic_write_json(args.json, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
