@@ -4,10 +4,10 @@ The same reader, images, distortions, shifts, optimiser, rate schedule, clipping
 precision and wall-time budget as `bench/calc_nesy.py --digits 15 --precision bf16 --holdout 5000`;
 only the loss differs: the cross-entropy of each image's digit label in place of the likelihood of
 the sum. What it reads on the held-out MNIST-train images and on MNIST-test is what this reader
-reaches in that budget on this machine when it is told every digit: the level that learning from
-sums alone can at best match.
+reaches in that budget on this machine when it is told every digit: the yardstick for the reader
+learned from sums alone.
 
-    python bench/calc_supervised.py --seeds 0 --budget 600 --json src/neuralab/results/calc/supervised-600s-seed0.json
+    python bench/calc_supervised.py --seeds 0,1,2 --budget 600 --json src/neuralab/results/calc/supervised-600s-seed0-2.json
 """
 
 from __future__ import annotations

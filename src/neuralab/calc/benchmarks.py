@@ -344,7 +344,7 @@ def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[st
                       "average of the weights, also by the weights it averaged):", "", *held_out]
     if supervised := _load_all(bench_dir, "supervised*.json"):
         lines += ["", "The same reader taught every digit's label instead (the N=15 runs' images, distortions, "
-                  "rate and budget; `bench/calc_supervised.py`), the level that learning from sums can at best match:",
+                  "rate and budget; `bench/calc_supervised.py`), the yardstick for the readers learned from sums:",
                   "", *supervised_rows(supervised)]
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
