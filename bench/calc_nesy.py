@@ -144,17 +144,21 @@ def held_out_reading(checkpoint, holdout: int) -> dict:
     all of them, where the validation sums hold about 2,000."""
     model, config, _ = load_model(checkpoint, device="cpu")
     _, val_bank = Bank.train_and_val(mnist.load(), config.specials, holdout)
-    index = np.arange(val_bank.n_digits)
-    labels = torch.from_numpy(val_bank.labels.astype(np.int64))
-    kept_right = read_images(model, val_bank, index, torch.device("cpu")).argmax(-1) == labels
-    out = {"images": len(index), "digit_accuracy": float(kept_right.float().mean())}
+    kept_right = read_right(model, val_bank)
+    out = {"images": len(kept_right), "digit_accuracy": float(kept_right.float().mean())}
     if config.ema:
         model.load_state_dict(load_checkpoint(checkpoint, KIND)[2]["trained"])
-        trained_right = read_images(model, val_bank, index, torch.device("cpu")).argmax(-1) == labels
+        trained_right = read_right(model, val_bank)
         out.update(trained_digit_accuracy=float(trained_right.float().mean()),
                    only_averaged_right=int((kept_right & ~trained_right).sum()),
                    only_trained_right=int((trained_right & ~kept_right).sum()))
     return out
+
+
+def read_right(model, bank: Bank) -> torch.Tensor:
+    """Whether the model (eval mode, its views) reads each of the bank's digit images right: (n,) bool."""
+    labels = torch.from_numpy(bank.labels.astype(np.int64))
+    return read_images(model, bank, np.arange(bank.n_digits), torch.device("cpu")).argmax(-1) == labels
 
 
 def held_out_line(c: dict) -> str:

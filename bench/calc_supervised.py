@@ -18,15 +18,14 @@ import sys
 import time
 from dataclasses import asdict
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from calc_nesy import config_for  # noqa: E402  (bench/calc_nesy.py: the N=15 benchmark's config)
+from calc_nesy import config_for, learning_curve, read_right  # noqa: E402  (the N=15 benchmark's config, curve, reading)
 from neuralab.calc.data import Bank, Examples, make_examples
-from neuralab.calc.metrics import read_images, score
+from neuralab.calc.metrics import score
 from neuralab.calc.models import build
-from neuralab.calc.train import epoch_batches
+from neuralab.calc.train import epoch_batches, epoch_sizes
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
@@ -73,7 +72,8 @@ def supervised_run(N: int, seed: int, budget: float, holdout: int, out: str) -> 
     train_bank, val_bank = Bank.train_and_val(data, config.specials, config.holdout)
     seed_everything(config.seed)
     model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision)
-    run = Run.create(out, PART, {**asdict(config), "loss": LOSS}, None, data.sha256)
+    recorded = {**asdict(config), "loss": LOSS}
+    run = Run.create(out, PART, recorded, None, data.sha256)
     val = make_examples(config.layout, val_bank, config.val_size, seed=config.seed + 10_000)
 
     def batches(epoch: int):
@@ -90,29 +90,23 @@ def supervised_run(N: int, seed: int, budget: float, holdout: int, out: str) -> 
     def validate(m) -> dict:                                       # the same validation sums as the benchmark's
         return {f"val_{k}": v for k, v in score(m, config.layout, val_bank, val, torch.device("cpu")).items()}
 
-    steps = 1000 * len(epoch_batches(config, train_bank, 1))
+    steps = sum(-(-n // config.batch_size) for n in epoch_sizes(config, train_bank))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     loop = Loop(epochs=config.epochs, batches=batches, step=step, evaluate=validate,
                 schedule=Cosine(config.lr, steps, budget), deadline=time.perf_counter() + budget,
                 clip_norm=config.clip_norm)
-    result = fit(run, model, optimizer, loop, kind=PART, config={**asdict(config), "loss": LOSS},
-                 data_hash=data.sha256)
+    fit(run, model, optimizer, loop, kind=PART, config=recorded, data_hash=data.sha256)
     test_bank = Bank.from_mnist(data, "test", config.specials)
-    curve, seconds = [], 0.0
-    for m in result.history:
-        seconds += m["seconds"]
-        curve.append({"epoch": m["epoch"], "seconds": seconds, "train_loss": m["train_loss"],
-                      "val_digit_accuracy": m["val_digit_accuracy"]})
+    curve = learning_curve(run)
     return {"digits": N, "seed": seed, "config": asdict(config), "loss": LOSS, "run": str(run.path),
-            "train_seconds": seconds, "curve": curve,
+            "train_seconds": curve[-1]["seconds"] if curve else 0.0, "curve": curve,
             "held_out": reading(model, val_bank), "test": reading(model, test_bank)}
 
 
 def reading(model, bank: Bank) -> dict:
     """Every image of the bank read by the model (eval mode, its views): how many, and the share right."""
-    index = np.arange(bank.n_digits)
-    right = read_images(model, bank, index, torch.device("cpu")).argmax(-1).numpy() == bank.labels
-    return {"images": len(index), "digit_accuracy": float(right.mean())}
+    right = read_right(model, bank)
+    return {"images": len(right), "digit_accuracy": float(right.float().mean())}
 
 
 def main(argv=None) -> int:
