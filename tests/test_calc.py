@@ -402,3 +402,45 @@ def test_eval_views_average_the_shifted_readings():
         torch.testing.assert_close(reader(images), torch.stack(each).mean(0), rtol=0, atol=1e-5)
     reader.train()
     assert reader(images).shape == (6, 12)     # training reads each image once
+
+
+def test_eval_reads_a_large_batch_as_each_image_alone():
+    from neuralab.core.reader import EVAL_CHUNK, SymbolNet
+
+    torch.manual_seed(0)
+    reader = SymbolNet("vgg", classes=12, views=5).eval()
+    images = torch.rand(2 * EVAL_CHUNK + 3, 1, 28, 28)
+    with torch.no_grad():
+        alone = torch.cat([reader(image[None]) for image in images])
+        torch.testing.assert_close(reader(images), alone, rtol=0, atol=1e-5)
+        assert reader(images[:0]).shape == (0, 12)
+
+
+def test_vgg_reader_is_conv_batchnorm_relu_blocks_then_pools():
+    """The reader's features against the same weights written out in float64: four 3x3 conv +
+    batch norm (batch statistics, training) + ReLU blocks, a 2x2 max pool after the second and the
+    fourth; values and weight gradients."""
+    from neuralab.core.reader import SymbolNet
+
+    torch.manual_seed(0)
+    reader = SymbolNet("vgg", classes=12).double().train()
+    images = torch.rand(16, 1, 28, 28, dtype=torch.float64)
+    convs = [m for m in reader.features if isinstance(m, torch.nn.Conv2d)]
+    norms = [m for m in reader.features if isinstance(m, torch.nn.BatchNorm2d)]
+    weights = [p.detach().clone().requires_grad_() for m in convs + norms for p in (m.weight, m.bias)]
+
+    x = images
+    for i in range(4):
+        cw, cb, nw, nb = weights[2 * i], weights[2 * i + 1], weights[8 + 2 * i], weights[8 + 2 * i + 1]
+        x = torch.nn.functional.conv2d(x, cw, cb)
+        x = torch.nn.functional.batch_norm(x, None, None, nw, nb, training=True, eps=norms[i].eps).relu()
+        if i in (1, 3):
+            x = torch.nn.functional.max_pool2d(x, 2)
+    expected = x.flatten(1)                                                    # (16, 32 * 4 * 4)
+    got = reader.features(images)
+    torch.testing.assert_close(got, expected)
+    probe = torch.randn_like(expected)
+    (got * probe).sum().backward()
+    (expected * probe).sum().backward()
+    for module_weight, reference in zip([p for m in convs + norms for p in (m.weight, m.bias)], weights):
+        torch.testing.assert_close(module_weight.grad, reference.grad)

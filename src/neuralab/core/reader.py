@@ -14,9 +14,11 @@ def _lenet(c1: int, c2: int) -> list[nn.Module]:
 
 def _vgg(c1: int, c2: int) -> list[nn.Module]:
     def block(cin: int, cout: int) -> list[nn.Module]:
-        return [nn.Conv2d(cin, cout, 3), nn.BatchNorm2d(cout), nn.ReLU()]
-    return [*block(1, c1), *block(c1, c1), nn.MaxPool2d(2),                  # (N, c1, 12, 12)
-            *block(c1, c2), *block(c2, c2), nn.MaxPool2d(2)]                 # (N, c2, 4, 4)
+        return [nn.Conv2d(cin, cout, 3), nn.BatchNorm2d(cout)]
+    # ReLU after a 2x2 max pool is ReLU before it (ReLU keeps order) on a quarter of the values: a
+    # training step's reader ~5% cheaper; the two parameterless layers swap places, so weights keep their names
+    return [*block(1, c1), nn.ReLU(), *block(c1, c1), nn.MaxPool2d(2), nn.ReLU(),       # (N, c1, 12, 12)
+            *block(c1, c2), nn.ReLU(), *block(c2, c2), nn.MaxPool2d(2), nn.ReLU()]      # (N, c2, 4, 4)
 
 
 # name -> (feature layers, channels of the final 4x4 map)
@@ -31,6 +33,9 @@ READERS = {
 
 
 VIEW_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))   # (dy, dx): as is, then one pixel each way
+# eval reads this many images per call (each in all its views): on 2 CPU cores one call over 2,000
+# images in 5 views took about 3x as long as calls of 128, whose working set stays in cache
+EVAL_CHUNK = 128
 
 
 class SymbolNet(nn.Module):
@@ -52,6 +57,12 @@ class SymbolNet(nn.Module):
         self.to(memory_format=torch.channels_last)   # NHWC weights and inputs: ~1.8x faster on CPU
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training or torch.compiler.is_compiling():     # an exported graph reads its batch in one call
+            return self.read(x)
+        return torch.cat([self.read(part) for part in x.split(EVAL_CHUNK)])
+
+    def read(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 28, 28) -> logits (N, classes), or in eval with views > 1 the views' mean log-probs."""
         one_view = self.training or self.views == 1
         if not one_view:
             x = torch.cat([shift(x, dy, dx) for dy, dx in VIEW_SHIFTS[:self.views]])   # (V * N, 1, 28, 28)
