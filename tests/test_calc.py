@@ -118,6 +118,16 @@ def test_column_addition_of_long_numbers_equals_integer_addition(numbers):
     assert int("".join(str(d) for d in total.flip(-1).tolist())) == sum(numbers)
 
 
+@given(rows=st.lists(st.lists(st.sampled_from([0, 1, 8, 9]), min_size=70, max_size=70), min_size=2, max_size=9))
+@SETTINGS
+def test_column_addition_carries_along_long_runs_of_nines(rows):
+    digits = torch.tensor(rows)                                    # (K, 70), little-endian, mostly 9s and 0s
+    total = add_digits(digits)
+    assert int("".join(str(d) for d in total.flip(-1).tolist())) == sum(
+        int("".join(map(str, row[::-1]))) for row in rows)
+    assert add_digits(torch.tensor([[9] * 70, [1] + [0] * 69])).tolist() == [0] * 70 + [1]   # one carry, 70 columns
+
+
 def _pattern(layout: Layout) -> re.Pattern:
     N, K = layout.digits, layout.operands
     if layout.format == "expression":

@@ -48,7 +48,7 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     busiest = [{"name": "aten::convolution_backward", "self_ms": 812.4, "calls": 4}]
     for name, cpu, scale in (("cost.json", "Some CPU", 1.0), ("cost-other.json", "Other CPU", 0.5)):
         write(bench, name, {"command": f"python bench/calc_cost.py --json {name}", "date": "2026-12-01T18:00:00+00:00",
-              "machine": {"cpu": cpu, "cores": 2}, "threads": 2, "target_per_1000_digits": 0.3,
+              "commit": "0123456789abc", "machine": {"cpu": cpu, "cores": 2}, "threads": 2, "target_per_1000_digits": 0.3,
               "rows": [{"digits": n, "step_seconds": s, "reader_seconds": s * 0.9, "reader_bf16_seconds": s * 0.5,
                         "arithmetic_seconds": 0.004, "predict_seconds": 2 * s, "step_seconds_per_1000_digits": s * 1000 / n,
                         "busiest": busiest} for n, s in ((100, 0.02 * scale), (1000, 1.25 * scale))]})
@@ -57,12 +57,12 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     write(bench, "cost-other.json", compiled)
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
-    assert ("| Some CPU, 2 threads | 100 | 20.0 ms | 18.0 ms | 10.0 ms | 4.0 ms | 40.0 ms | 0.200 s (≤ 0.3: met) "
+    assert ("| Some CPU, 2026-12-01, 0123456, 2 threads | 100 | 20.0 ms | 18.0 ms | 10.0 ms | 4.0 ms | 40.0 ms | 0.200 s (≤ 0.3: met) "
             "| convolution_backward 812 |") in text
-    assert "| Some CPU, 2 threads | 1000 | 1250.0 ms | 1125.0 ms | 625.0 ms | 4.0 ms | 2500.0 ms | 1.250 s (≤ 0.3: **missed**) |" in text
-    assert "| Other CPU, 2 threads | 1000 | 625.0 ms |" in text            # every machine's file, one row per N
+    assert "| Some CPU, 2026-12-01, 0123456, 2 threads | 1000 | 1250.0 ms | 1125.0 ms | 625.0 ms | 4.0 ms | 2500.0 ms | 1.250 s (≤ 0.3: **missed**) |" in text
+    assert "| Other CPU, 2026-12-01, 0123456, 2 threads | 1000 | 625.0 ms |" in text            # every machine's file, one row per N
     assert "`python bench/calc_cost.py --json cost.json` on Some CPU, 2026-12-01" in text
-    assert "Other CPU, N=1000: 330.0 ms against 300.0 ms eager (compiling took 39 s)" in text
+    assert "Other CPU, 2026-12-01, 0123456, N=1000: 330.0 ms against 300.0 ms eager (compiling took 39 s)" in text
     assert "| phone photos of column sums | 600 | 99.50% | 98.50% | 99.00% | 0.990 | 100.0% | met |" in text
     assert "Some CPU, 2026-12-01, commit abcdef1" in text and "`python bench/calc_real.py --split test`" in text
     assert "| 1 | 99.20 ± 0.20 (3 seeds, 10 sums) | 98.20 ± 0.20 (10,000 sums) |" in text   # mean ± sd of the three runs

@@ -252,8 +252,14 @@ def scale_lines(scale: dict, figure: str) -> list[str]:
     return lines
 
 
+def _machine_on(cost: dict) -> str:
+    """A cost file's machine, date and commit: timings of one machine move between days and commits."""
+    commit = f", {cost['commit'][:7]}" if cost.get("commit") else ""
+    return f"{cost['machine']['cpu']}, {cost['date'][:10]}{commit}"
+
+
 def cost_rows(costs: list[dict]) -> list[str]:
-    """`bench/calc_cost.py`'s figures, one block of rows per machine that measured them: one sum's
+    """`bench/calc_cost.py`'s figures, one block of rows per file (a machine on a date): one sum's
     training step split into reader and arithmetic, a predicted sum, the step per 1000 digits against
     its target, and the busiest operators."""
     bf16 = all("step_bf16_seconds" in r for cost in costs for r in cost["rows"])   # older files lack it
@@ -261,7 +267,7 @@ def cost_rows(costs: list[dict]) -> list[str]:
              "forward + backward | predicted sum | training per 1000 digits |" + (" the same in bf16 |" if bf16 else "")
              + " busiest operators of a step (ms) |", "|---|---|---|---|---|---|---|---|" + "---|" * bf16 + "---|"]
     for cost in costs:
-        target, machine = cost["target_per_1000_digits"], f"{cost['machine']['cpu']}, {cost['threads']} threads"
+        target, machine = cost["target_per_1000_digits"], f"{_machine_on(cost)}, {cost['threads']} threads"
 
         def judged(per_1000: float) -> str:
             return f"{per_1000:.3f} s (≤ {target}: {'met' if per_1000 <= target else '**missed**'})"
@@ -273,7 +279,8 @@ def cost_rows(costs: list[dict]) -> list[str]:
                          f"| {1000 * r['reader_seconds']:.1f} ms | {1000 * r['reader_bf16_seconds']:.1f} ms "
                          f"| {1000 * r['arithmetic_seconds']:.1f} ms | {1000 * r['predict_seconds']:.1f} ms "
                          f"| {judged(r['step_seconds_per_1000_digits'])} |{step_bf16} {busiest} |")
-    compiled = [(cost["machine"]["cpu"], r) for cost in costs for r in cost["rows"] if "step_bf16_compiled_seconds" in r]
+    compiled = [(_machine_on(cost), r) for cost in costs for r in cost["rows"]
+                if "step_bf16_compiled_seconds" in r]
     if compiled:
         lines += ["", "The bf16 step with the reader under torch.compile (inductor): " + "; ".join(
             f"{cpu}, N={r['digits']}: {1000 * r['step_bf16_compiled_seconds']:.1f} ms against "

@@ -21,15 +21,19 @@ def to_digits(values: torch.Tensor, width: int) -> torch.Tensor:
 def add_digits(digits: torch.Tensor) -> torch.Tensor:
     """Exact column addition: little-endian operand digits (..., K, W) -> the sum's digits (..., W + 1).
 
-    Works for any number of columns (no int64 overflow): the carry of K <= 9 operands is one digit.
+    Works for any number of columns (no int64 overflow): the carry of K <= 9 operands is one digit,
+    0..K-1. The carry chain is a scan: each column is a map from the carry coming in to the carry
+    going out, and log2(W) rounds of composition give every column's carry at once.
     """
     column = digits.sum(-2)                                           # (..., W), each <= 9K
-    out, carry = [], torch.zeros_like(column[..., 0])
-    for i in range(column.shape[-1]):
-        value = column[..., i] + carry
-        out.append(value % 10)
-        carry = value // 10
-    return torch.stack([*out, carry], -1)
+    carry_in = torch.arange(digits.shape[-2], device=digits.device)    # (K,): the carries a column can get
+    out = (column[..., None] + carry_in) // 10                        # (..., W, K): column i's carry out, for each in
+    span = 1
+    while span < column.shape[-1]:       # at the end out[..., i, c]: carry out of column i when c enters column 0
+        out = torch.cat([out[..., :span, :], out[..., span:, :].gather(-1, out[..., :-span, :])], -2)
+        span *= 2
+    carry = torch.cat([column.new_zeros(*column.shape[:-1], 1), out[..., 0]], -1)   # (..., W + 1): into each column, then out
+    return torch.cat([(column + carry[..., :-1]) % 10, carry[..., -1:]], -1)
 
 
 def reported_totals(numbers: torch.Tensor, layout: Layout) -> torch.Tensor:
