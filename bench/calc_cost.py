@@ -6,6 +6,7 @@ step are also timed as `--precision bf16` trains them, the reader under bfloat16
     python bench/calc_cost.py --digits 15,100,1000 --json src/neuralab/results/calc/cost.json
 
 `--compile` adds the bf16 step with the reader under torch.compile, and how long compiling took.
+`--device cuda` times it all on the GPU (the default, cpu, is what the target is for).
 
 Every figure is for one sum (2N images), the step bench/calc_nesy.py takes from N=128 up. Weights
 are freshly initialised: the cost of a step does not depend on what the model has learned.
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from calc_nesy import time_prediction, time_training_step
+from calc_nesy import finished, time_prediction, time_training_step
 from neuralab.calc import arith
 from neuralab.calc.config import CalcConfig
 from neuralab.calc.data import Bank, make_examples
@@ -28,27 +30,30 @@ from neuralab.calc.layout import Layout
 from neuralab.calc.models import build
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
+from neuralab.core.errors import UserError
 from neuralab.core.provenance import provenance
+from neuralab.core.runtime import DEVICES, pick_device
 
 TARGET_PER_1000_DIGITS = 0.3   # seconds of training per 1000-digit sum, 2 CPU cores (issue #21)
 
 
-def median_seconds(work, repeats: int = 5) -> float:
+def median_seconds(work, device: torch.device, repeats: int = 5) -> float:
     work()                                                         # warm caches up
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = finished(device)
         work()
-        times.append(time.perf_counter() - t0)
+        times.append(finished(device) - t0)
     return statistics.median(times)
 
 
 def split(N: int, model, bank: Bank) -> dict:
     """Seconds of the reader's forward and backward over one sum's images, and of the arithmetic's."""
     layout = Layout("fixed", N, 2)
+    device = next(model.parameters()).device
     examples = make_examples(layout, bank, 1, seed=N)
-    images = bank.render(examples.image)                           # (1, 2N, 1, 28, 28)
-    target = examples.targets(layout, [0])
+    images = bank.render(examples.image).to(device)                # (1, 2N, 1, 28, 28)
+    target = examples.targets(layout, [0]).to(device)
     model.train()
 
     def reader(precision: str = "fp32"):
@@ -62,13 +67,16 @@ def split(N: int, model, bank: Bank) -> dict:
     def arithmetic():
         arith.loglik(logp, layout, target).sum().backward()
 
-    return {"reader_seconds": median_seconds(reader), "reader_bf16_seconds": median_seconds(lambda: reader("bf16")),
-            "arithmetic_seconds": median_seconds(arithmetic)}
+    return {"reader_seconds": median_seconds(reader, device),
+            "reader_bf16_seconds": median_seconds(lambda: reader("bf16"), device),
+            "arithmetic_seconds": median_seconds(arithmetic, device)}
 
 
 def busiest_operators(N: int, model, bank: Bank, top: int = 8) -> list[dict]:
-    """torch.profiler's operators by self CPU time over one training step."""
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    """torch.profiler's operators by self CPU time over one training step (on a GPU, the time its
+    launches took on the CPU: the kernels themselves are in CUDA time, not read here)."""
+    cuda = next(model.parameters()).device.type == "cuda"
+    with profile(activities=[ProfilerActivity.CPU] + [ProfilerActivity.CUDA] * cuda) as prof:
         time_training_step(N, model, bank, steps=1)
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)[:top]
     return [{"name": e.key, "self_ms": e.self_cpu_time_total / 1000, "calls": e.count} for e in events]
@@ -93,15 +101,22 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")
     parser.add_argument("--compile", action="store_true",
                         help="also time the bf16 step with the reader under torch.compile (inductor)")
+    parser.add_argument("--device", default="cpu", choices=DEVICES, help="where to time it (default cpu)")
     args = parser.parse_args()
-    record = {**provenance(), "threads": torch.get_num_threads(), "target_per_1000_digits": TARGET_PER_1000_DIGITS}
+    try:
+        device = pick_device(args.device)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    record = {**provenance(), "device": device.type, "threads": torch.get_num_threads(),
+              "target_per_1000_digits": TARGET_PER_1000_DIGITS}
     config = CalcConfig()
     data = mnist.load()
     train_bank, test_bank = Bank.from_mnist(data, "train", "noise"), Bank.from_mnist(data, "test", "noise")
     rows = []
     for N in map(int, args.digits.split(",")):
         torch.manual_seed(0)
-        model = build("symbolic", Layout("fixed", N, 2), config.reader, config.shift, config.views)
+        model = build("symbolic", Layout("fixed", N, 2), config.reader, config.shift, config.views).to(device)
         row = {"digits": N, **split(N, model, train_bank),
                "step_seconds": time_training_step(N, model, train_bank),
                "predict_seconds": time_prediction(N, model, test_bank)}

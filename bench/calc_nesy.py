@@ -10,6 +10,7 @@ Accuracy:  python bench/calc_nesy.py --digits 1,2,4,15 --seeds 0,1,2 --budget 1:
 Scale:     python bench/calc_nesy.py --scale 1,10,100,1000 --budget 60 --json src/neuralab/results/calc/scale.json
            (trains each N for --budget seconds; times a training step and a predicted sum; scores the
            N=1 model of the accuracy runs, if given with --reader-of, on resampled N-digit sums)
+GPU:       add --device cuda (default cpu: the table's rows are 2-core CPU runs; on cuda torch keeps its threads)
 Design:    python bench/calc_nesy.py --digits 15 --seeds 0 --budget 600 --precision bf16 --holdout 5000 \
                --ema 0.9995 (or --reader vgg-wide --starts 3 --start-seconds 60, or --distort 1.5)
            (judged on validation images alone: with --holdout every held-out image is read at the end,
@@ -40,8 +41,10 @@ from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
+from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS
 from neuralab.core.runs import load_checkpoint
+from neuralab.core.runtime import DEVICES, pick_device
 
 TARGETS = {1: 99.0, 2: 98.0, 4: 96.0, 15: 91.0, 100: 55.0}
 EVERY_SEED = [15]          # these N's targets hold for every seed, the others for the mean
@@ -72,6 +75,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "(default 0: none)")
     p.add_argument("--distort", type=float, default=1.0, help="the training distortions' sizes times this "
                    "(default 1: sized to real pens)")
+    p.add_argument("--device", default="cpu", choices=DEVICES, help="where to train and read (default cpu)")
     p.add_argument("--json", default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
@@ -123,13 +127,14 @@ def accuracy_runs(args) -> list[dict]:
         for seed in map(int, args.seeds.split(",")):
             config = config_for(N, seed, budget_for(args, N), args.resampled, args.precision, args.starts,
                                 args.start_seconds, args.holdout, args.ema, args.reader, args.distort)
-            run, checkpoint, resampled = train(config, args.out, device="cpu")
-            protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device="cpu")
-            rows.append({"digits": N, "seed": seed, "config": asdict(config), "checkpoint": str(checkpoint),
+            run, checkpoint, resampled = train(config, args.out, device=args.device)
+            protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=args.device)
+            rows.append({"digits": N, "seed": seed, "device": args.device, "config": asdict(config),
+                         "checkpoint": str(checkpoint),
                          "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled,
                          "curve": learning_curve(run)})
             if config.holdout:
-                rows[-1]["held_out"] = held_out_reading(checkpoint, config.holdout)
+                rows[-1]["held_out"] = held_out_reading(checkpoint, config.holdout, args.device)
                 print(held_out_line(rows[-1]["held_out"]), flush=True)
             print(f"N={N:<3} seed {seed}: {protocol['count']} protocol sums {100 * protocol['exact_sum_accuracy']:6.2f}%, "
                   f"{resampled['count']} resampled {100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy "
@@ -138,27 +143,27 @@ def accuracy_runs(args) -> list[dict]:
     return rows
 
 
-def held_out_reading(checkpoint, holdout: int) -> dict:
+def held_out_reading(checkpoint, holdout: int, device: str = "cpu") -> dict:
     """Every held-out MNIST-train image read by the kept weights and, for a run that averaged its
     weights, by the trained weights of the same run too (`last` keeps both): validation images only,
     all of them, where the validation sums hold about 2,000."""
-    model, config, _ = load_model(checkpoint, device="cpu")
+    model, config, _ = load_model(checkpoint, device=device)
     _, val_bank = Bank.train_and_val(mnist.load(), config.specials, holdout)
-    kept_right = read_right(model, val_bank)
+    kept_right = read_right(model, val_bank, device)
     out = {"images": len(kept_right), "digit_accuracy": float(kept_right.float().mean())}
     if config.ema:
         model.load_state_dict(load_checkpoint(checkpoint, KIND)[2]["trained"])
-        trained_right = read_right(model, val_bank)
+        trained_right = read_right(model, val_bank, device)
         out.update(trained_digit_accuracy=float(trained_right.float().mean()),
                    only_averaged_right=int((kept_right & ~trained_right).sum()),
                    only_trained_right=int((trained_right & ~kept_right).sum()))
     return out
 
 
-def read_right(model, bank: Bank) -> torch.Tensor:
+def read_right(model, bank: Bank, device: str = "cpu") -> torch.Tensor:
     """Whether the model (eval mode, its views) reads each of the bank's digit images right: (n,) bool."""
     labels = torch.from_numpy(bank.labels.astype(np.int64))
-    return read_images(model, bank, np.arange(bank.n_digits), torch.device("cpu")).argmax(-1) == labels
+    return read_images(model, bank, np.arange(bank.n_digits), torch.device(device)).argmax(-1) == labels
 
 
 def held_out_line(c: dict) -> str:
@@ -196,21 +201,30 @@ def summary(rows: list[dict]) -> None:
         print(f"  {cite(name)}")
 
 
+def finished(device: torch.device) -> float:
+    """The clock once the device's queued work is done (a GPU runs behind the Python that feeds it)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
 def time_training_step(N: int, model, bank: Bank, steps: int = 5) -> float:
-    """Seconds per optimiser step on one N-digit sum (the model's reader, exact likelihood)."""
+    """Seconds per optimiser step on one N-digit sum (the model's reader, exact likelihood), on the
+    model's device: the images and the target go there as a training batch does."""
     layout = Layout("fixed", N, 2)
+    device = next(model.parameters()).device
     model.train()
     examples = make_examples(layout, bank, steps + 1, seed=N)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     times = []
     for i in range(steps + 1):
-        t0 = time.perf_counter()
-        images = bank.render(examples.image[i:i + 1])
-        loss = model.loss(images, examples.targets(layout, np.arange(i, i + 1)), layout=layout)
+        t0 = finished(device)
+        images = bank.render(examples.image[i:i + 1]).to(device)
+        loss = model.loss(images, examples.targets(layout, np.arange(i, i + 1)).to(device), layout=layout)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        times.append(time.perf_counter() - t0)
+        times.append(finished(device) - t0)
     return statistics.median(times[1:])        # the first step warms caches up
 
 
@@ -218,14 +232,15 @@ def time_training_step(N: int, model, bank: Bank, steps: int = 5) -> float:
 def time_prediction(N: int, model, bank: Bank, count: int = 5) -> float:
     """Seconds per predicted sum from its 2N images: read them, decode, add the columns."""
     layout = Layout("fixed", N, 2)
+    device = next(model.parameters()).device
     model.eval()
     examples = make_examples(layout, bank, count + 1, seed=N + 1)
     times = []
     for i in range(count + 1):
-        t0 = time.perf_counter()
-        logp = model(bank.render(examples.image[i:i + 1]))
+        t0 = finished(device)
+        logp = model(bank.render(examples.image[i:i + 1]).to(device))
         reported_digits(arith.decode_digits(logp, layout), layout)
-        times.append(time.perf_counter() - t0)
+        times.append(finished(device) - t0)
     return statistics.median(times[1:])
 
 
@@ -236,13 +251,13 @@ def scale_runs(args) -> list[dict]:
     for N in map(int, args.scale.split(",")):
         resampled = args.resampled if N <= 100 else min(args.resampled, 1000)
         config = config_for(N, 0, budget_for(args, N), resampled, args.precision)
-        run, checkpoint, test = train(config, args.out, device="cpu")
-        model, _, _ = load_model(checkpoint, device="cpu")
+        run, checkpoint, test = train(config, args.out, device=args.device)
+        model, _, _ = load_model(checkpoint, device=args.device)
         row = {"digits": N, "config": asdict(config), "trained": test,
                "step_seconds": time_training_step(N, model, Bank.from_mnist(data, "train", "noise")),
                "predict_seconds": time_prediction(N, model, test_bank)}
         if args.reader_of:
-            row["reader_of"] = evaluate_checkpoint(args.reader_of, digits=N, count=resampled, data=data, device="cpu")
+            row["reader_of"] = evaluate_checkpoint(args.reader_of, digits=N, count=resampled, data=data, device=args.device)
         rows.append(row)
         shown = f", N=1 reader {100 * row['reader_of']['exact_sum_accuracy']:.2f}% (ceiling " \
                 f"{100 * row['reader_of']['ceiling']:.2f}%)" if args.reader_of else ""
@@ -255,7 +270,14 @@ def scale_runs(args) -> list[dict]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    try:
+        device = pick_device(args.device)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    args.device = device.type                                      # auto resolved once, for every step below
+    if device.type == "cpu":
+        torch.set_num_threads(min(2, torch.get_num_threads()))
     t0 = time.perf_counter()
     record = provenance(["bench/calc_nesy.py", *(sys.argv[1:] if argv is None else argv)])   # as the run starts
     if args.scale:

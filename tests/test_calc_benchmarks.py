@@ -55,12 +55,15 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     compiled = json.loads((bench / "calc" / "cost-other.json").read_text())
     compiled["rows"][1] |= {"step_bf16_seconds": 0.3, "step_bf16_compiled_seconds": 0.33, "compile_seconds": 38.6}
     write(bench, "cost-other.json", compiled)
+    gpu = compiled | {"device": "cuda", "machine": {"cpu": "Host CPU", "gpu": "Some GPU", "cores": 16}}
+    write(bench, "cost-gpu.json", gpu)
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
     assert ("| Some CPU, 2026-12-01, 0123456, 2 threads | 100 | 20.0 ms | 18.0 ms | 10.0 ms | 4.0 ms | 40.0 ms | 0.200 s (≤ 0.3: met) "
             "| convolution_backward 812 |") in text
     assert "| Some CPU, 2026-12-01, 0123456, 2 threads | 1000 | 1250.0 ms | 1125.0 ms | 625.0 ms | 4.0 ms | 2500.0 ms | 1.250 s (≤ 0.3: **missed**) |" in text
     assert "| Other CPU, 2026-12-01, 0123456, 2 threads | 1000 | 625.0 ms |" in text            # every machine's file, one row per N
+    assert "| Some GPU, 2026-12-01, 0123456, 2 threads | 1000 |" in text          # a file timed on the GPU names it
     assert "`python bench/calc_cost.py --json cost.json` on Some CPU, 2026-12-01" in text
     assert "Other CPU, 2026-12-01, 0123456, N=1000: 330.0 ms against 300.0 ms eager (compiling took 39 s)" in text
     assert "| phone photos of column sums | 600 | 99.50% | 98.50% | 99.00% | 0.990 | 100.0% | met |" in text
@@ -117,12 +120,16 @@ def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(t
     distorted = run(2, 5000)
     distorted["config"]["distort"] = 1.5
     write(bench, "nesy-strong.json", {"published": {}, "targets": {}, "runs": [distorted], "command": "bench --distort 1.5"})
+    on_gpu = run(0, 5000) | {"device": "cuda"}
+    write(bench, "nesy-gpu.json", {"published": {}, "targets": {}, "runs": [on_gpu], "command": "bench --device cuda"})
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
     assert "| 200 (bf16) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out, distortions ×1.5) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 | bf16, 1800 s, distorted ×1.5 | 2 | 5,000 held out |" in text      # its own curve row
+    assert "| 200 (cuda, bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text   # not merged with the CPU seed
+    assert "| 200 | cuda, bf16, 1800 s | 0 | 5,000 held out |" in text
     assert "| 1800 | best on validation | p ≥ 99.6%: met |" in text and text.count("p ≥") == 1   # the file's own p target
     assert "Learning curves of the runs that recorded them: the digit error on MNIST-train images held out" in text
 

@@ -36,7 +36,7 @@ def nesy_table(results: list[dict]) -> list[str]:
         config = run["config"]
         return (run["digits"], config["max_seconds"], config.get("precision", "fp32"), config.get("starts", 1),
                 config.get("start_seconds", 0.0), config.get("holdout", 0), config.get("ema", 0.0),
-                config.get("reader", "vgg"), config.get("distort", 1.0))
+                config.get("reader", "vgg"), config.get("distort", 1.0), run.get("device", "cpu"))
 
     # one row per setting: seeds run at different times (one file each) are one row
     for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
@@ -66,7 +66,9 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
         p = statistics.mean(100 * r["protocol"]["digit_accuracy"] for r in mine)
         verdict = f"p ≥ {digit_target}%: {'met' if p >= digit_target else 'missed'}"
     config = mine[0]["config"]
-    setting = [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
+    device = mine[0].get("device", "cpu")
+    setting = [device] if device != "cpu" else []                                  # rows trained on a GPU say so
+    setting += [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
     if config.get("reader", "vgg") != "vgg":
         setting.append(f"{config['reader']} reader")
     if config.get("starts", 1) > 1:
@@ -184,7 +186,9 @@ def curve_rows(results: list[dict]) -> list[str]:
         per_epoch = trained // (2 * N) * 2 * N
         speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
         held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"
-        lines.append(f"| {N} | {_run_setting(config, reader=True)} | {r['seed']} | {held} | {' | '.join(reached)} "
+        device = r.get("device", "cpu")
+        setting = _run_setting(config, reader=True) if device == "cpu" else f"{device}, {_run_setting(config, reader=True)}"
+        lines.append(f"| {N} | {setting} | {r['seed']} | {held} | {' | '.join(reached)} "
                      f"| {100 * half['val_digit_accuracy']:.2f}% | {100 * path[-1]['val_digit_accuracy']:.2f}% "
                      f"| {100 * r['protocol']['digit_accuracy']:.2f}% | {speed} |")
     return lines
@@ -253,9 +257,11 @@ def scale_lines(scale: dict, figure: str) -> list[str]:
 
 
 def _machine_on(cost: dict) -> str:
-    """A cost file's machine, date and commit: timings of one machine move between days and commits."""
+    """A cost file's machine (its GPU, for a file timed there), date and commit: timings of one
+    machine move between days and commits."""
     commit = f", {cost['commit'][:7]}" if cost.get("commit") else ""
-    return f"{cost['machine']['cpu']}, {cost['date'][:10]}{commit}"
+    machine = cost["machine"]["gpu"] if cost.get("device") == "cuda" else cost["machine"]["cpu"]
+    return f"{machine}, {cost['date'][:10]}{commit}"
 
 
 def cost_rows(costs: list[dict]) -> list[str]:
