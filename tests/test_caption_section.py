@@ -49,7 +49,7 @@ def test_figure_rows_follow_the_model():
     clip = torch.zeros(1, 10, 3, 64, 64)
     clip[:, :, 0, 20:30, 20:30] = 1.0                     # one red square: the reader reads 10 crops
     rows = layer_shapes(build_model(config), clip)
-    assert ("per frame", "Conv2d 32->32 3x3, BatchNorm2d, ReLU, MaxPool2d 2", (10, 32, 4, 4)) in rows
+    assert ("per frame", "Conv2d 32->32 3x3, BatchNorm2d, MaxPool2d 2, ReLU", (10, 32, 4, 4)) in rows
     assert any(shape == (10, 6, 14) and text.startswith("slots") for _, text, shape in rows)
     assert len(layer_shapes(build_model(replace(config, layers=1)), clip)) == len(rows) - 2  # one LSTM, one dropout
 
