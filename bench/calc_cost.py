@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 
 import torch
+from calc_nesy import device_or_exit, finished, time_prediction, time_training_step
 from torch.profiler import ProfilerActivity, profile
 
-from calc_nesy import finished, time_prediction, time_training_step
 from neuralab.calc import arith
 from neuralab.calc.config import CalcConfig
 from neuralab.calc.data import Bank, make_examples
@@ -30,9 +29,8 @@ from neuralab.calc.layout import Layout
 from neuralab.calc.models import build
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
-from neuralab.core.errors import UserError
 from neuralab.core.provenance import provenance
-from neuralab.core.runtime import DEVICES, pick_device
+from neuralab.core.runtime import DEVICES
 
 TARGET_PER_1000_DIGITS = 0.3   # seconds of training per 1000-digit sum, 2 CPU cores (issue #21)
 
@@ -103,11 +101,7 @@ def main() -> None:
                         help="also time the bf16 step with the reader under torch.compile (inductor)")
     parser.add_argument("--device", default="cpu", choices=DEVICES, help="where to time it (default cpu)")
     args = parser.parse_args()
-    try:
-        device = pick_device(args.device)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    device = device_or_exit(args.device)
     record = {**provenance(), "device": device.type, "threads": torch.get_num_threads(),
               "target_per_1000_digits": TARGET_PER_1000_DIGITS}
     config = CalcConfig()

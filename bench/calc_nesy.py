@@ -39,9 +39,9 @@ from neuralab.calc.metrics import read_images
 from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
+from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
-from neuralab.core.errors import UserError
 from neuralab.core.reader import READERS
 from neuralab.core.runs import load_checkpoint
 from neuralab.core.runtime import DEVICES, pick_device
@@ -201,6 +201,15 @@ def summary(rows: list[dict]) -> None:
         print(f"  {cite(name)}")
 
 
+def device_or_exit(name: str) -> torch.device:
+    """The device a bench runs on (`auto` resolved); one line and exit code 2 where it is not there."""
+    try:
+        return pick_device(name)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
 def finished(device: torch.device) -> float:
     """The clock once the device's queued work is done (a GPU runs behind the Python that feeds it)."""
     if device.type == "cuda":
@@ -270,11 +279,7 @@ def scale_runs(args) -> list[dict]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    try:
-        device = pick_device(args.device)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    device = device_or_exit(args.device)
     args.device = device.type                                      # auto resolved once, for every step below
     if device.type == "cpu":
         torch.set_num_threads(min(2, torch.get_num_threads()))

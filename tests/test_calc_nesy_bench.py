@@ -26,7 +26,9 @@ def test_every_benchmark_length_gets_a_valid_config(N, holdout):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_a_gpu_gets_one_line_and_exit_code_2(capsys):
-    assert _bench().main(["--digits", "1", "--device", "cuda"]) == 2
+    with pytest.raises(SystemExit) as stop:
+        _bench().main(["--digits", "1", "--device", "cuda"])
+    assert stop.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: --device cuda: no CUDA device is available"
 
