@@ -29,6 +29,7 @@ from neuralab.calc.train import epoch_batches, epoch_sizes
 from neuralab.core import mnist
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
+from neuralab.core.reader import READERS
 from neuralab.core.runs import Run
 from neuralab.core.runtime import seed_everything
 from neuralab.core.train import Cosine, Loop, fit
@@ -54,6 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "2N images per sum, 256 // 2N sums per step (default 15)")
     p.add_argument("--holdout", type=int, default=5000, help="MNIST-train images kept out of training "
                    "and read at the end (default 5000)")
+    p.add_argument("--reader", default="vgg", choices=READERS, help="the digit reader (default vgg, the benchmark's)")
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
     p.add_argument("--json", default=None, help="write all figures to this JSON file")
     args = p.parse_args(argv)
@@ -65,9 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def supervised_run(N: int, seed: int, budget: float, holdout: int, out: str) -> dict:
+def supervised_run(N: int, seed: int, budget: float, holdout: int, out: str, reader: str = "vgg") -> dict:
     """Train the reader on labelled digits for `budget` seconds; read every held-out and test image."""
-    config = config_for(N, seed, budget, resampled=10000, precision="bf16", holdout=holdout)
+    config = config_for(N, seed, budget, resampled=10000, precision="bf16", holdout=holdout, reader=reader)
     data = mnist.load()
     train_bank, val_bank = Bank.train_and_val(data, config.specials, config.holdout)
     seed_everything(config.seed)
@@ -117,7 +119,7 @@ def main(argv=None) -> int:
     record = provenance(["bench/calc_supervised.py", *(sys.argv[1:] if argv is None else argv)])
     runs = []
     for seed in map(int, args.seeds.split(",")):
-        row = supervised_run(args.digits, seed, args.budget, args.holdout, args.out)
+        row = supervised_run(args.digits, seed, args.budget, args.holdout, args.out, args.reader)
         runs.append(row)
         h, t = row["held_out"], row["test"]
         print(f"seed {seed}: trained {row['train_seconds']:.0f} s on labelled digits; read right "

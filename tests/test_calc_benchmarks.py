@@ -183,11 +183,11 @@ def test_the_first_averaged_run_is_read_under_the_name_it_was_written_with():
 
 def test_the_reader_taught_labels_is_shown_beside_the_runs_from_its_file(tmp_path):
     curve = [{"epoch": e, "seconds": 300.0 * e, "train_loss": 0.1, "val_digit_accuracy": 0.99} for e in (1, 2)]
-    row = {"digits": 15, "seed": 3, "train_seconds": 598.4, "curve": curve,
+    row = {"digits": 15, "seed": 3, "train_seconds": 598.4, "curve": curve, "config": {"reader": "vgg-wide"},
            "held_out": {"images": 5000, "digit_accuracy": 0.9968}, "test": {"images": 10000, "digit_accuracy": 0.9972}}
     bench = tmp_path / "results"
     write(bench, "supervised-600s-seed3.json", {"runs": [row], "command": "python bench/calc_supervised.py"})
     out = tmp_path / "report"
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
     # 0.9972 ** 30 = 0.91933
-    assert "| 3 | 598 s | 2 | 99.68% of 5,000 | 99.72% of 10,000 | N=15: 91.93% |" in text
+    assert "| vgg-wide | 3 | 598 s | 2 | 99.68% of 5,000 | 99.72% of 10,000 | N=15: 91.93% |" in text

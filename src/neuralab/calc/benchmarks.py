@@ -226,12 +226,12 @@ def held_out_rows(results: list[dict]) -> list[str]:
 def supervised_rows(results: list[dict]) -> list[str]:
     """The reader taught digit labels (bench/calc_supervised.py), the yardstick for the readers learned
     from sums: what it reads, and the exact-sum ceiling p^2N that its MNIST-test reading would give."""
-    lines = ["| seed | trained | epochs | held-out MNIST-train images read right | MNIST-test images read right "
-             "| ceiling p^2N at that p |", "|---" * 6 + "|"]
+    lines = ["| reader | seed | trained | epochs | held-out MNIST-train images read right | MNIST-test images read right "
+             "| ceiling p^2N at that p |", "|---" * 7 + "|"]
     for result in results:
         for r in result["runs"]:
             h, t, N = r["held_out"], r["test"], r["digits"]
-            lines.append(f"| {r['seed']} | {r['train_seconds']:.0f} s | {len(r['curve'])} "
+            lines.append(f"| {r['config'].get('reader', 'vgg')} | {r['seed']} | {r['train_seconds']:.0f} s | {len(r['curve'])} "
                          f"| {100 * h['digit_accuracy']:.2f}% of {h['images']:,} "
                          f"| {100 * t['digit_accuracy']:.2f}% of {t['images']:,} "
                          f"| N={N}: {100 * t['digit_accuracy'] ** (2 * N):.2f}% |")
