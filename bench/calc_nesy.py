@@ -284,7 +284,8 @@ def main(argv=None) -> int:
     if device.type == "cpu":
         torch.set_num_threads(min(2, torch.get_num_threads()))
     t0 = time.perf_counter()
-    record = provenance(["bench/calc_nesy.py", *(sys.argv[1:] if argv is None else argv)])   # as the run starts
+    record = {**provenance(["bench/calc_nesy.py", *(sys.argv[1:] if argv is None else argv)]),   # as the run starts
+              "device": args.device}
     if args.scale:
         results = {**record, "scale": scale_runs(args)}
     else:
