@@ -66,9 +66,7 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
         p = statistics.mean(100 * r["protocol"]["digit_accuracy"] for r in mine)
         verdict = f"p ≥ {digit_target}%: {'met' if p >= digit_target else 'missed'}"
     config = mine[0]["config"]
-    device = mine[0].get("device", "cpu")
-    setting = [device] if device != "cpu" else []                                  # rows trained on a GPU say so
-    setting += [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
+    setting = _gpu(mine[0]) + [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
     if config.get("reader", "vgg") != "vgg":
         setting.append(f"{config['reader']} reader")
     if config.get("starts", 1) > 1:
@@ -86,6 +84,12 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
             f"| {_mean_sd([r['protocol']['digit_accuracy'] for r in mine])} | {_mean_sd([r['protocol']['ceiling'] for r in mine])} "
             f"| {statistics.mean(r['train_seconds'] for r in mine):.0f} | {_kept(mine[0]['config'])} | {verdict} "
             f"| {'–' if best is None else f'{best[0]} ({best[1]})'} |")
+
+
+def _gpu(run: dict) -> list[str]:
+    """The device of a run trained off the CPU, for its setting (rows trained on a GPU say so); else []."""
+    device = run.get("device", "cpu")
+    return [] if device == "cpu" else [device]
 
 
 def _kept(config: dict) -> str:
@@ -186,8 +190,7 @@ def curve_rows(results: list[dict]) -> list[str]:
         per_epoch = trained // (2 * N) * 2 * N
         speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
         held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"
-        device = r.get("device", "cpu")
-        setting = _run_setting(config, reader=True) if device == "cpu" else f"{device}, {_run_setting(config, reader=True)}"
+        setting = ", ".join(_gpu(r) + [_run_setting(config, reader=True)])
         lines.append(f"| {N} | {setting} | {r['seed']} | {held} | {' | '.join(reached)} "
                      f"| {100 * half['val_digit_accuracy']:.2f}% | {100 * path[-1]['val_digit_accuracy']:.2f}% "
                      f"| {100 * r['protocol']['digit_accuracy']:.2f}% | {speed} |")
