@@ -12,7 +12,7 @@ Scale:     python bench/calc_nesy.py --scale 1,10,100,1000 --budget 60 --json sr
            N=1 model of the accuracy runs, if given with --reader-of, on resampled N-digit sums)
 GPU:       add --device cuda (default cpu: the table's rows are 2-core CPU runs; on cuda torch keeps its threads)
 Design:    python bench/calc_nesy.py --digits 15 --seeds 0 --budget 600 --precision bf16 --holdout 5000 \
-               --ema 0.9995 (or --reader vgg-wide --starts 3 --start-seconds 60, or --distort 1.5)
+               --ema 0.9995 (or --reader vgg-wide --starts 3 --start-seconds 60, --distort 1.5, --weight-decay 0.05)
            (judged on validation images alone: with --holdout every held-out image is read at the end,
            by the averaged and by the trained weights of the same run when --ema is given)
 """
@@ -75,28 +75,36 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "(default 0: none)")
     p.add_argument("--distort", type=float, default=1.0, help="the training distortions' sizes times this "
                    "(default 1: sized to real pens)")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="AdamW's decoupled weight decay "
+                   "(default 0: plain Adam)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where to train and read (default cpu)")
     p.add_argument("--json", default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
 
-def config_for(N: int, seed: int, budget: float, resampled: int, precision: str = "fp32", starts: int = 1,
-               start_seconds: float = 0.0, holdout: int = 0, ema: float = 0.0, reader: str = "vgg",
-               distort: float = 1.0) -> CalcConfig:
+def config_for(N: int, seed: int, budget: float, resampled: int, **design) -> CalcConfig:
+    """The protocol's config for N-digit sums; `design` sets the run's design choices (precision, starts,
+    start_seconds, holdout, ema, reader, distort, weight_decay), each CalcConfig's default if not given."""
     # keep the last epoch: the cosine anneals to 0 at the budget's end, and at N=15 the 33 validation sums
     # (on trained images) picked an epoch half-way through, 83.2% where the last one scored 88.1%.
     # With a holdout the validation sums hold about 2,000 digits at every N (one sum at N=1000), so
     # that scoring them after each epoch stays cheap beside the epoch.
+    holdout = design.get("holdout", 0)
     val_size = max(1, 1000 // N) if holdout else max(10, 500 // N)
     # train_size is not read in the `fixed` format (an epoch is the protocol's cut of MNIST-train); it is
     # set to that epoch's sums so that the config records what an epoch is and passes its size check
     train_size = (mnist.SPLIT_SIZES["train"] - holdout) // (2 * N)
     return resolve(CalcConfig(model="symbolic", format="fixed", digits=N, operands=2, warmup=0, epochs=1000,
                               train_size=train_size,
-                              batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=val_size, holdout=holdout,
+                              batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=val_size,
                               keep="last", test_count=resampled, seed=seed, max_seconds=budget,
-                              precision=precision, starts=starts, start_seconds=start_seconds, ema=ema,
-                              reader=reader, distort=distort, profile="nesy"), None)
+                              profile="nesy", **design), None)
+
+
+def design_of(args) -> dict:
+    """The design choices given on the command line, as config_for takes them."""
+    return {name: getattr(args, name) for name in ("precision", "starts", "start_seconds", "holdout", "ema",
+                                                   "reader", "distort", "weight_decay")}
 
 
 def budget_for(args, N: int) -> float:
@@ -125,8 +133,7 @@ def accuracy_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.digits.split(",")):
         for seed in map(int, args.seeds.split(",")):
-            config = config_for(N, seed, budget_for(args, N), args.resampled, args.precision, args.starts,
-                                args.start_seconds, args.holdout, args.ema, args.reader, args.distort)
+            config = config_for(N, seed, budget_for(args, N), args.resampled, **design_of(args))
             run, checkpoint, resampled = train(config, args.out, device=args.device)
             protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=args.device)
             rows.append({"digits": N, "seed": seed, "device": args.device, "config": asdict(config),
@@ -259,7 +266,7 @@ def scale_runs(args) -> list[dict]:
     rows = []
     for N in map(int, args.scale.split(",")):
         resampled = args.resampled if N <= 100 else min(args.resampled, 1000)
-        config = config_for(N, 0, budget_for(args, N), resampled, args.precision)
+        config = config_for(N, 0, budget_for(args, N), resampled, precision=args.precision)
         run, checkpoint, test = train(config, args.out, device=args.device)
         model, _, _ = load_model(checkpoint, device=args.device)
         row = {"digits": N, "config": asdict(config), "trained": test,

@@ -120,6 +120,9 @@ def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(t
     distorted = run(2, 5000)
     distorted["config"]["distort"] = 1.5
     write(bench, "nesy-strong.json", {"published": {}, "targets": {}, "runs": [distorted], "command": "bench --distort 1.5"})
+    decayed = run(3, 5000)
+    decayed["config"]["weight_decay"] = 0.05
+    write(bench, "nesy-decayed.json", {"published": {}, "targets": {}, "runs": [decayed], "command": "bench --weight-decay 0.05"})
     on_gpu = run(0, 5000) | {"device": "cuda"}
     write(bench, "nesy-gpu.json", {"published": {}, "targets": {}, "runs": [on_gpu], "command": "bench --device cuda"})
     out = tmp_path / "report"
@@ -128,6 +131,8 @@ def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(t
     assert "| 200 (bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out, distortions ×1.5) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 | bf16, 1800 s, distorted ×1.5 | 2 | 5,000 held out |" in text      # its own curve row
+    assert "| 200 (bf16, 5,000 images held out, weight decay 0.05) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
+    assert "| 200 | bf16, 1800 s, weight decay 0.05 | 3 | 5,000 held out |" in text
     assert "| 200 (cuda, bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text   # not merged with the CPU seed
     assert "| 200 | cuda, bf16, 1800 s | 0 | 5,000 held out |" in text
     assert "| 1800 | best on validation | p ≥ 99.6%: met |" in text and text.count("p ≥") == 1   # the file's own p target

@@ -18,6 +18,15 @@ from neuralab.core.mnist import SPLIT_SIZES
 from neuralab.core.reference import load_result, provenance_note
 
 
+# a run's design choices, with the value that files written before a choice existed ran with
+DESIGN = {"precision": "fp32", "starts": 1, "start_seconds": 0.0, "holdout": 0, "ema": 0.0, "reader": "vgg",
+          "distort": 1.0, "weight_decay": 0.0}
+
+
+def _design(config: dict) -> tuple:
+    return tuple(config.get(name, default) for name, default in DESIGN.items())
+
+
 def _mean_sd(values: list[float]) -> str:
     values = [100 * v for v in values]
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -34,9 +43,7 @@ def nesy_table(results: list[dict]) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|"]
     def key(run: dict) -> tuple:
         config = run["config"]
-        return (run["digits"], config["max_seconds"], config.get("precision", "fp32"), config.get("starts", 1),
-                config.get("start_seconds", 0.0), config.get("holdout", 0), config.get("ema", 0.0),
-                config.get("reader", "vgg"), config.get("distort", 1.0), run.get("device", "cpu"))
+        return (run["digits"], config["max_seconds"], *_design(config), run.get("device", "cpu"))
 
     # one row per setting: seeds run at different times (one file each) are one row
     for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
@@ -77,6 +84,8 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
         setting.append(f"weights averaged, decay {config['ema']:g}")
     if config.get("distort", 1.0) != 1.0:
         setting.append(f"distortions ×{config['distort']:g}")
+    if config.get("weight_decay", 0.0):
+        setting.append(f"weight decay {config['weight_decay']:g}")
     label = f"{N} ({', '.join(setting)})" if setting else f"{N}"
     return (f"| {label} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
             f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
@@ -157,7 +166,8 @@ def kept_trajectory(run: dict) -> list[dict]:
 
 def _run_setting(config: dict, reader: bool = False, start_seconds: bool = False) -> str:
     """A run's setting in a table cell: precision, budget, the reader if not vgg, short starts (with
-    their seconds if asked), the decay of its averaged weights, its distortions' strength if not 1."""
+    their seconds if asked), the decay of its averaged weights, its distortions' strength if not 1,
+    its weight decay if any."""
     parts = [config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
     if reader and config.get("reader", "vgg") != "vgg":
         parts.append(config["reader"])
@@ -167,6 +177,8 @@ def _run_setting(config: dict, reader: bool = False, start_seconds: bool = False
         parts.append(f"averaged {config['ema']:g}")
     if config.get("distort", 1.0) != 1.0:
         parts.append(f"distorted ×{config['distort']:g}")
+    if config.get("weight_decay", 0.0):
+        parts.append(f"weight decay {config['weight_decay']:g}")
     return ", ".join(parts)
 
 
@@ -177,8 +189,7 @@ def curve_rows(results: list[dict]) -> list[str]:
     lines = ["| N | setting | seed | validation digits | " + " | ".join(f"reached {100 * t:g}%" for t in THRESHOLDS)
              + " | p half-way | p at the end | test p | images per second |", "|---" * (8 + len(THRESHOLDS)) + "|"]
     runs = sorted((r for nesy in results for r in nesy["runs"] if r.get("curve")),
-                  key=lambda r: (r["digits"], r["config"].get("holdout", 0), r["config"].get("ema", 0.0),
-                                 r["config"].get("distort", 1.0), r["seed"]))
+                  key=lambda r: (r["digits"], _design(r["config"]), r["seed"]))
     for r in runs:
         config, path = r["config"], kept_trajectory(r)
         reached = [next((f"{c['seconds']:.0f} s" for c in path if c["val_digit_accuracy"] >= t), "never")
@@ -210,8 +221,7 @@ def held_out_rows(results: list[dict]) -> list[str]:
     where the run kept a moving average of its weights, by the weights it averaged too (a paired
     comparison: the same run, the same images)."""
     runs = sorted((r for nesy in results for r in nesy["runs"] if _held_out(r) is not None),
-                  key=lambda r: (r["digits"], r["config"].get("reader", "vgg"), r["config"].get("ema", 0.0),
-                                 r["config"].get("distort", 1.0), r["seed"]))
+                  key=lambda r: (r["digits"], _design(r["config"]), r["seed"]))
     if not runs:
         return []
     lines = ["| N | reader | seed | setting | held-out images | read right | read right by the trained weights "
