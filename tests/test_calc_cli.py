@@ -154,8 +154,8 @@ def test_scoring_on_other_data_than_the_training_data_warns(symbolic, fake_mnist
     same = run_cli([*args, "--data-dir", str(fake_mnist)])
     other = run_cli([*args, "--data-dir", str(tmp_path / "mnist.npz")])
     assert same.exit_code == other.exit_code == 0
-    assert json.loads(same.stdout)["trained_on_this_data"] and "other MNIST data" not in same.stderr
-    assert not json.loads(other.stdout)["trained_on_this_data"] and "trained on other MNIST data" in other.stderr
+    assert json.loads(same.stdout)["same_mnist_as_training"] and "other MNIST data" not in same.stderr
+    assert not json.loads(other.stdout)["same_mnist_as_training"] and "trained on other MNIST data" in other.stderr
 
 
 def test_keep_last_scores_and_prints_the_final_epoch(fake_mnist, tmp_path):

@@ -54,13 +54,14 @@ def evaluate_checkpoint(checkpoint: Path | str, *, format: str | None = None, di
     """
     model, config, layout, meta = _load(checkpoint, device, format, digits, operands)
     data = data or mnist.load(data_dir)
-    same_data = meta["data_hash"] in ("", data.sha256)   # the caller says so when it is not
+    # the MNIST files scored here are the copy the checkpoint was trained from (its hash); the caller warns when not
+    same_data = meta["data_hash"] in ("", data.sha256)
     bank = Bank.from_mnist(data, "test", layout.specials)
     if count is None and layout.format != "fixed":
         count = 10_000
     examples = make_examples(layout, bank, count, seed=seed + 20_000)
     out = score(model, layout, bank, examples, pick_device(device))
     out.update(model=config.model, format=layout.format, digits=layout.digits,
-               operands=layout.operands, seed=seed, trained_on_this_data=same_data)
+               operands=layout.operands, seed=seed, same_mnist_as_training=same_data)
     return out
 

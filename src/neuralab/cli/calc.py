@@ -125,7 +125,7 @@ def evaluate(
         raise UserError(f"--count: must be at least 1, got {count}")
     figures = evaluate_checkpoint(checkpoint, format=format.value if format else None, digits=digits, operands=operands,
                                   count=count, seed=seed, data_dir=data_dir, device=device)
-    if not figures["trained_on_this_data"]:
+    if not figures["same_mnist_as_training"]:
         typer.echo(f"warning: {checkpoint} was trained on other MNIST data than it is scored on here", err=True)
     typer.echo(json.dumps(figures) if as_json else _summary(figures))
 
