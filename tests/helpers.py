@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from neuralab.cli import main
 
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright cannot download a browser here
 # headless, and no background connections: this machine's network is closed
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -30,3 +34,15 @@ def run_cli(args: list[str]) -> CliResult:
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def bench_module(name: str):
+    """bench/<name>.py as a module; bench/ is on the path while it loads (a bench may import another)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
+    return module

@@ -1,7 +1,6 @@
 """bench/calc_misread.py: readers together read the held-out images by their mean log-probability,
 and the images they misread are listed with their MNIST-train index and label."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,14 +12,7 @@ from neuralab.calc.evaluate import load_model
 from neuralab.calc.models import build
 from neuralab.core.runs import save_checkpoint
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "calc_misread.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("calc_misread", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .helpers import bench_module
 
 
 def _reader(tmp_path, seed: int, holdout: int) -> Path:
@@ -35,7 +27,7 @@ def _reader(tmp_path, seed: int, holdout: int) -> Path:
 def test_readers_together_misread_what_their_mean_log_probability_misreads(real_mnist, tmp_path):
     checkpoints = [_reader(tmp_path, seed, holdout=500) for seed in (0, 1)]
     out = tmp_path / "misread.json"
-    _bench().main([*map(str, checkpoints), "--json", str(out), "--png", str(tmp_path / "misread.png")])
+    bench_module("calc_misread").main([*map(str, checkpoints), "--json", str(out), "--png", str(tmp_path / "misread.png")])
     result = json.loads(out.read_text())
 
     images = torch.from_numpy(real_mnist.x_train[59500:]).float().div(255).unsqueeze(1)    # (500, 1, 28, 28)
@@ -64,7 +56,7 @@ def test_a_reader_without_held_out_images_or_with_other_ones_is_one_line_and_exi
     for holdouts, message in [((0,), "holdout 0"), ((500, 1000), "held out 1,000 images, ")]:
         checkpoints = [str(_reader(tmp_path, seed, h)) for seed, h in enumerate(holdouts)]
         with pytest.raises(SystemExit) as stop:
-            _bench().main(checkpoints)
+            bench_module("calc_misread").main(checkpoints)
         assert stop.value.code == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1 and "Traceback" not in err

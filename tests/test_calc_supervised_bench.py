@@ -2,29 +2,14 @@
 yardstick for the reader learned from sums. Its labels must be the images' own: a reader trained on
 them for a few seconds reads held-out digits, and every held-out and test image is scored."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-
-
-def _bench():
-    sys.path.insert(0, str(BENCH))          # it takes the benchmark's config from bench/calc_nesy.py
-    try:
-        spec = importlib.util.spec_from_file_location("calc_supervised", BENCH / "calc_supervised.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+from .helpers import bench_module
 
 
 @pytest.mark.mnist
 def test_labels_teach_the_reader_within_seconds(real_mnist, tmp_path):
-    row = _bench().supervised_run(15, seed=0, budget=4.0, holdout=5000, out=str(tmp_path))
+    row = bench_module("calc_supervised").supervised_run(15, seed=0, budget=4.0, holdout=5000, out=str(tmp_path))
     assert (row["held_out"]["images"], row["test"]["images"]) == (5000, 10000)
     # chance is 10%; labels that did not match their images would leave it near there
     assert row["held_out"]["digit_accuracy"] > 0.8 and row["test"]["digit_accuracy"] > 0.8
@@ -34,5 +19,5 @@ def test_labels_teach_the_reader_within_seconds(real_mnist, tmp_path):
 @pytest.mark.parametrize("argv, message", [(["--seeds", "0,x"], "--seeds"), (["--holdout", "0"], "--holdout")])
 def test_bad_flags_get_one_line_and_exit_code_2(argv, message, capsys):
     with pytest.raises(SystemExit) as stop:
-        _bench().parse_args(argv)
+        bench_module("calc_supervised").parse_args(argv)
     assert stop.value.code == 2 and message in capsys.readouterr().err
