@@ -104,7 +104,7 @@ def main(argv=None) -> None:
     for r in result["readers"]:
         print(f"{r['checkpoint']}: N={r['digits']} seed {r['seed']}, read right {100 * r['read_right']:.2f}%")
     print(f"together: {100 * result['read_right_together']:.2f}% of {result['count']:,} {result['images']}; "
-          f"{len(result['misread'])} misread, {result['misread_by_every_reader']} of all images by every reader")
+          f"{len(result['misread'])} images misread together, {result['misread_by_every_reader']} by every reader")
     for m in result["misread"]:
         print(f"  #{m['mnist_train_index']}: {m['label']} read as {m['read_as']} (p {m['p_read_as']:.2f}, "
               f"label {m['p_label']:.2f}), {m['readers_wrong']} of {len(result['readers'])} readers wrong")

@@ -99,6 +99,22 @@ def calc_confusion_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def calc_misread_table(result: dict) -> list[str]:
+    readers = result["readers"]
+    lines = ["| MNIST-train image | label | read together as | its probability | the label's | readers wrong |",
+             "|---|---|---|---|---|---|"]
+    for m in result["misread"]:
+        lines.append(f"| #{m['mnist_train_index']} | {m['label']} | {m['read_as']} | {m['p_read_as']:.2f} "
+                     f"| {m['p_label']:.2f} | {m['readers_wrong']} of {len(readers)} |")
+    alone = ", ".join(f"{100 * r['read_right']:.2f}%" for r in readers)
+    lines += ["", f"{len(readers)} readers (N={readers[0]['digits']}, seeds "
+              f"{', '.join(str(r['seed']) for r in readers)}, {readers[0]['precision']}) on the {result['count']:,} "
+              f"images {result['images']}, which they never trained on: alone they read {alone} right, together "
+              f"{100 * result['read_right_together']:.2f}%; {result['misread_by_every_reader']} images are misread "
+              "by every one of them."]
+    return lines + _measured(result)
+
+
 def abuse_table(result: dict) -> list[str]:
     lines = ["| input | answer | traceback | peak RSS | seconds |", "|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -202,6 +218,7 @@ TABLES = {
     "calc-real": ("calc/real-test.json", real_rows),
     "calc-cost": ("calc/cost*.json", lambda results: cost_rows(results) + [m for r in results for m in _measured(r)]),
     "calc-confusion": ("calc/confusion-n100-bf16-seed0.json", calc_confusion_table),
+    "calc-misread": ("calc/misread-n15-wd0.05-seed0-2.json", calc_misread_table),
     "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),
     "calc-curves": ("calc/nesy*.json", curve_rows),
     "calc-held-out": ("calc/nesy*.json", held_out_rows),
