@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from neuralab.calc import arith
+from neuralab.calc.benchmarks import DESIGN
 from neuralab.calc.config import KIND, PRECISIONS, CalcConfig, resolve
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.digits import reported_digits
@@ -103,8 +104,7 @@ def config_for(N: int, seed: int, budget: float, resampled: int, **design) -> Ca
 
 def design_of(args) -> dict:
     """The design choices given on the command line, as config_for takes them."""
-    return {name: getattr(args, name) for name in ("precision", "starts", "start_seconds", "holdout", "ema",
-                                                   "reader", "distort", "weight_decay")}
+    return {name: getattr(args, name) for name in DESIGN}
 
 
 def budget_for(args, N: int) -> float:

@@ -9,22 +9,24 @@ beside ours); `bench/calc_real.py` writes `real-test.json` (photos, scans, strip
 from __future__ import annotations
 
 import statistics
+from dataclasses import fields
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from neuralab.calc.config import CalcConfig
 from neuralab.calc.published import CITATIONS, cite
 from neuralab.core.mnist import SPLIT_SIZES
 from neuralab.core.reference import load_result, provenance_note
 
 
-# a run's design choices, with the value that files written before a choice existed ran with
-DESIGN = {"precision": "fp32", "starts": 1, "start_seconds": 0.0, "holdout": 0, "ema": 0.0, "reader": "vgg",
-          "distort": 1.0, "weight_decay": 0.0}
+# a run's design choices: a file written before a choice existed ran with CalcConfig's default for it
+DESIGN = ("precision", "starts", "start_seconds", "holdout", "ema", "reader", "distort", "weight_decay")
+_DEFAULTS = {field.name: field.default for field in fields(CalcConfig)}
 
 
 def _design(config: dict) -> tuple:
-    return tuple(config.get(name, default) for name, default in DESIGN.items())
+    return tuple(config.get(name, _DEFAULTS[name]) for name in DESIGN)
 
 
 def _mean_sd(values: list[float]) -> str:
