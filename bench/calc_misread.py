@@ -24,7 +24,7 @@ from neuralab.calc.evaluate import load_model
 from neuralab.calc.metrics import read_images
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, save_figure
 from neuralab.core.provenance import provenance
 
 MAX_READERS = 16   # each reads 5,000 images in 5 views: 16 is about a minute on 2 cores
@@ -85,7 +85,7 @@ def draw(result: dict, path: str) -> None:
             ax.imshow(np.array(m["pixels"], dtype=np.uint8), cmap="gray_r", vmin=0, vmax=255)
             ax.set_title(f"{m['label']} → {m['read_as']}\n#{m['mnist_train_index']}", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
 
 
 def main(argv=None) -> None:

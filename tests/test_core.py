@@ -147,3 +147,24 @@ def test_a_run_is_continued_only_on_the_data_it_was_trained_on(tmp_path):
     run.refuse_other_data("a" * 64)
     with pytest.raises(UserError, match="trained on other MNIST data"):
         run.refuse_other_data("b" * 64)
+
+
+def test_a_figure_that_fails_to_draw_leaves_the_saved_one_whole(tmp_path):
+    from matplotlib.figure import Figure
+
+    from neuralab.core.io import save_figure
+
+    target = tmp_path / "figs" / "curve.svg"   # svg is written while drawn, png only after
+    fig = Figure()
+    fig.subplots().plot([0, 1], [0, 1])
+    save_figure(fig, target)
+    saved = target.read_bytes()
+    assert b"<svg" in saved
+
+    broken = Figure()
+    broken.subplots().plot([0, 1], [0, 1])
+    broken.text(0, 0, "$\\notacommand$")   # mathtext fails only when drawn, half-way through the write
+    with pytest.raises(ValueError):
+        save_figure(broken, target)
+    assert target.read_bytes() == saved
+    assert [p.name for p in target.parent.iterdir()] == ["curve.svg"]   # no temp file left behind

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from neuralab.backprop.engine import Value
 from neuralab.backprop.symbolic import name_tex, num_text
-from neuralab.core.io import atomic_path
+from neuralab.core.io import save_figure
 
 _COLORS = {"param": "#fde2c4", "input": "#d6e6fa", "const": "#eeeeee", "op": "#ffffff", "loss": "#f8d0d0"}
 _DX, _DY = 2.5, 1.5  # column and row spacing in data units; a box is about 2.1 x 1.1
@@ -80,8 +80,5 @@ def draw(visit: list[Value], params: set[str], title: str, stem: Path) -> list[P
                                         patchB=boxes[id(node)].get_bbox_patch()))
     paths = []
     for suffix in (".png", ".svg"):
-        target = stem.with_suffix(suffix)
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=suffix[1:], dpi=150)
-        paths.append(target)
+        paths.append(save_figure(fig, stem.with_suffix(suffix), dpi=150))
     return paths

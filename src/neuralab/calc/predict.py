@@ -23,7 +23,7 @@ from neuralab.calc.layout import Layout
 from neuralab.calc.models import SeedNet, SymbolicCalc
 from neuralab.core.data import images_to_float
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_path
+from neuralab.core.io import save_figure
 from neuralab.core.mnist import MNIST
 
 COMPOSE = re.compile(r"^[0-9]+(\+[0-9]+)*$")   # ASCII digits only: str.isdigit() takes "١" too
@@ -161,8 +161,7 @@ def show(groups: list[np.ndarray], answer: Answer, path, pictures: list[Picture]
         else:
             ax.imshow(image, cmap="gray")
             ax.set_title(title)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight", dpi=100)
+    save_figure(fig, path, dpi=100, bbox_inches="tight")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from neuralab.caption.attention import GRID, STRIDE, AttentionCaptioner
 from neuralab.caption.clips import frames_to_tensor
 from neuralab.caption.decoder import greedy
 from neuralab.caption.grammar import EOS, VOCAB
+from neuralab.core.io import save_figure
 
 HALF = 14   # a window's centre, in pixels from its corner: 28x28 windows
 
@@ -52,5 +53,4 @@ def attention_figure(model: AttentionCaptioner, frames: np.ndarray, path: Path |
     said = " ".join(words)
     fig.suptitle(f"said: \"{said}\"" + (f"   true: \"{truth}\"" if truth else ""), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return Path(path)
+    return save_figure(fig, path, dpi=100)

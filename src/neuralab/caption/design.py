@@ -14,6 +14,7 @@ from neuralab.caption.grammar import COLOURS, MAX_WORDS, VOCAB, WORDS
 from neuralab.caption.attention import GRID, FrameAttention, WordAttention
 from neuralab.caption.decoder import Captioner
 from neuralab.caption.planes import CROP, MOTION, SLOT, ColourPlanes, SlotEncoder
+from neuralab.core.io import save_figure
 
 FRAME, SEQUENCE = "per frame", "sequence"
 
@@ -105,8 +106,7 @@ def architecture_figure(model: Captioner, clip: torch.Tensor, path: Path | str) 
             f"orange: LSTM stack over T+L={frames}+{MAX_WORDS + 1} steps and the word softmax", fontsize=7.5,
             color="#333")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def encoder_paragraphs(config, model: Captioner) -> tuple[str, str]:

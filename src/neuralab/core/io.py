@@ -1,4 +1,5 @@
-"""Small file helpers: atomic writes (temp file in the same folder, then rename) and hashing."""
+"""Small file helpers: atomic writes (temp file in the same folder, then rename), figures written the
+same way, and hashing."""
 
 from __future__ import annotations
 
@@ -47,6 +48,14 @@ def atomic_write_bytes(target: Path | str, data: bytes) -> None:
 
 def atomic_write_json(target: Path | str, obj: Any) -> None:
     atomic_write_bytes(target, (json.dumps(obj, indent=2, default=str) + "\n").encode())
+
+
+def save_figure(fig, target: Path | str, dpi: int = 110, **savefig) -> Path:
+    """Write a matplotlib figure atomically, in the format its suffix names (png, svg, ...)."""
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format=target.suffix[1:] or "png", dpi=dpi, **savefig)
+    return target
 
 
 def sha256_file(path: Path | str) -> str:

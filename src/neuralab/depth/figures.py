@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from neuralab.core.io import save_figure
+
 Metrics = list[dict]  # one run's metrics.jsonl records, epoch 0 first
 
 
@@ -43,7 +45,7 @@ def accuracy_figure(curves: dict[int, list[Metrics]], title: str, path: Path) ->
     axes[0][0].legend(loc="best")
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _per_layer(ax, metrics: Metrics, key: str, label: str, style: str = "-") -> None:
@@ -85,11 +87,5 @@ def diagnostics_figure(sigmoid: Metrics, relu: Metrics, depth: int, path: Path) 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
-
-def _save(fig, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    return path

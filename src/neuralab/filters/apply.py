@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_path
+from neuralab.core.io import save_figure
 from neuralab.core.progress import bar
 from neuralab.filters.images import load_rgb, save_output
 from neuralab.filters.model import FilterConfig, SepiaBlurNet
@@ -90,7 +90,7 @@ def apply_files(inputs: list[Path], out: Path, config: FilterConfig, fmt: str = 
     return outcomes
 
 
-def save_figure(panels: list[tuple[str, np.ndarray]], path: Path | str, title: str = "") -> Path:
+def panels_figure(panels: list[tuple[str, np.ndarray]], path: Path | str, title: str = "") -> Path:
     """Images side by side (e.g. input, sepia stage, blurred output), each titled with its size."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -103,10 +103,7 @@ def save_figure(panels: list[tuple[str, np.ndarray]], path: Path | str, title: s
         ax.set_axis_off()
     if title:
         fig.suptitle(title, fontsize=11)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    return path
+    return save_figure(fig, path, dpi="figure")
 
 
 def demo(source: Path, out: Path, config: FilterConfig, fmt: str = "png") -> tuple[Outcome, Path]:
@@ -117,5 +114,5 @@ def demo(source: Path, out: Path, config: FilterConfig, fmt: str = "png") -> tup
     result = Outcome(source, save_output(y, dst), tuple(y.shape))
     title = f"SepiaBlurNet, {config.padding} padding, sepia range {config.sepia_range}"
     panels = [("input", x), ("after layer 1 (sepia)", mid), ("after layer 2 (blur)", y)]
-    figure = save_figure(panels, dst.with_name(f"{dst.stem}-figure.png"), title)
+    figure = panels_figure(panels, dst.with_name(f"{dst.stem}-figure.png"), title)
     return result, figure

@@ -16,7 +16,7 @@ import numpy as np
 from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runs import Run, find_reusable
 from neuralab.core.section import Section, SectionContext
-from neuralab.filters.apply import build_model, run_model, save_figure
+from neuralab.filters.apply import build_model, panels_figure, run_model
 from neuralab.filters.explain import describe
 from neuralab.filters.images import SAMPLE_PHOTO, load_rgb, sample_photo
 from neuralab.filters.model import GAUSS_SCALE, FilterConfig
@@ -38,9 +38,9 @@ def _make_run(ctx: SectionContext, config: SectionConfig) -> Run:
     mid, valid = run_model(build_model(config.filters), x)                   # (128, 128, 3), (124, 124, 3)
     same_config = FilterConfig(padding="same", sepia_range=config.filters.sepia_range)
     _, same = run_model(build_model(same_config), x)                         # (128, 128, 3)
-    save_figure([("input", x), ("after layer 1: sepia", mid), ("after layer 2: blur", valid)],
+    panels_figure([("input", x), ("after layer 1: sepia", mid), ("after layer 2: blur", valid)],
                 run.path / FIGURES[0], "SepiaBlurNet on a real photograph (valid padding)")
-    save_figure([("valid padding", valid), ("same (zero) padding", same)], run.path / FIGURES[1],
+    panels_figure([("valid padding", valid), ("same (zero) padding", same)], run.path / FIGURES[1],
                 "The same blur, two paddings")
     run.finish({"answer": describe(config.filters.sepia_range, config.filters.size)})
     return run
