@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from neuralab.calc import arith
-from neuralab.calc.benchmarks import DESIGN
+from neuralab.calc.nesy_tables import DESIGN
 from neuralab.calc.config import KIND, PRECISIONS, CalcConfig, resolve
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.digits import reported_digits

@@ -16,14 +16,8 @@ import re
 import sys
 from pathlib import Path
 
-from neuralab.calc.benchmarks import (
-    cost_rows,
-    curve_rows,
-    held_out_rows,
-    nesy_table,
-    real_rows,
-    supervised_rows,
-)
+from neuralab.calc.benchmarks import cost_rows, real_rows
+from neuralab.calc.nesy_tables import curve_rows, held_out_rows, nesy_table, supervised_rows
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from neuralab.calc import benchmarks, published
+from neuralab.calc import benchmarks, nesy_tables, published
 from neuralab.core.errors import UserError
 
 
@@ -101,7 +101,7 @@ def test_every_published_figure_names_its_source_in_the_page(tmp_path):
     nesy = {"command": "python bench/calc_nesy.py", "published": {"A-NeSI": {"15": 76.84}, "Scallop": {"15": None}},
             "targets": {}, "runs": [{"digits": 15, "seed": 0, "train_seconds": 60.0, "config": {"max_seconds": 60},
                                      "protocol": _result(0.8, 0.99), "resampled": _result(0.8, 0.99)}]}
-    text = "\n".join(benchmarks.nesy_table([nesy]))
+    text = "\n".join(nesy_tables.nesy_table([nesy]))
     assert 'A-NeSI: van Krieken, Thanapalasingam, Tomczak, van Harmelen, ten Teije, "A-NeSI' in text
     assert "Scallop: Li, Huang, Naik" in text
 
@@ -130,7 +130,7 @@ def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(t
     assert "| 200 (bf16) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out, distortions ×1.5) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
-    assert "| 200 | bf16, 1800 s, distorted ×1.5 | 2 | 5,000 held out |" in text      # its own curve row
+    assert "| 200 | bf16, 1800 s, distortions ×1.5 | 2 | 5,000 held out |" in text      # its own curve row
     assert "| 200 (bf16, 5,000 images held out, weight decay 0.05) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 | bf16, 1800 s, weight decay 0.05 | 3 | 5,000 held out |" in text
     assert "| 200 (cuda, bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text   # not merged with the CPU seed
@@ -146,7 +146,7 @@ def test_the_curve_table_times_the_kept_start_and_the_run_going_on():
              point("", 30, 2.0, 0.991), point("", 40, 1.5, 0.993), point("", 50, 1.0, 0.996)]
     run = {"digits": 100, "seed": 3, "curve": curve, "protocol": _result(0.4, 0.9955),
            "config": {"max_seconds": 50, "precision": "bf16", "starts": 2, "holdout": 5000}}
-    rows = benchmarks.curve_rows([{"runs": [run]}])
+    rows = nesy_tables.curve_rows([{"runs": [run]}])
     # start 1 reached 99.5% first, but start 2 is the one kept; 55,000 images per epoch, 10 s each
     assert rows[2] == ("| 100 | bf16, 50 s, 2 starts | 3 | 5,000 held out | 20 s | 30 s | 50 s | 99.10% | 99.60% "
                        "| 99.55% | 5500 |")
@@ -170,20 +170,20 @@ def test_runs_that_average_their_weights_get_their_own_row_and_a_paired_held_out
     text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
     assert "| 15 (bf16, 5,000 images held out) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 15 (bf16, 5,000 images held out, weights averaged, decay 0.9995) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
-    assert "| 15 | bf16, 600 s, averaged 0.9995 | 1 | 5,000 held out |" in text
+    assert "| 15 | bf16, 600 s, weights averaged, decay 0.9995 | 1 | 5,000 held out |" in text
     assert "| 15 (bf16, vgg-wide reader, 5,000 images held out) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
-    assert "| 15 | bf16, 600 s, vgg-wide | 2 | 5,000 held out |" in text
-    assert benchmarks.held_out_rows([{"runs": [run(0, 0.0), run(1, 0.9995)]}])[2] == \
-        "| 15 | vgg | 1 | bf16, 600 s, averaged 0.9995 | 5,000 | 99.74% | 99.68% | 9 | 6 |"
-    assert benchmarks.held_out_rows([{"runs": [run(0, 0.0)]}]) == []
+    assert "| 15 | bf16, 600 s, vgg-wide reader | 2 | 5,000 held out |" in text
+    assert nesy_tables.held_out_rows([{"runs": [run(0, 0.0), run(1, 0.9995)]}])[2] == \
+        "| 15 | vgg | 1 | bf16, 600 s, weights averaged, decay 0.9995 | 5,000 | 99.74% | 99.68% | 9 | 6 |"
+    assert nesy_tables.held_out_rows([{"runs": [run(0, 0.0)]}]) == []
 
 
 def test_the_first_averaged_run_is_read_under_the_name_it_was_written_with():
     run = {"digits": 15, "seed": 0, "config": {"max_seconds": 600, "precision": "bf16", "ema": 0.9995},
            "averaged_vs_trained": {"images": 5000, "averaged_digit_accuracy": 0.9958, "trained_digit_accuracy": 0.996,
                                    "only_averaged_right": 0, "only_trained_right": 1}}
-    assert benchmarks.held_out_rows([{"runs": [run]}])[2] == \
-        "| 15 | vgg | 0 | bf16, 600 s, averaged 0.9995 | 5,000 | 99.58% | 99.60% | 0 | 1 |"
+    assert nesy_tables.held_out_rows([{"runs": [run]}])[2] == \
+        "| 15 | vgg | 0 | bf16, 600 s, weights averaged, decay 0.9995 | 5,000 | 99.58% | 99.60% | 0 | 1 |"
 
 
 def test_the_reader_taught_labels_is_shown_beside_the_runs_from_its_file(tmp_path):

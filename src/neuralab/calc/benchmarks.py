@@ -1,120 +1,20 @@
 """The calc benchmarks in the report, read from their JSON output and never retyped.
 
-`bench/calc_nesy.py` writes `nesy*.json` (the neuro-symbolic MNIST-addition protocol; one file per
-invocation, e.g. `nesy.json` and `nesy-600s-n1.json`, all shown in one table) and `scale.json`
-(sums of up to 1,000-digit numbers); `bench/calc_peer.py` writes `peer.json` (the 2017 Keras model
-beside ours); `bench/calc_real.py` writes `real-test.json` (photos, scans, strips and drawings). Each file is optional; the section quotes whichever exist under `<bench_dir>/calc/`.
+The MNIST-addition benchmark has its own module (`nesy_tables`). Here: `bench/calc_nesy.py --scale`
+writes `scale.json` (sums of up to 1,000-digit numbers), `bench/calc_cost.py` writes `cost*.json`
+(what a long sum costs), `bench/calc_peer.py` writes `peer.json` (the 2017 Keras model beside ours)
+and `bench/calc_real.py` writes `real-test.json` (photos, scans, strips and drawings). Each file is
+optional; the section quotes whichever exist under `<bench_dir>/calc/`.
 """
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import fields
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from neuralab.calc.config import CalcConfig
-from neuralab.calc.published import CITATIONS, cite
-from neuralab.core.mnist import SPLIT_SIZES
-from neuralab.core.reference import load_result, provenance_note
-
-
-# a run's design choices: a file written before a choice existed ran with CalcConfig's default for it
-DESIGN = ("precision", "starts", "start_seconds", "holdout", "ema", "reader", "distort", "weight_decay")
-_DEFAULTS = {field.name: field.default for field in fields(CalcConfig)}
-
-
-def _design(config: dict) -> tuple:
-    return tuple(config.get(name, _DEFAULTS[name]) for name in DESIGN)
-
-
-def _mean_sd(values: list[float]) -> str:
-    values = [100 * v for v in values]
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.2f} ± {sd:.2f}"
-
-
-def nesy_table(results: list[dict]) -> list[str]:
-    """One row per (N, training budget) over all the given nesy result files."""
-    lines = ["", "**The MNIST-addition benchmark** (`fixed` format: two N-digit numbers, each MNIST-train "
-             "image used once per epoch, test sums from MNIST-test; exact-sum accuracy in %, mean ± sd over "
-             "seeds):", "",
-             "| N | ours | ours, resampled sums | digit accuracy p | ceiling | seconds per run | epoch kept | target "
-             "| best published |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    def key(run: dict) -> tuple:
-        config = run["config"]
-        return (run["digits"], config["max_seconds"], *_design(config), run.get("device", "cpu"))
-
-    # one row per setting: seeds run at different times (one file each) are one row
-    for setting in sorted({key(r) for nesy in results for r in nesy["runs"]}):
-        files = [nesy for nesy in results if any(key(r) == setting for r in nesy["runs"])]
-        mine = [r for nesy in files for r in nesy["runs"] if key(r) == setting]
-        lines.append(_nesy_row(files[0], setting[0], sorted(mine, key=lambda r: r["config"].get("seed", 0))))
-    names = dict.fromkeys(name for nesy in results for name in nesy["published"] if name in CITATIONS)
-    lines += ["", "Published figures from: " + "; ".join(cite(name) for name in names) + "."]
-    recorded = [provenance_note(nesy) for nesy in results if "machine" in nesy]
-    older = "; ".join(f"`{nesy['command']}`" for nesy in results if "machine" not in nesy)
-    if older:
-        recorded.append(f"measured by {older} on the project's 2-core CPU machine (these files predate the "
-                        "provenance record, so they do not name it themselves)")
-    lines += ["", "Rows " + "; ".join(recorded) + "."]
-    return lines
-
-
-def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
-    published = [(t[str(N)], name) for name, t in nesy["published"].items() if t.get(str(N)) is not None]
-    best = max(published) if published else None
-    target, every = nesy["targets"].get(str(N)), N in nesy.get("every_seed", [])
-    exact = [100 * r["protocol"]["exact_sum_accuracy"] for r in mine]
-    judged = min(exact) if every else statistics.mean(exact)
-    verdict = "–" if target is None else (f"≥ {target}{' on every seed' if every else ''}: "
-                                          f"{'met' if judged >= target else 'missed'}")
-    if (digit_target := nesy.get("digit_targets", {}).get(str(N))) is not None:
-        p = statistics.mean(100 * r["protocol"]["digit_accuracy"] for r in mine)
-        verdict = f"p ≥ {digit_target}%: {'met' if p >= digit_target else 'missed'}"
-    config = mine[0]["config"]
-    setting = _gpu(mine[0]) + [config.get("precision", "fp32")] * (config.get("precision", "fp32") != "fp32")
-    if config.get("reader", "vgg") != "vgg":
-        setting.append(f"{config['reader']} reader")
-    if config.get("starts", 1) > 1:
-        setting.append(f"{config['starts']} starts of {config['start_seconds']:g} s")
-    if config.get("holdout", 0):
-        setting.append(f"{config['holdout']:,} images held out")
-    if config.get("ema", 0.0):
-        setting.append(f"weights averaged, decay {config['ema']:g}")
-    if config.get("distort", 1.0) != 1.0:
-        setting.append(f"distortions ×{config['distort']:g}")
-    if config.get("weight_decay", 0.0):
-        setting.append(f"weight decay {config['weight_decay']:g}")
-    label = f"{N} ({', '.join(setting)})" if setting else f"{N}"
-    return (f"| {label} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
-            f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
-            f"({mine[0]['resampled']['count']:,} sums) "
-            f"| {_mean_sd([r['protocol']['digit_accuracy'] for r in mine])} | {_mean_sd([r['protocol']['ceiling'] for r in mine])} "
-            f"| {statistics.mean(r['train_seconds'] for r in mine):.0f} | {_kept(mine[0]['config'])} | {verdict} "
-            f"| {'–' if best is None else f'{best[0]} ({best[1]})'} |")
-
-
-def _gpu(run: dict) -> list[str]:
-    """The device of a run trained off the CPU, for its setting (rows trained on a GPU say so); else []."""
-    device = run.get("device", "cpu")
-    return [] if device == "cpu" else [device]
-
-
-def _kept(config: dict) -> str:
-    # runs from before `keep` existed kept the best validation epoch, the earliest on a tie
-    return "last" if config.get("keep") == "last" else "best on validation"
-
-
-def _save(fig: Figure, ax, path: Path, legend_size: float | None = None) -> None:
-    ax.legend(fontsize=legend_size)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-
+from neuralab.calc import nesy_tables
+from neuralab.core.reference import load_result, load_results
 
 def scale_figure(scale: dict, path: Path) -> None:
     rows = scale["scale"]
@@ -126,131 +26,7 @@ def scale_figure(scale: dict, path: Path) -> None:
     ax.loglog(N, [rows[-1]["step_seconds"] * n / N[-1] for n in N], ":", color="grey", label="linear in N")
     ax.set_xlabel("digits per number N")
     ax.set_ylabel("seconds")
-    _save(fig, ax, path)
-
-
-def curves_figure(results: list[dict], path: Path) -> str:
-    """Digit error on the validation sums against training seconds, one line per run that recorded
-    its curve: the runs whose validation digits were held out of training, if any did, else the rest.
-    Returns what the lines measure, for the caption; "" (and no file) when no run recorded a curve."""
-    runs = [r for nesy in results for r in nesy["runs"] if r.get("curve")]
-    if held_out := [r for r in runs if r["config"].get("holdout", 0)]:
-        runs = held_out
-    if not runs:
-        return ""
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.subplots()
-    for r in runs:
-        precision, starts = r["config"].get("precision", "fp32"), r["config"].get("starts", 1)
-        averaged = ", weights averaged" if r["config"].get("ema", 0.0) else ""
-        curve = [c for c in r["curve"] if c.get("stage", "") == ""]   # a run with short starts: the kept one going on
-        ax.semilogy([c["seconds"] for c in curve], [1 - c["val_digit_accuracy"] for c in curve], ".-",
-                    label=f"N={r['digits']} seed {r['seed']} ({precision}{f', after {starts} starts' if starts > 1 else ''}"
-                          f"{averaged})")
-    ax.set_xlabel("training seconds")
-    ax.set_ylabel("digit error on held-out MNIST-train digits" if held_out else "digit error on validation sums")
-    _save(fig, ax, path, legend_size=7)
-    return ("the digit error on MNIST-train images held out of training" if held_out
-            else "the digit error on the validation sums (MNIST-train images the model also trains on)")
-
-
-THRESHOLDS = (0.9, 0.99, 0.995)   # validation digit accuracies whose first arrival the curve table times
-
-
-def kept_trajectory(run: dict) -> list[dict]:
-    """The curve of the model a run kept: with short starts, the start with the lowest last training
-    loss (the rule `short_starts` keeps by) and then the run going on; else the whole curve."""
-    curve = run["curve"]
-    starts = {c["stage"]: c["train_loss"] for c in curve if c.get("stage", "").startswith("start")}
-    kept = min(starts, key=starts.get) if starts else None
-    return [c for c in curve if c.get("stage", "") in ("", kept)]
-
-
-def _run_setting(config: dict, reader: bool = False, start_seconds: bool = False) -> str:
-    """A run's setting in a table cell: precision, budget, the reader if not vgg, short starts (with
-    their seconds if asked), the decay of its averaged weights, its distortions' strength if not 1,
-    its weight decay if any."""
-    parts = [config.get("precision", "fp32"), f"{config['max_seconds']:g} s"]
-    if reader and config.get("reader", "vgg") != "vgg":
-        parts.append(config["reader"])
-    if config.get("starts", 1) > 1:
-        parts.append(f"{config['starts']} starts" + (f" of {config['start_seconds']:g} s" if start_seconds else ""))
-    if config.get("ema", 0.0):
-        parts.append(f"averaged {config['ema']:g}")
-    if config.get("distort", 1.0) != 1.0:
-        parts.append(f"distorted ×{config['distort']:g}")
-    if config.get("weight_decay", 0.0):
-        parts.append(f"weight decay {config['weight_decay']:g}")
-    return ", ".join(parts)
-
-
-def curve_rows(results: list[dict]) -> list[str]:
-    """Where each recorded run spends its time, from its curve: when the kept model's validation digit
-    accuracy first reached each threshold (training seconds of the whole run, short starts included),
-    its value half-way and at the end beside the test p, and the training images read per second."""
-    lines = ["| N | setting | seed | validation digits | " + " | ".join(f"reached {100 * t:g}%" for t in THRESHOLDS)
-             + " | p half-way | p at the end | test p | images per second |", "|---" * (8 + len(THRESHOLDS)) + "|"]
-    runs = sorted((r for nesy in results for r in nesy["runs"] if r.get("curve")),
-                  key=lambda r: (r["digits"], _design(r["config"]), r["seed"]))
-    for r in runs:
-        config, path = r["config"], kept_trajectory(r)
-        reached = [next((f"{c['seconds']:.0f} s" for c in path if c["val_digit_accuracy"] >= t), "never")
-                   for t in THRESHOLDS]
-        half = next(c for c in path if c["seconds"] >= path[-1]["seconds"] / 2)
-        main = [c for c in path if c.get("stage", "") == ""]
-        seconds = sorted(b["seconds"] - a["seconds"] for a, b in zip(main, main[1:]))
-        N, trained = r["digits"], SPLIT_SIZES["train"] - config.get("holdout", 0)
-        per_epoch = trained // (2 * N) * 2 * N
-        speed = f"{per_epoch / seconds[len(seconds) // 2]:.0f}" if seconds else "–"
-        held = f"{config['holdout']:,} held out" if config.get("holdout", 0) else "trained on"
-        setting = ", ".join(_gpu(r) + [_run_setting(config, reader=True)])
-        lines.append(f"| {N} | {setting} | {r['seed']} | {held} | {' | '.join(reached)} "
-                     f"| {100 * half['val_digit_accuracy']:.2f}% | {100 * path[-1]['val_digit_accuracy']:.2f}% "
-                     f"| {100 * r['protocol']['digit_accuracy']:.2f}% | {speed} |")
-    return lines
-
-
-def _held_out(run: dict) -> dict | None:
-    """A run's reading of every held-out image; the first averaged run wrote it as `averaged_vs_trained`."""
-    if (first := run.get("averaged_vs_trained")) is not None:
-        return {"images": first["images"], "digit_accuracy": first["averaged_digit_accuracy"],
-                **{k: first[k] for k in ("trained_digit_accuracy", "only_averaged_right", "only_trained_right")}}
-    return run.get("held_out")
-
-
-def held_out_rows(results: list[dict]) -> list[str]:
-    """Runs that held validation images out: every one of those images read by the kept weights and,
-    where the run kept a moving average of its weights, by the weights it averaged too (a paired
-    comparison: the same run, the same images)."""
-    runs = sorted((r for nesy in results for r in nesy["runs"] if _held_out(r) is not None),
-                  key=lambda r: (r["digits"], _design(r["config"]), r["seed"]))
-    if not runs:
-        return []
-    lines = ["| N | reader | seed | setting | held-out images | read right | read right by the trained weights "
-             "| only the average right | only the trained right |", "|---" * 9 + "|"]
-    for r in runs:
-        c, config = _held_out(r), r["config"]
-        setting = _run_setting(config, start_seconds=True)   # the reader has its own column here
-        paired = (f"{100 * c['trained_digit_accuracy']:.2f}% | {c['only_averaged_right']} | {c['only_trained_right']}"
-                  if "trained_digit_accuracy" in c else "– | – | –")
-        lines.append(f"| {r['digits']} | {config.get('reader', 'vgg')} | {r['seed']} | {setting} | {c['images']:,} "
-                     f"| {100 * c['digit_accuracy']:.2f}% | {paired} |")
-    return lines
-
-
-def supervised_rows(results: list[dict]) -> list[str]:
-    """The reader taught digit labels (bench/calc_supervised.py), the yardstick for the readers learned
-    from sums: what it reads, and the exact-sum ceiling p^2N that its MNIST-test reading would give."""
-    lines = ["| reader | seed | trained | epochs | held-out MNIST-train images read right | MNIST-test images read right "
-             "| ceiling p^2N at that p |", "|---" * 7 + "|"]
-    for result in results:
-        for r in result["runs"]:
-            h, t, N = r["held_out"], r["test"], r["digits"]
-            lines.append(f"| {r['config'].get('reader', 'vgg')} | {r['seed']} | {r['train_seconds']:.0f} s | {len(r['curve'])} "
-                         f"| {100 * h['digit_accuracy']:.2f}% of {h['images']:,} "
-                         f"| {100 * t['digit_accuracy']:.2f}% of {t['images']:,} "
-                         f"| N={N}: {100 * t['digit_accuracy'] ** (2 * N):.2f}% |")
-    return lines
+    nesy_tables.save_plot(fig, ax, path)
 
 
 def scale_lines(scale: dict, figure: str) -> list[str]:
@@ -349,35 +125,15 @@ def real_table(real: dict) -> list[str]:
             f"{where['date'][:10]}, commit {str(where['commit'])[:7]}):", "", *real_rows(real)]
 
 
-def _load_all(bench_dir: Path, pattern: str) -> list[dict]:
-    """Every result file of `calc/` that matches `pattern`, by name."""
-    return [load_result(bench_dir, f"calc/{path.name}") for path in sorted((bench_dir / "calc").glob(pattern))]
-
-
 def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[str]:
     """The benchmark paragraphs for the calc section (empty when no results are there)."""
     if bench_dir is None:
         return []
-    lines = []
-    if nesy := _load_all(bench_dir, "nesy*.json"):
-        lines += nesy_table(nesy)
-        if measured := curves_figure(nesy, assets_dir / "calc_curves.png"):
-            figure = (assets_dir / "calc_curves.png").relative_to(out_dir)
-            lines += ["", f"Learning curves of the runs that recorded them: {measured}, after each epoch.", "",
-                      f"![digit error against training seconds]({figure})", "",
-                      "Where those runs spend their time (the validation digits of each curve, the kept model's "
-                      "path):", "", *curve_rows(nesy)]
-        if held_out := held_out_rows(nesy):
-            lines += ["", "Every held-out image read at the end of the runs that held images out (with a moving "
-                      "average of the weights, also by the weights it averaged):", "", *held_out]
-    if supervised := _load_all(bench_dir, "supervised*.json"):
-        lines += ["", "The same reader taught every digit's label instead (the N=15 runs' images, distortions, "
-                  "rate and budget; `bench/calc_supervised.py`), the yardstick for the readers learned from sums:",
-                  "", *supervised_rows(supervised)]
+    lines = nesy_tables.markdown(bench_dir, assets_dir, out_dir)
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
         lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
-    if costs := _load_all(bench_dir, "cost*.json"):
+    if costs := load_results(bench_dir, "calc/cost*.json"):
         lines += ["", "**What a long sum costs** (fresh weights; the arithmetic is the carry chain):", "",
                   *cost_rows(costs), "", "Measured with " + "; ".join(
                       f"`{cost['command']}` on {cost['machine']['cpu']}, {cost['date'][:10]}" for cost in costs) + "."]

@@ -23,6 +23,13 @@ def load_result(bench_dir: Path | None, relative: str) -> dict | None:
         raise UserError(f"{path}: not readable result JSON ({e})") from None
 
 
+def load_results(bench_dir: Path | None, pattern: str) -> list[dict]:
+    """Every result file under `bench_dir` that matches the glob `pattern`, in order of name."""
+    if bench_dir is None:
+        return []
+    return [load_result(bench_dir, str(path.relative_to(bench_dir))) for path in sorted(bench_dir.glob(pattern))]
+
+
 def provenance_note(record: dict) -> str:
     """'measured by `command` on 2026-12-01, CPU (2 cores), torch 2.13.0, commit abc1234' for a result
     file, whose provenance is at its top level or under "provenance"."""
