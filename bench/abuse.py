@@ -28,7 +28,7 @@ from neuralab.caption.config import KIND as CAPTION, make_config
 from neuralab.caption.model import build_model
 from neuralab.calc.config import KIND as CALC, CalcConfig
 from neuralab.calc.models import SymbolicCalc
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.runs import save_checkpoint
 from neuralab.web.app import create_app
@@ -181,7 +181,7 @@ def server_rows() -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", default=None, help="write the rows, with their provenance, to this file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the rows, with their provenance, to this file")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per CLI row (default 120)")
     args = parser.parse_args()
     where = provenance()   # the commit and machine as the run starts

@@ -22,7 +22,7 @@ from dataclasses import asdict, replace
 from neuralab.calc.config import CalcConfig, resolve
 from neuralab.calc.evaluate import evaluate_checkpoint
 from neuralab.calc.train import train
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 
 ANCHORS = {"exact": 0.97, "digit": 0.994, "published_char": 0.932}
@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
-    p.add_argument("--json", default=None, help="write all figures to this JSON file")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="write all figures to this JSON file")
     p.add_argument("--only", default="symbolic,seed,operands", help="which parts to run (default all three)")
     return p.parse_args(argv)
 

@@ -18,7 +18,7 @@ from neuralab.calc.data import Bank
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.metrics import read_images
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 
 FIRST, COUNT = 55_000, 5_000   # the MNIST-train images read
@@ -43,7 +43,7 @@ def confusion(checkpoint: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="a calc run's checkpoint (.safetensors)")
-    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures to this JSON file")
     args = parser.parse_args()
     result = {**provenance(), **confusion(args.checkpoint)}
     print(f"N={result['digits']} seed {result['seed']} ({result['precision']}), {result['count']} {result['images']} "

@@ -28,7 +28,7 @@ from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.layout import Layout
 from neuralab.calc.models import build
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.runtime import DEVICES
 
@@ -96,7 +96,7 @@ def compiled_step(N: int, model, bank: Bank) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--digits", default="15,100,1000", help="N values (default 15,100,1000)")
-    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures to this JSON file")
     parser.add_argument("--compile", action="store_true",
                         help="also time the bf16 step with the reader under torch.compile (inductor)")
     parser.add_argument("--device", default="cpu", choices=DEVICES, help="where to time it (default cpu)")

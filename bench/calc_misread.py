@@ -24,7 +24,7 @@ from neuralab.calc.evaluate import load_model
 from neuralab.calc.metrics import read_images
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_json, save_figure
+from neuralab.core.io import atomic_write_json, output_file, save_figure
 from neuralab.core.provenance import provenance
 
 MAX_READERS = 16   # each reads 5,000 images in 5 views: 16 is about a minute on 2 cores
@@ -91,8 +91,8 @@ def draw(result: dict, path: str) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+", help="calc checkpoints (.safetensors) trained with the same --holdout")
-    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
-    parser.add_argument("--png", default=None, help="draw the misread images into this PNG file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures to this JSON file")
+    parser.add_argument("--png", type=output_file(".png"), default=None, help="draw the misread images into this PNG file")
     args = parser.parse_args(argv)
     try:
         if len(args.checkpoints) > MAX_READERS:

@@ -41,7 +41,7 @@ from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.reader import READERS
 from neuralab.core.runs import load_checkpoint
@@ -79,7 +79,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=0.0, help="AdamW's decoupled weight decay "
                    "(default 0: plain Adam)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where to train and read (default cpu)")
-    p.add_argument("--json", default=None, help="write all figures to this JSON file")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
 

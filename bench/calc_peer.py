@@ -33,7 +33,7 @@ from neuralab.calc.digits import answer_digits, digits_to_chars  # noqa: E402
 from neuralab.calc.layout import SYMBOLS, Layout  # noqa: E402
 from neuralab.calc.train import train  # noqa: E402
 from neuralab.core import mnist  # noqa: E402
-from neuralab.core.io import atomic_write_json  # noqa: E402
+from neuralab.core.io import atomic_write_json, output_file  # noqa: E402
 
 LAYOUT = Layout("expression", 5, 2, "noise")
 CHUNK = 20000          # training sums rendered at a time (20000 x 11 images: 0.7 GB of float32)
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
     p.add_argument("--count", type=int, default=10000, help="test sums from MNIST-test (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     p.add_argument("--out", default="runs-bench", help="runs folder for our models (default runs-bench)")
-    p.add_argument("--json", default=None, help="write all figures to this JSON file")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="write all figures to this JSON file")
     args = p.parse_args(argv)
     args.device = "cpu"
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)

@@ -42,7 +42,7 @@ from neuralab.calc.pages import pen_strokes, photograph, scan, write_page
 from neuralab.calc.predict import read_digits, read_numbers
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_json, sha256_file
+from neuralab.core.io import atomic_write_json, output_file, sha256_file
 from neuralab.core.provenance import provenance
 
 KINDS = ("strip", "photo", "row", "scan", "canvas", "wide")
@@ -58,7 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--browser-numbers", type=int, default=150, help="numbers drawn per browser kind (default 150)")
     p.add_argument("--kinds", default=",".join(KINDS), help=f"which kinds (default all: {','.join(KINDS)})")
     p.add_argument("--seed", type=int, default=0, help="fixes the digits and every rendering (default 0)")
-    p.add_argument("--json", default=None, help="default: src/neuralab/results/calc/real-<split>.json")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="default: src/neuralab/results/calc/real-<split>.json")
     p.add_argument("--table", default=None, help="only print the Markdown table of this result file (for the docs)")
     args = p.parse_args(argv)
     if args.checkpoint is None and args.table is None:

@@ -27,7 +27,7 @@ from neuralab.calc.metrics import score
 from neuralab.calc.models import build
 from neuralab.calc.train import epoch_batches, epoch_sizes
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.reader import READERS
 from neuralab.core.runs import Run
@@ -57,7 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "and read at the end (default 5000)")
     p.add_argument("--reader", default="vgg", choices=READERS, help="the digit reader (default vgg, the benchmark's)")
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
-    p.add_argument("--json", default=None, help="write all figures to this JSON file")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="write all figures to this JSON file")
     args = p.parse_args(argv)
     seeds = args.seeds.split(",")
     if len(seeds) > MAX_SEEDS or not all(s.isdigit() for s in seeds):

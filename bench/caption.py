@@ -26,7 +26,7 @@ from neuralab.caption.evaluate import load_model, nearby_agreement
 from neuralab.caption.model import ENCODERS
 from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.runtime import pick_device
 
@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--no-reuse", action="store_true", help="train even if a finished run matches")
     parser.add_argument("--device", default="auto", help="default: auto")
     parser.add_argument("--data-dir", default=None, help="MNIST location (default: the cache)")
-    parser.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = parser.parse_args()
     where = provenance()   # the commit and machine as the run starts: the code that makes the figures
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -19,7 +19,7 @@ from neuralab.caption import grammar
 from neuralab.caption.clips import DigitSource
 from neuralab.caption.evaluate import evaluate_split, load_model
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 
 KIND = {**dict.fromkeys(grammar.COLOURS, "colour"), **dict.fromkeys(grammar.DIGITS, "digit"),
@@ -48,7 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a caption checkpoint (best.safetensors of a run)")
     parser.add_argument("--count", type=int, default=600, help="validation clips (default 600)")
-    parser.add_argument("--json", default=None, help="write the counts, with their provenance, to this file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the counts, with their provenance, to this file")
     args = parser.parse_args()
     where = provenance()
     device = torch.device("cpu")

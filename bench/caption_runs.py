@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.runs import RUN_KEYS, Run
 
@@ -43,7 +43,7 @@ def summarise(path: Path, first: dict | None) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="finished caption run folders, the baseline first")
-    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures to this JSON file")
     args = parser.parse_args()
     first = Run(args.runs[0]).config
     rows = [summarise(path, None if i == 0 else first) for i, path in enumerate(args.runs)]

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from neuralab.core import mnist  # noqa: E402
-from neuralab.core.io import atomic_write_json  # noqa: E402
+from neuralab.core.io import atomic_write_json, output_file  # noqa: E402
 from neuralab.core.provenance import provenance  # noqa: E402
 from neuralab.core.runtime import pick_device  # noqa: E402
 from neuralab.depth.experiment import DepthConfig, load_tensors, train_run  # noqa: E402
@@ -86,7 +86,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1234, help="seed (default 1234, the assignment's)")
     parser.add_argument("--device", default="auto", help="ours: auto|cpu|cuda (default auto); keras picks its own")
     parser.add_argument("--data-dir", default=None, help="MNIST location (default: the neuralab cache)")
-    parser.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = parser.parse_args()
     where = provenance()
     device = pick_device(args.device)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.runs import Run
 from neuralab.depth import experiment, findings
@@ -28,7 +28,7 @@ from neuralab.depth import experiment, findings
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, help="the runs root (holding depth/)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    parser.add_argument("--json", type=output_file(".json"), default=None, help="also write the figures as JSON")
     args = parser.parse_args()
     runs = [Run(p.parent) for p in sorted((args.runs / experiment.PART).glob("*/result.json"))]
     cells = findings.by_cell(runs)

@@ -11,7 +11,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, findings, plan
@@ -23,7 +23,7 @@ def main() -> None:
     p.add_argument("--activation", default="relu", help="activation of every run (default relu)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per cell (default 3)")
     p.add_argument("--out", type=Path, default=Path("runs-bench"), help="runs folder (default runs-bench)")
-    p.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = p.parse_args()
     where = provenance()
     grids = plan.make_plan(None, variants=[args.variants], activations=args.activation, depths="1,2,3",

@@ -18,7 +18,7 @@ import torch
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 from neuralab.filters import SepiaBlurNet
 from neuralab.filters.model import GAUSS_5X5, GAUSS_SCALE, SEPIA
@@ -65,7 +65,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2: the target machine)")
     p.add_argument("--batch", type=int, default=100, help="images per forward pass (default 100)")
     p.add_argument("--repeats", type=int, default=3, help="best of this many runs (default 3)")
-    p.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = p.parse_args()
     where = provenance()
     torch.set_num_threads(args.threads)

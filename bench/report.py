@@ -21,7 +21,7 @@ from pathlib import Path
 from neuralab.calc.section import BUDGET_TARGET as CALC_TARGET
 from neuralab.caption.section import TARGETS as CAPTION_TARGETS
 from neuralab.core.budget import parse_duration
-from neuralab.core.io import atomic_write_json
+from neuralab.core.io import atomic_write_json, output_file
 from neuralab.core.provenance import provenance
 
 TARGETS = {"depth cells at 10 epochs": 6, "caption exact match": CAPTION_TARGETS["budget"],
@@ -40,7 +40,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget", default="10m", help="the report's budget (default 10m)")
     p.add_argument("--work", type=Path, default=Path("/tmp/report-bench"), help="fresh runs/ and report/ go here")
-    p.add_argument("--json", default=None, help="write the figures, with their provenance, to this file")
+    p.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = p.parse_args()
     budget = parse_duration(args.budget)
     where = provenance()

@@ -1,8 +1,9 @@
 """Small file helpers: atomic writes (temp file in the same folder, then rename), figures written the
-same way, and hashing."""
+same way, output paths checked before the work that fills them, and hashing."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -56,6 +57,32 @@ def save_figure(fig, target: Path | str, dpi: int = 110, **savefig) -> Path:
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format=target.suffix[1:] or "png", dpi=dpi, **savefig)
     return target
+
+
+def check_writable(target: Path | str, suffix: str | None = None) -> Path:
+    """An output file's path, refused before any work when the end would fail to write it: a folder
+    of that name, a nearest existing folder above it that is a file or not writable, another suffix."""
+    target = Path(target)
+    if suffix is not None and target.suffix.lower() != suffix:
+        raise UserError(f"{target}: must end in {suffix}")
+    if target.is_dir():
+        raise UserError(f"{target}: is a folder, not a file")
+    holder = next(folder for folder in target.absolute().parents if folder.exists())
+    if not holder.is_dir() or not os.access(holder, os.W_OK | os.X_OK):
+        raise UserError(f"{target}: cannot write there ({holder} is {'not a folder' if not holder.is_dir() else 'not writable'})")
+    return target
+
+
+def output_file(suffix: str):
+    """An argparse `type=` for a flag naming an output file: `check_writable` at parse time, so a bad
+    path is argparse's usage error (exit code 2) before minutes of work, not a traceback after them."""
+    def parse(text: str) -> Path:
+        try:
+            return check_writable(text, suffix)
+        except UserError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parse.__name__ = f"{suffix} file"
+    return parse
 
 
 def sha256_file(path: Path | str) -> str:
