@@ -51,8 +51,9 @@ def atomic_write_json(target: Path | str, obj: Any) -> None:
     atomic_write_bytes(target, (json.dumps(obj, indent=2, default=str) + "\n").encode())
 
 
-def save_figure(fig, target: Path | str, dpi: int = 110, **savefig) -> Path:
-    """Write a matplotlib figure atomically, in the format its suffix names (png, svg, ...)."""
+def save_figure(fig, target: Path | str, dpi: float | str = 110, **savefig) -> Path:
+    """Write a matplotlib figure atomically, in the format its suffix names (png, svg, ...); `dpi`
+    "figure" keeps the figure's own."""
     target = Path(target)
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format=target.suffix[1:] or "png", dpi=dpi, **savefig)
@@ -68,8 +69,10 @@ def check_writable(target: Path | str, suffix: str | None = None) -> Path:
     if target.is_dir():
         raise UserError(f"{target}: is a folder, not a file")
     holder = next(folder for folder in target.absolute().parents if folder.exists())
-    if not holder.is_dir() or not os.access(holder, os.W_OK | os.X_OK):
-        raise UserError(f"{target}: cannot write there ({holder} is {'not a folder' if not holder.is_dir() else 'not writable'})")
+    if not holder.is_dir():
+        raise UserError(f"{target}: cannot write there ({holder} is not a folder)")
+    if not os.access(holder, os.W_OK | os.X_OK):
+        raise UserError(f"{target}: cannot write there ({holder} is not writable)")
     return target
 
 
