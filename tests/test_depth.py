@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from neuralab.core.errors import UserError
 from neuralab.core.runs import Run
 from neuralab.depth import experiment, plan
 from neuralab.depth.diagnostics import Monitor, dead_units, saturated_fraction, spread
@@ -362,3 +364,28 @@ def test_the_saved_deep_variant_runs_are_quoted_with_their_spread_and_provenance
     assert "2 seeds × 10 epochs (mean ± sd)" in text and "| residual | sigmoid | 0.910 ± 0.014 (n=2) |" in text
     assert "measured by `python bench/depth_results.py R` on 2026-12-01, Some CPU (2 cores)" in text
     assert section._reference(context(tmp_path / "none")) == ""
+
+
+def test_a_holdout_is_never_trained_on_and_judges_every_epoch_with_test_scored_once(tmp_path):
+    rng = np.random.default_rng(0)
+    x_train = torch.from_numpy(rng.random((300, 784), dtype=np.float32))   # (300, 784)
+    x_train[200:] = float("nan")          # val: one step on any of these would make every weight NaN
+    y_train = torch.from_numpy(rng.integers(0, 10, 300))
+    data = experiment.Tensors(x_train, y_train, torch.from_numpy(rng.random((50, 784), dtype=np.float32)),
+                              torch.from_numpy(rng.integers(0, 10, 50)), "fake")
+    config = experiment.DepthConfig(variant="keras", activation="relu", depth=1, epochs=2, width=16, holdout=100)
+    run = experiment.train_run(config, data, tmp_path)
+    epochs = [m for m in run.metrics() if m["epoch"]]
+    assert [m["epoch"] for m in epochs] == [1, 2]
+    assert all("val_accuracy" in m and not any(k.startswith("test_") for k in m) for m in epochs)
+    assert math.isfinite(run.result["test_loss"]) and 0 <= run.result["test_accuracy"] <= 1
+    assert run.result["val_accuracy"] == epochs[-1]["val_accuracy"]
+    with pytest.raises(UserError, match="--holdout: 151 would leave fewer"):
+        experiment.train_run(replace(config, holdout=151), data, tmp_path)
+
+
+def test_the_target_bench_chooses_the_candidate_whose_worst_val_run_is_best():
+    from tests.helpers import bench_module
+
+    val = {"higher-mean": {1: [0.970, 0.999], 2: [0.990, 0.990]}, "steadier": {1: [0.980, 0.981], 2: [0.982, 0.983]}}
+    assert bench_module("depth_target").chosen(val) == "steadier"

@@ -3,7 +3,9 @@
 MNIST stays in memory on the training device as (N, 784) float tensors and batches are taken by
 index, as Keras does with arrays (a DataLoader costs more than the model here). Every run writes
 `metrics.jsonl`: an epoch-0 record (diagnostics of one backward pass at initialisation, no
-step) and one record per epoch with train/test loss and accuracy and the diagnostics.
+step) and one record per epoch with train/test loss and accuracy and the diagnostics. With a
+`holdout`, the last MNIST-train images are val: each epoch is judged on them instead, and the test
+split is scored once, after the last epoch.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ PART = "depth"
 PROBE_SIZE = 1000  # training images in the eval-mode spread probe: enough for a stable std
 MAX_DEPTH = 100    # hidden layers: 100 x 512 x 512 weights is 26M parameters, about 1 GB to train
 MAX_EPOCHS = 1000  # the protocol trains 10
+MAX_HOLDOUT = 30_000  # val images: at most half of MNIST-train, so training keeps the larger part
 SUMMARY_COLUMNS = ("variant", "activation", "depth", "seed", "test_accuracy", "test_loss")
 
 
@@ -53,6 +56,7 @@ class DepthConfig:
     batch_size: int = 128        # the assignment's batch_size
     width: int = 512             # the assignment's Dense(512)
     dropout: float = 0.2         # the assignment's Dropout(0.2)
+    holdout: int = 0             # last MNIST-train images kept out as val; 0: the assignment's protocol (test every epoch)
     data_sha256: str = ""        # filled in from the data, so runs on other data are never reused
 
     def __post_init__(self):
@@ -61,7 +65,7 @@ class DepthConfig:
         check_activation(self.activation)
         for flag, value, low, high in (("--depths", self.depth, 1, MAX_DEPTH), ("--epochs", self.epochs, 1, MAX_EPOCHS),
                                        ("batch size", self.batch_size, 1, 60_000), ("width", self.width, 1, 4096),
-                                       ("seed", self.seed, 0, 2**32 - 1)):
+                                       ("seed", self.seed, 0, 2**32 - 1), ("--holdout", self.holdout, 0, MAX_HOLDOUT)):
             if not low <= value <= high:
                 raise UserError(f"{flag}: {value} is outside {low}..{high}")
         if not 0 <= self.dropout < 1:
@@ -107,7 +111,8 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     its last epoch, to the same figures.
 
     As in the published protocol, the test split is scored after every epoch and the last epoch is
-    reported: no checkpoint is chosen by its test figure.
+    reported: no checkpoint is chosen by its test figure. With `config.holdout`, the epochs are
+    scored on val (the last `holdout` MNIST-train images, never trained on) and test once at the end.
     """
     config = replace(config, data_sha256=data.sha256)
     if found := find_reusable(runs_root, PART, config, reuse, data.sha256):
@@ -121,14 +126,22 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     monitor = Monitor(model.dense_layers(), model.activations(), config.activation)
     name = f"{config.variant}-{config.activation}-d{config.depth}-s{config.seed}-e{config.epochs}"
     run = interrupted or Run.create(runs_root, PART, config, name, data.sha256)
-    train_step = make_step_fn(data.x_train, data.y_train)
+    trained = len(data.y_train) - config.holdout
+    if trained < config.holdout:
+        raise UserError(f"--holdout: {config.holdout} would leave fewer MNIST-train images to train on than to "
+                        f"judge ({len(data.y_train)} in all)")
+    train_step = make_step_fn(data.x_train[:trained], data.y_train[:trained])
     test_step = make_step_fn(data.x_test, data.y_test)
     test_batches = _batches_on(device, index_batches(len(data.y_test), 1000))  # size: speed only
+    judged, judge_step, judge_batches = "test", test_step, test_batches
+    if config.holdout:
+        judged, judge_step = "val", make_step_fn(data.x_train[trained:], data.y_train[trained:])
+        judge_batches = _batches_on(device, index_batches(config.holdout, 1000))
 
-    probe_x = data.x_train[:PROBE_SIZE]  # (PROBE_SIZE, 784), fixed: the eval-mode spread probe
+    probe_x = data.x_train[:min(PROBE_SIZE, trained)]  # (PROBE_SIZE, 784), fixed training images: the eval-mode spread probe
     if interrupted is None:
         model.train()  # epoch 0: one backward at initialisation, no optimizer step
-        first = index_batches(len(data.y_train), config.batch_size, seed=config.seed, epoch=0)[0].to(device)
+        first = index_batches(trained, config.batch_size, seed=config.seed, epoch=0)[0].to(device)
         train_step(model, first)[0].backward()
         model.zero_grad(set_to_none=True)
         monitor.probe(model, probe_x)
@@ -139,20 +152,24 @@ def train_run(config: DepthConfig, data: Tensors, runs_root: Path | str, reuse: 
     def judge(m) -> dict:
         monitor.probe(m, probe_x)
         diagnostics = monitor.collect()
-        return {f"test_{k}": v for k, v in evaluate(m, test_batches, test_step).items()} | diagnostics
+        return {f"{judged}_{k}": v for k, v in evaluate(m, judge_batches, judge_step).items()} | diagnostics
 
     def epoch_batches(epoch: int) -> list[torch.Tensor]:
-        return _batches_on(device, index_batches(len(data.y_train), config.batch_size, seed=config.seed, epoch=epoch))
+        return _batches_on(device, index_batches(trained, config.batch_size, seed=config.seed, epoch=epoch))
 
     t_start = time.perf_counter()
     variant = get_variant(config.variant)
-    steps = config.epochs * -(-len(data.y_train) // config.batch_size)
+    steps = config.epochs * -(-trained // config.batch_size)
     loop = Loop(epochs=config.epochs, batches=epoch_batches, step=train_step, evaluate=judge,
                 schedule=Cosine(variant.lr, steps) if variant.schedule == "cosine" else None)
     history = fit(run, model, optimizer, loop, kind=PART, config=config, data_hash=data.sha256,
                   resume=interrupted is not None).history
     monitor.remove()
-    run.finish({"test_accuracy": history[-1]["test_accuracy"], "test_loss": history[-1]["test_loss"],
+    result = {f"{judged}_{k}": history[-1][f"{judged}_{k}"] for k in ("accuracy", "loss")}
+    if config.holdout:   # the test split, once, for the figure reported
+        tested = evaluate(model, test_batches, test_step)
+        result |= {"test_accuracy": tested["accuracy"], "test_loss": tested["loss"]}
+    run.finish({**result,
                 "seconds": time.perf_counter() - t_start, "device": str(device)})
     return run
 
