@@ -20,6 +20,7 @@ from neuralab.calc.benchmarks import cost_rows, real_rows
 from neuralab.calc.nesy_tables import curve_rows, held_out_rows, nesy_table, supervised_rows
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
+from neuralab.depth.findings import target_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
@@ -163,16 +164,7 @@ def depth_deep_table(result: dict) -> list[str]:
 
 
 def depth_target_table(result: dict) -> list[str]:
-    lines = ["| variant | depth | mean ± sd | worst seed | seeds |", "|---|---|---|---|---|"]
-    for r in result["rows"]:
-        lines.append(f"| {r['variant']} ({result['activation']}) | {r['depth']} | {r['mean']:.4f} ± {r['sd']:.4f} "
-                     f"| {min(r['accuracies']):.4f} | {', '.join(f'{a:.4f}' for a in r['accuracies'])} |")
-    for variant in dict.fromkeys(r["variant"] for r in result["rows"]):
-        worst = min(min(r["accuracies"]) for r in result["rows"] if r["variant"] == variant)
-        lines += ["", f"{variant}: worst run {worst:.4f} against the target ≥ {result['target']} at every depth "
-                  f"1–3 on every seed: **{'met' if worst >= result['target'] else 'missed'}** "
-                  f"({result['train_seconds'][variant]:.0f} s of training for its {3 * result['seeds']} runs)."]
-    return lines + _measured(result)
+    return target_lines(result) + _measured(result)
 
 
 def depth_keras_table(result: dict) -> list[str]:
@@ -206,7 +198,7 @@ TABLES = {
     "report": ("report/budget-10m.json", report_table),
     "report-first": ("report/budget-10m-first.json", report_table),
     "depth-h200": ("depth/h200.json", depth_h200_table),
-    "depth-target": ("depth/target-adam.json", depth_target_table),
+    "depth-target": ("depth/target-val.json", depth_target_table),
     "depth-deep": ("depth/deep-variants.json", depth_deep_table),
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),

@@ -389,3 +389,26 @@ def test_the_target_bench_chooses_the_candidate_whose_worst_val_run_is_best():
 
     val = {"higher-mean": {1: [0.970, 0.999], 2: [0.990, 0.990]}, "steadier": {1: [0.980, 0.981], 2: [0.982, 0.983]}}
     assert bench_module("depth_target").chosen(val) == "steadier"
+
+
+def test_the_saved_target_is_quoted_with_the_choice_on_val_and_only_the_chosen_test_figures(tmp_path):
+    from neuralab.core.section import SectionContext
+    from neuralab.depth import section
+
+    def rows(accuracies):
+        return [{"depth": d, "accuracies": a, "mean": sum(a) / len(a), "sd": 0.0} for d, a in zip((1, 2, 3), accuracies)]
+
+    (tmp_path / "depth").mkdir()
+    (tmp_path / "depth" / "target-val.json").write_text(json.dumps(
+        {"command": "python bench/depth_target.py", "date": "2026-12-04T14:00:00+00:00", "commit": "abcdef1234",
+         "machine": {"cpu": "Some CPU", "cores": 2, "torch": "2.13.0"}, "activation": "relu", "seeds": 2,
+         "epochs": 10, "holdout": 10000, "target": 0.98, "chosen": "adam-cosine",
+         "val": {"adam": rows([[0.97, 0.98]] * 3), "adam-cosine": rows([[0.985, 0.99]] * 3)},
+         "test": rows([[0.981, 0.979], [0.99, 0.99], [0.99, 0.99]]), "train_seconds": {"adam": 300, "adam-cosine": 310}}))
+    text = section._reference(SectionContext(out_dir=tmp_path, assets_dir=tmp_path, runs_root=tmp_path,
+                                             profile="budget", bench_dir=tmp_path))
+    assert "| adam (relu) | 0.9750 ± 0.0000 | 0.9750 ± 0.0000 | 0.9750 ± 0.0000 | 0.9700 | 300 s |" in text
+    assert "Chosen on val: **adam-cosine**" in text
+    assert "| 1 | 0.9800 ± 0.0000 | 0.9790 | 0.9810, 0.9790 |" in text
+    assert "adam-cosine: worst test run 0.9790 against the target ≥ 0.98" in text and "**missed**" in text
+    assert text.count("| 1 |") == 1                  # one test table: the chosen candidate's

@@ -78,3 +78,27 @@ def variant_minimums(cells: dict, depths=(1, 2, 3)) -> list[tuple[str, str, floa
         if len(means) == len(depths):
             out.append((variant, activation, min(means)))
     return sorted(out, key=lambda t: -t[2])
+
+
+def target_lines(record: dict) -> list[str]:
+    """`bench/depth_target.py`'s record as Markdown: each candidate's val accuracy, the one chosen on
+    val, and that one's test accuracy (looked at once) against the target."""
+    depths = [r["depth"] for r in record["test"]]
+    worst_val = {variant: min(min(r["accuracies"]) for r in rows) for variant, rows in record["val"].items()}
+    lines = [f"Val accuracy ({record['holdout']:,} MNIST-train images held out of training), mean ± sd over "
+             f"{record['seeds']} seeds after {record['epochs']} epochs:", "",
+             "| variant | " + " | ".join(f"depth {d}" for d in depths) + " | worst val run | training |",
+             "|---|" + "---|" * (len(depths) + 2)]
+    for variant, rows in record["val"].items():
+        lines.append(f"| {variant} ({record['activation']}) | "
+                     + " | ".join(f"{r['mean']:.4f} ± {r['sd']:.4f}" for r in rows)
+                     + f" | {worst_val[variant]:.4f} | {record['train_seconds'][variant]:.0f} s |")
+    chosen, test = record["chosen"], record["test"]
+    worst = min(min(r["accuracies"]) for r in test)
+    lines += ["", f"Chosen on val: **{chosen}**, the candidate whose worst val run is best. Its test accuracy, "
+              "the only test figures this run looked at:", "",
+              "| depth | mean ± sd | worst seed | seeds |", "|---|---|---|---|"]
+    lines += [f"| {r['depth']} | {r['mean']:.4f} ± {r['sd']:.4f} | {min(r['accuracies']):.4f} "
+              f"| {', '.join(f'{a:.4f}' for a in r['accuracies'])} |" for r in test]
+    return lines + ["", f"{chosen}: worst test run {worst:.4f} against the target ≥ {record['target']} at every "
+                    f"depth {depths[0]}–{depths[-1]} on every seed: **{'met' if worst >= record['target'] else 'missed'}**."]
