@@ -247,6 +247,7 @@ def test_an_interrupted_run_is_continued_to_the_figures_of_an_uninterrupted_one(
     (["--seeds", "1000000000"], "--seeds: must be 1..100"),
     (["--depths", "99999999999999999999999"], "--depths: expected integers in 1..100"),
     (["--epochs", "100000"], "--epochs: must be 1..1000"),
+    (["--holdout", "40000"], "--holdout: 40000 is outside 0..30000"),
     (["--profile", "huge"], "Invalid value for '--profile'"),
     (["--device", "tpu"], "Invalid value for '--device'"),
 ])
@@ -412,3 +413,14 @@ def test_the_saved_target_is_quoted_with_the_choice_on_val_and_only_the_chosen_t
     assert "| 1 | 0.9800 ± 0.0000 | 0.9790 | 0.9810, 0.9790 |" in text
     assert "adam-cosine: worst test run 0.9790 against the target ≥ 0.98" in text and "**missed**" in text
     assert text.count("| 1 |") == 1                  # one test table: the chosen candidate's
+
+
+def test_cli_holdout_judges_on_val_and_reports_test_once(fake_mnist, tmp_path):
+    result = run_cli(["depth", "run", "--dry-run", "--holdout", "20000", "--out", str(tmp_path), "--data-dir",
+                      str(fake_mnist), "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    [run_dir] = [p.parent for p in (tmp_path / "depth").glob("*/result.json")]
+    [epoch] = [m for m in Run(run_dir).metrics() if m["epoch"]]
+    assert row["val_accuracy"] == epoch["val_accuracy"] and "test_accuracy" not in epoch
+    assert Run(run_dir).config["holdout"] == 20000 and 0 <= row["test_accuracy"] <= 1

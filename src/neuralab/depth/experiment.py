@@ -43,7 +43,7 @@ PROBE_SIZE = 1000  # training images in the eval-mode spread probe: enough for a
 MAX_DEPTH = 100    # hidden layers: 100 x 512 x 512 weights is 26M parameters, about 1 GB to train
 MAX_EPOCHS = 1000  # the protocol trains 10
 MAX_HOLDOUT = 30_000  # val images: at most half of MNIST-train, so training keeps the larger part
-SUMMARY_COLUMNS = ("variant", "activation", "depth", "seed", "test_accuracy", "test_loss")
+SUMMARY_COLUMNS = ("variant", "activation", "depth", "seed", "test_accuracy", "test_loss", "val_accuracy")
 
 
 @dataclass
@@ -178,7 +178,7 @@ def summary_row(run: Run) -> dict:
     config, result = run.config, run.result or {}
     return {"variant": config["variant"], "activation": config["activation"], "depth": config["depth"],
             "seed": config["seed"], "test_accuracy": result.get("test_accuracy"),
-            "test_loss": result.get("test_loss")}
+            "test_loss": result.get("test_loss"), "val_accuracy": result.get("val_accuracy")}   # val: runs with a holdout
 
 
 def run_configs(configs: list[DepthConfig], data: Tensors, runs_root: Path | str,
