@@ -28,7 +28,8 @@ from neuralab.caption.config import KIND as CAPTION, make_config
 from neuralab.caption.model import build_model
 from neuralab.calc.config import KIND as CALC, CalcConfig
 from neuralab.calc.models import SymbolicCalc
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import number_in, output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.runs import save_checkpoint
 from neuralab.web.app import create_app
@@ -179,10 +180,11 @@ def server_rows() -> list[dict]:
     return rows
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=output_file(".json"), default=None, help="write the rows, with their provenance, to this file")
-    parser.add_argument("--timeout", type=float, default=120, help="seconds per CLI row (default 120)")
+    parser.add_argument("--timeout", type=number_in(float, 1, 3600), default=120, help="seconds per CLI row (default 120)")
     args = parser.parse_args()
     where = provenance()   # the commit and machine as the run starts
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,8 @@ from dataclasses import asdict, replace
 from neuralab.calc.config import CalcConfig, resolve
 from neuralab.calc.evaluate import evaluate_checkpoint
 from neuralab.calc.train import train
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import names_from, output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 
 ANCHORS = {"exact": 0.97, "digit": 0.994, "published_char": 0.932}
@@ -36,7 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
     p.add_argument("--json", type=output_file(".json"), default=None, help="write all figures to this JSON file")
-    p.add_argument("--only", default="symbolic,seed,operands", help="which parts to run (default all three)")
+    p.add_argument("--only", type=names_from(("symbolic", "seed", "operands")), default="symbolic,seed,operands", help="which parts to run (default all three)")
     return p.parse_args(argv)
 
 
@@ -61,10 +62,11 @@ def line(name: str, value, anchor: str) -> str:
     return f"  {name:<34} {shown:>8}   anchor: {anchor}"
 
 
+@script_main
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    wanted = args.only.split(",")
+    wanted = args.only
     results = {}
     for key, config in configs(args).items():
         if key not in wanted:

@@ -18,7 +18,8 @@ from neuralab.calc.data import Bank
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.metrics import read_images
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 
 FIRST, COUNT = 55_000, 5_000   # the MNIST-train images read
@@ -40,6 +41,7 @@ def confusion(checkpoint: str) -> dict:
             "confusion": table.tolist()}
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="a calc run's checkpoint (.safetensors)")

@@ -28,7 +28,8 @@ from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.layout import Layout
 from neuralab.calc.models import build
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import output_file, script_main, whole_numbers
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.runtime import DEVICES
 
@@ -93,9 +94,10 @@ def compiled_step(N: int, model, bank: Bank) -> dict:
     return {"step_bf16_compiled_seconds": step, "compile_seconds": compile_seconds}
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--digits", default="15,100,1000", help="N values (default 15,100,1000)")
+    parser.add_argument("--digits", type=whole_numbers(8), default="15,100,1000", help="N values (default 15,100,1000)")
     parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures to this JSON file")
     parser.add_argument("--compile", action="store_true",
                         help="also time the bf16 step with the reader under torch.compile (inductor)")
@@ -108,7 +110,7 @@ def main() -> None:
     data = mnist.load()
     train_bank, test_bank = Bank.from_mnist(data, "train", "noise"), Bank.from_mnist(data, "test", "noise")
     rows = []
-    for N in map(int, args.digits.split(",")):
+    for N in args.digits:
         torch.manual_seed(0)
         model = build("symbolic", Layout("fixed", N, 2), config.reader, config.shift, config.views).to(device)
         row = {"digits": N, **split(N, model, train_bank),

@@ -24,7 +24,8 @@ from neuralab.calc.evaluate import load_model
 from neuralab.calc.metrics import read_images
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_json, output_file, save_figure
+from neuralab.core.args import output_file, script_main
+from neuralab.core.io import atomic_write_json, save_figure
 from neuralab.core.provenance import provenance
 
 MAX_READERS = 16   # each reads 5,000 images in 5 views: 16 is about a minute on 2 cores
@@ -88,6 +89,7 @@ def draw(result: dict, path: str) -> None:
     save_figure(fig, path)
 
 
+@script_main
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+", help="calc checkpoints (.safetensors) trained with the same --holdout")

@@ -41,7 +41,8 @@ from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import output_file, script_main, whole_numbers
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.reader import READERS
 from neuralab.core.runs import load_checkpoint
@@ -55,11 +56,11 @@ IMAGES_PER_STEP = 256      # sums per step = this / 2N: every step reads about a
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--digits", default="1,2,4,15", help="N values of the accuracy runs (default 1,2,4,15)")
-    p.add_argument("--seeds", default="0,1,2", help="training seeds per N (default 0,1,2)")
+    p.add_argument("--digits", type=whole_numbers(16), default="1,2,4,15", help="N values of the accuracy runs (default 1,2,4,15)")
+    p.add_argument("--seeds", type=whole_numbers(16), default="0,1,2", help="training seeds per N (default 0,1,2)")
     p.add_argument("--budget", default="150", help="training wall seconds per run: one figure, or per N as "
                    "1:180,15:300 (default 150)")
-    p.add_argument("--scale", default=None, help="instead: the scale runs for these N (e.g. 1,10,100,1000)")
+    p.add_argument("--scale", type=whole_numbers(16), default=None, help="instead: the scale runs for these N (e.g. 1,10,100,1000)")
     p.add_argument("--reader-of", default=None, help="scale: a checkpoint whose digit reader scores every N")
     p.add_argument("--resampled", type=int, default=10000, help="resampled test sums (default 10000)")
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
@@ -108,10 +109,14 @@ def design_of(args) -> dict:
 
 
 def budget_for(args, N: int) -> float:
-    if ":" not in args.budget:
-        return float(args.budget)
-    budgets = dict(item.split(":") for item in args.budget.split(","))
-    return float(budgets[str(N)])
+    """N's training wall seconds from --budget: one figure for every N, or N:seconds pairs."""
+    try:
+        if ":" not in args.budget:
+            return float(args.budget)
+        budgets = dict(item.split(":", 1) for item in args.budget.split(","))
+        return float(budgets[str(N)])
+    except (ValueError, KeyError):
+        raise UserError(f"--budget: {args.budget!r} gives no number of seconds for N={N}") from None
 
 
 def learning_curve(run) -> list[dict]:
@@ -131,8 +136,8 @@ def learning_curve(run) -> list[dict]:
 
 def accuracy_runs(args) -> list[dict]:
     rows = []
-    for N in map(int, args.digits.split(",")):
-        for seed in map(int, args.seeds.split(",")):
+    for N in args.digits:
+        for seed in args.seeds:
             config = config_for(N, seed, budget_for(args, N), args.resampled, **design_of(args))
             run, checkpoint, resampled = train(config, args.out, device=args.device)
             protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=args.device)
@@ -264,7 +269,7 @@ def scale_runs(args) -> list[dict]:
     data = mnist.load()
     test_bank = Bank.from_mnist(data, "test", "noise")
     rows = []
-    for N in map(int, args.scale.split(",")):
+    for N in args.scale:
         resampled = args.resampled if N <= 100 else min(args.resampled, 1000)
         config = config_for(N, 0, budget_for(args, N), resampled, precision=args.precision)
         run, checkpoint, test = train(config, args.out, device=args.device)
@@ -283,6 +288,7 @@ def scale_runs(args) -> list[dict]:
     return rows
 
 
+@script_main
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -290,6 +296,9 @@ def main(argv=None) -> int:
     args.device = device.type                                      # auto resolved once, for every step below
     if device.type == "cpu":
         torch.set_num_threads(min(2, torch.get_num_threads()))
+    for N in args.scale or args.digits:   # every run's config is checked before the first one trains
+        for seed in [0] if args.scale else args.seeds:
+            config_for(N, seed, budget_for(args, N), args.resampled, **design_of(args))
     t0 = time.perf_counter()
     record = {**provenance(["bench/calc_nesy.py", *(sys.argv[1:] if argv is None else argv)]),   # as the run starts
               "device": args.device}

@@ -33,7 +33,8 @@ from neuralab.calc.digits import answer_digits, digits_to_chars  # noqa: E402
 from neuralab.calc.layout import SYMBOLS, Layout  # noqa: E402
 from neuralab.calc.train import train  # noqa: E402
 from neuralab.core import mnist  # noqa: E402
-from neuralab.core.io import atomic_write_json, output_file  # noqa: E402
+from neuralab.core.args import output_file, script_main  # noqa: E402
+from neuralab.core.io import atomic_write_json  # noqa: E402
 
 LAYOUT = Layout("expression", 5, 2, "noise")
 CHUNK = 20000          # training sums rendered at a time (20000 x 11 images: 0.7 GB of float32)
@@ -100,6 +101,7 @@ def run_keras(budget: float, count: int, seed: int) -> dict:
             "train_sums": chunk * CHUNK, "keras": keras.__version__}
 
 
+@script_main
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget", type=float, default=600, help="training wall seconds per model (default 600)")

@@ -42,7 +42,8 @@ from neuralab.calc.pages import pen_strokes, photograph, scan, write_page
 from neuralab.calc.predict import read_digits, read_numbers
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_json, output_file, sha256_file
+from neuralab.core.args import output_file, script_main
+from neuralab.core.io import atomic_write_json, sha256_file
 from neuralab.core.provenance import provenance
 
 KINDS = ("strip", "photo", "row", "scan", "canvas", "wide")
@@ -162,6 +163,7 @@ def score_arrays(model, numbers) -> Tally:
     return tally
 
 
+@script_main
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.table:

@@ -27,7 +27,8 @@ from neuralab.calc.metrics import score
 from neuralab.calc.models import build
 from neuralab.calc.train import epoch_batches, epoch_sizes
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import number_in, output_file, script_main, whole_numbers
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.reader import READERS
 from neuralab.core.runs import Run
@@ -48,10 +49,10 @@ class Labelled(Examples):
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", default="0", help="training seeds, comma-separated (default 0)")
+    p.add_argument("--seeds", type=whole_numbers(MAX_SEEDS), default="0", help="training seeds, comma-separated (default 0)")
     p.add_argument("--budget", type=float, default=600.0, help="training wall seconds per run (default 600, "
                    "the N=15 benchmark's)")
-    p.add_argument("--digits", type=int, default=15, help="N of the benchmark whose batches it copies: "
+    p.add_argument("--digits", type=number_in(int, 1, 1000), default=15, help="N of the benchmark whose batches it copies: "
                    "2N images per sum, 256 // 2N sums per step (default 15)")
     p.add_argument("--holdout", type=int, default=5000, help="MNIST-train images kept out of training "
                    "and read at the end (default 5000)")
@@ -59,9 +60,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
     p.add_argument("--json", type=output_file(".json"), default=None, help="write all figures to this JSON file")
     args = p.parse_args(argv)
-    seeds = args.seeds.split(",")
-    if len(seeds) > MAX_SEEDS or not all(s.isdigit() for s in seeds):
-        p.error(f"--seeds: up to {MAX_SEEDS} comma-separated whole numbers, got {args.seeds!r}")
     if args.holdout <= 0:
         p.error("--holdout: the supervised reader is judged on held-out images; give at least 1")
     return args
@@ -111,6 +109,7 @@ def reading(model, bank: Bank) -> dict:
     return {"images": len(right), "digit_accuracy": float(right.float().mean())}
 
 
+@script_main
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -118,7 +117,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     record = provenance(["bench/calc_supervised.py", *(sys.argv[1:] if argv is None else argv)])
     runs = []
-    for seed in map(int, args.seeds.split(",")):
+    for seed in args.seeds:
         row = supervised_run(args.digits, seed, args.budget, args.holdout, args.out, args.reader)
         runs.append(row)
         h, t = row["held_out"], row["test"]

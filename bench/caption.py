@@ -26,7 +26,8 @@ from neuralab.caption.evaluate import load_model, nearby_agreement
 from neuralab.caption.model import ENCODERS
 from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.runtime import pick_device
 
@@ -38,6 +39,7 @@ def _seconds(value) -> str:
     return "-" if value is None else f"{value:.0f}"   # a resumed run has no single wall time
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="full", choices=["quick", "full"], help="default: full")

@@ -19,7 +19,8 @@ from neuralab.caption import grammar
 from neuralab.caption.clips import DigitSource
 from neuralab.caption.evaluate import evaluate_split, load_model
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import number_in, output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 
 KIND = {**dict.fromkeys(grammar.COLOURS, "colour"), **dict.fromkeys(grammar.DIGITS, "digit"),
@@ -44,10 +45,11 @@ def wrong_words(predictions: list[str], references: list[str]) -> dict:
             "wrong_clips": {str(k): v for k, v in sorted(wrong.items())}, "wrong_words": dict(words.most_common())}
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a caption checkpoint (best.safetensors of a run)")
-    parser.add_argument("--count", type=int, default=600, help="validation clips (default 600)")
+    parser.add_argument("--count", type=number_in(int, 1, 100_000), default=600, help="validation clips (default 600)")
     parser.add_argument("--json", type=output_file(".json"), default=None, help="write the counts, with their provenance, to this file")
     args = parser.parse_args()
     where = provenance()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.runs import RUN_KEYS, Run
 
@@ -40,6 +41,7 @@ def summarise(path: Path, first: dict | None) -> dict:
             "train_seconds": result["train_seconds"]}
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="finished caption run folders, the baseline first")

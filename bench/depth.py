@@ -26,7 +26,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from neuralab.core import mnist  # noqa: E402
-from neuralab.core.io import atomic_write_json, output_file  # noqa: E402
+from neuralab.core.args import output_file, script_main  # noqa: E402
+from neuralab.core.io import atomic_write_json  # noqa: E402
 from neuralab.core.provenance import provenance  # noqa: E402
 from neuralab.core.runtime import pick_device  # noqa: E402
 from neuralab.depth.experiment import DepthConfig, load_tensors, train_run  # noqa: E402
@@ -80,6 +81,7 @@ def run_keras(args) -> tuple[dict, float]:
     return accs, time.perf_counter() - t0
 
 
+@script_main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10, help="epochs per run (default 10, the protocol)")

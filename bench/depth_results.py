@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.runs import Run
 from neuralab.depth import experiment, findings
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, help="the runs root (holding depth/)")

@@ -16,7 +16,8 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import number_in, output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, findings, plan
@@ -43,20 +44,17 @@ def rows_of(cells: dict[int, list[float]]) -> list[dict]:
              "sd": statistics.stdev(cells[d]) if len(cells[d]) > 1 else 0.0} for d in DEPTHS]
 
 
+@script_main
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", default="adam,adam-cosine", help="comma-separated candidates (default adam,adam-cosine)")
     p.add_argument("--activation", default="relu", help="activation of every run (default relu)")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per cell (default 3)")
-    p.add_argument("--holdout", type=int, default=10_000,
+    p.add_argument("--seeds", type=number_in(int, 1, 10), default=3, help="seeds per cell (default 3)")
+    p.add_argument("--holdout", type=number_in(int, 1, experiment.MAX_HOLDOUT), default=10_000,
                    help="last MNIST-train images kept out of training as val, to choose on (default 10000, as many as test)")
     p.add_argument("--out", type=Path, default=Path("runs-bench"), help="runs folder (default runs-bench)")
     p.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = p.parse_args()
-    if not 1 <= args.holdout <= experiment.MAX_HOLDOUT:
-        p.error(f"--holdout: {args.holdout} is outside 1..{experiment.MAX_HOLDOUT} (the choice needs val images)")
-    if not 1 <= args.seeds <= 10:
-        p.error(f"--seeds: {args.seeds} is outside 1..10")
     where = provenance()
     grids = plan.make_plan(None, variants=[args.variants], activations=args.activation, depths="1,2,3",
                            epochs=10, seeds=args.seeds)

@@ -18,7 +18,8 @@ import torch
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import number_in, output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.filters import SepiaBlurNet
 from neuralab.filters.model import GAUSS_5X5, GAUSS_SCALE, SEPIA
@@ -59,12 +60,13 @@ def timed(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
+@script_main
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=1000, help="images (default 1000, the issue's batch)")
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2: the target machine)")
-    p.add_argument("--batch", type=int, default=100, help="images per forward pass (default 100)")
-    p.add_argument("--repeats", type=int, default=3, help="best of this many runs (default 3)")
+    p.add_argument("--n", type=number_in(int, 1, 10_000), default=1000, help="images (default 1000, the issue's batch)")
+    p.add_argument("--threads", type=number_in(int, 1, 256), default=2, help="torch threads (default 2: the target machine)")
+    p.add_argument("--batch", type=number_in(int, 1, 1000), default=100, help="images per forward pass (default 100)")
+    p.add_argument("--repeats", type=number_in(int, 1, 100), default=3, help="best of this many runs (default 3)")
     p.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = p.parse_args()
     where = provenance()

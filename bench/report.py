@@ -21,7 +21,8 @@ from pathlib import Path
 from neuralab.calc.section import BUDGET_TARGET as CALC_TARGET
 from neuralab.caption.section import TARGETS as CAPTION_TARGETS
 from neuralab.core.budget import parse_duration
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 
 TARGETS = {"depth cells at 10 epochs": 6, "caption exact match": CAPTION_TARGETS["budget"],
@@ -36,6 +37,7 @@ def figures(record: dict) -> dict:
             "calc exact-sum accuracy": parts["calc"]["ours"].get("exact-sum accuracy")}
 
 
+@script_main
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget", default="10m", help="the report's budget (default 10m)")

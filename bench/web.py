@@ -18,17 +18,19 @@ import httpx
 import numpy as np
 
 from neuralab.core import mnist
-from neuralab.core.io import atomic_write_json, output_file
+from neuralab.core.args import number_in, output_file, script_main
+from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.web.app import png_data_url
 from neuralab.web.serve import build_app, in_background
 
 
+@script_main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: newest calc run, else train quick")
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--requests", type=number_in(int, 1, 100_000), default=1000, help="default 1000")
+    parser.add_argument("--concurrency", type=number_in(int, 1, 256), default=8, help="default 8")
     parser.add_argument("--json", type=output_file(".json"), default=None, help="write the figures, with their provenance, to this file")
     args = parser.parse_args()
     where = provenance()

@@ -312,3 +312,10 @@ def test_a_run_with_a_holdout_trains_on_the_rest_and_saves_it_in_its_config(fake
     epochs = [m for m in run.metrics() if "epoch" in m]
     assert [m["train_steps"] for m in epochs] == [10]      # the 30,000 kept images once: 600 sums of 50, 60 a step
     assert json.loads(checkpoint.with_suffix(".json").read_text())["config"]["holdout"] == 30000
+
+
+@pytest.mark.parametrize("field, value, flag", [("weight_decay", -1.0, "--weight-decay"), ("weight_decay", 5.0, "--weight-decay"),
+                                                 ("lr", 0.0, "--lr"), ("lr", 1e308, "--lr"), ("clip_norm", 0.0, "--clip-norm")])
+def test_optimiser_numbers_out_of_range_are_refused_naming_their_flag(field, value, flag):
+    with pytest.raises(UserError, match=f"^{flag}: "):
+        CalcConfig(format="fixed", digits=2, **{field: value})

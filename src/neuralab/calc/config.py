@@ -90,6 +90,12 @@ class CalcConfig:
         if not 0 < self.distort <= MAX_DISTORT:
             raise UserError(f"--distort: the distortions' strength must be above 0 and at most {MAX_DISTORT:g}, "
                             f"got {self.distort}")
+        if not 0 < self.lr <= 1:
+            raise UserError(f"--lr: the learning rate must be above 0 and at most 1, got {self.lr}")
+        if not 0 <= self.weight_decay <= 1:
+            raise UserError(f"--weight-decay: must be 0..1 (a fraction of each weight per unit of rate), got {self.weight_decay}")
+        if not self.clip_norm > 0:
+            raise UserError(f"--clip-norm: must be above 0, got {self.clip_norm}")
         if not 0 <= self.ema < 1:
             raise UserError(f"--ema: the decay per step must be at least 0 and below 1, got {self.ema}")
         if not 1 <= self.starts <= MAX_STARTS:

@@ -3,7 +3,6 @@ same way, output paths checked before the work that fills them, and hashing."""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -74,18 +73,6 @@ def check_writable(target: Path | str, suffix: str | None = None) -> Path:
     if not os.access(holder, os.W_OK | os.X_OK):
         raise UserError(f"{target}: cannot write there ({holder} is not writable)")
     return target
-
-
-def output_file(suffix: str):
-    """An argparse `type=` for a flag naming an output file: `check_writable` at parse time, so a bad
-    path is argparse's usage error (exit code 2) before minutes of work, not a traceback after them."""
-    def parse(text: str) -> Path:
-        try:
-            return check_writable(text, suffix)
-        except UserError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-    parse.__name__ = f"{suffix} file"
-    return parse
 
 
 def sha256_file(path: Path | str) -> str:
