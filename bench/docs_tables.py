@@ -18,6 +18,7 @@ from pathlib import Path
 
 from neuralab.calc.benchmarks import cost_rows, real_rows
 from neuralab.calc.nesy_tables import curve_rows, held_out_rows, nesy_table, supervised_rows
+from neuralab.core.io import atomic_write_bytes
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
 from neuralab.depth.findings import target_lines
@@ -252,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{args.docs}: {len(BLOCK.findall(docs))} tables match their result files")
         return 0
-    args.docs.write_text(fresh)
+    atomic_write_bytes(args.docs, fresh.encode())
     print(f"wrote {args.docs}")
     return 0
 
