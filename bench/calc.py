@@ -37,7 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--out", default="runs-bench", help="runs folder (default runs-bench)")
     p.add_argument("--json", type=output_file(".json"), default=None, help="write all figures to this JSON file")
-    p.add_argument("--only", type=names_from(("symbolic", "seed", "operands")), default="symbolic,seed,operands", help="which parts to run (default all three)")
+    p.add_argument("--only", type=names_from(("symbolic", "seed", "operands")), default="symbolic,seed,operands",
+                   help="which parts to run (default all three)")
     return p.parse_args(argv)
 
 

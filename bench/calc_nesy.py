@@ -134,24 +134,33 @@ def learning_curve(run) -> list[dict]:
     return curve
 
 
-def accuracy_runs(args) -> list[dict]:
+def planned_configs(args) -> list[CalcConfig]:
+    """Every run's config, in order: the scale runs (one seed; a resampled count that stays cheap at
+    large N) or the accuracy runs (every N and seed, with the design choices given)."""
+    if args.scale:
+        return [config_for(N, 0, budget_for(args, N), args.resampled if N <= 100 else min(args.resampled, 1000),
+                           precision=args.precision) for N in args.scale]
+    return [config_for(N, seed, budget_for(args, N), args.resampled, **design_of(args))
+            for N in args.digits for seed in args.seeds]
+
+
+def accuracy_runs(args, configs: list[CalcConfig]) -> list[dict]:
     rows = []
-    for N in args.digits:
-        for seed in args.seeds:
-            config = config_for(N, seed, budget_for(args, N), args.resampled, **design_of(args))
-            run, checkpoint, resampled = train(config, args.out, device=args.device)
-            protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=args.device)
-            rows.append({"digits": N, "seed": seed, "device": args.device, "config": asdict(config),
-                         "checkpoint": str(checkpoint),
-                         "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled,
-                         "curve": learning_curve(run)})
-            if config.holdout:
-                rows[-1]["held_out"] = held_out_reading(checkpoint, config.holdout, args.device)
-                print(held_out_line(rows[-1]["held_out"]), flush=True)
-            print(f"N={N:<3} seed {seed}: {protocol['count']} protocol sums {100 * protocol['exact_sum_accuracy']:6.2f}%, "
-                  f"{resampled['count']} resampled {100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy "
-                  f"{100 * protocol['digit_accuracy']:6.2f}% (ceiling {100 * protocol['ceiling']:6.2f}%), "
-                  f"trained {resampled['train_seconds']:.0f} s", flush=True)
+    for config in configs:
+        N, seed = config.digits, config.seed
+        run, checkpoint, resampled = train(config, args.out, device=args.device)
+        protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=args.device)
+        rows.append({"digits": N, "seed": seed, "device": args.device, "config": asdict(config),
+                     "checkpoint": str(checkpoint),
+                     "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled,
+                     "curve": learning_curve(run)})
+        if config.holdout:
+            rows[-1]["held_out"] = held_out_reading(checkpoint, config.holdout, args.device)
+            print(held_out_line(rows[-1]["held_out"]), flush=True)
+        print(f"N={N:<3} seed {seed}: {protocol['count']} protocol sums {100 * protocol['exact_sum_accuracy']:6.2f}%, "
+              f"{resampled['count']} resampled {100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy "
+              f"{100 * protocol['digit_accuracy']:6.2f}% (ceiling {100 * protocol['ceiling']:6.2f}%), "
+              f"trained {resampled['train_seconds']:.0f} s", flush=True)
     return rows
 
 
@@ -265,13 +274,12 @@ def time_prediction(N: int, model, bank: Bank, count: int = 5) -> float:
     return statistics.median(times[1:])
 
 
-def scale_runs(args) -> list[dict]:
+def scale_runs(args, configs: list[CalcConfig]) -> list[dict]:
     data = mnist.load()
     test_bank = Bank.from_mnist(data, "test", "noise")
     rows = []
-    for N in args.scale:
-        resampled = args.resampled if N <= 100 else min(args.resampled, 1000)
-        config = config_for(N, 0, budget_for(args, N), resampled, precision=args.precision)
+    for config in configs:
+        N, resampled = config.digits, config.test_count
         run, checkpoint, test = train(config, args.out, device=args.device)
         model, _, _ = load_model(checkpoint, device=args.device)
         row = {"digits": N, "config": asdict(config), "trained": test,
@@ -296,16 +304,14 @@ def main(argv=None) -> int:
     args.device = device.type                                      # auto resolved once, for every step below
     if device.type == "cpu":
         torch.set_num_threads(min(2, torch.get_num_threads()))
-    for N in args.scale or args.digits:   # every run's config is checked before the first one trains
-        for seed in [0] if args.scale else args.seeds:
-            config_for(N, seed, budget_for(args, N), args.resampled, **design_of(args))
+    configs = planned_configs(args)   # every run's config is checked before the first one trains
     t0 = time.perf_counter()
     record = {**provenance(["bench/calc_nesy.py", *(sys.argv[1:] if argv is None else argv)]),   # as the run starts
               "device": args.device}
     if args.scale:
-        results = {**record, "scale": scale_runs(args)}
+        results = {**record, "scale": scale_runs(args, configs)}
     else:
-        results = {**record, "runs": accuracy_runs(args), "published": PUBLISHED, "citations": CITATIONS, "targets": TARGETS,
+        results = {**record, "runs": accuracy_runs(args, configs), "published": PUBLISHED, "citations": CITATIONS, "targets": TARGETS,
                    "every_seed": EVERY_SEED, "digit_targets": DIGIT_TARGETS}
         summary(results["runs"])
     results["wall_seconds"] = time.perf_counter() - t0

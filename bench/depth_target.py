@@ -26,11 +26,10 @@ DEPTHS = (1, 2, 3)   # the target's depths
 
 
 def cells_of(runs, split: str) -> dict[str, dict[int, list[float]]]:
-    """variant -> depth -> the `split` accuracy of each seed's last epoch."""
+    """variant -> depth -> the `split` accuracy of each seed's last epoch, in seed order."""
     cells: dict[str, dict[int, list[float]]] = {}
-    for run in runs:
-        config = run.config
-        cells.setdefault(config["variant"], {}).setdefault(config["depth"], []).append(run.result[f"{split}_accuracy"])
+    for (variant, _, depth), seeds in findings.by_cell(runs).items():
+        cells.setdefault(variant, {})[depth] = [run.result[f"{split}_accuracy"] for run in seeds]
     return cells
 
 
@@ -72,7 +71,7 @@ def main() -> None:
               + f"  worst run {min(min(v) for v in cells.values()):.4f}  ({seconds[variant]:.0f} s of training)")
     pick = chosen(val)
     test = rows_of(cells_of([r for r in runs if r.config["variant"] == pick], "test")[pick])
-    worst = min(min(r["accuracies"]) for r in test)
+    worst = findings.worst_run(test)
     print(f"chosen on val: {pick}. Its test accuracy; anchor >= {findings.TARGET} at every depth and seed:")
     for r in test:
         print(f"  depth {r['depth']}: {r['mean']:.4f} ± {r['sd']:.4f}  worst seed {min(r['accuracies']):.4f}")

@@ -88,4 +88,3 @@ def diagnostics_figure(sigmoid: Metrics, relu: Metrics, depth: int, path: Path) 
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return save_figure(fig, path)
-
