@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neuralab.calc.segment import find_digit, find_numbers
+from neuralab.calc.segment import WORK_SIDE, find_digit, find_numbers
 from neuralab.core.errors import UserError
-from neuralab.core.images import read_gray
+from neuralab.core.images import read_gray, read_gray_reduced
 
 MAX_FOLDER_FILES = 1000     # digits in one folder-number: far beyond any number a person writes
 
@@ -28,7 +28,8 @@ class Group:
     source: str                                               # the picture or folder it came from
     boxes: list[tuple[int, int, int, int]] | None = None      # per digit (x0, y0, x1, y1), or None
     line: int | None = None                                   # the line of the picture, from the top
-    picture: np.ndarray | None = None                         # (H, W) grey: the picture it was found in
+    picture: np.ndarray | None = None                         # (h, w) grey: the picture it was found in, reduced
+    size: tuple[int, int] | None = None                       # the picture's own (width, height): the boxes' frame
 
 
 def read_folder(folder: Path) -> Group:
@@ -44,9 +45,17 @@ def read_folder(folder: Path) -> Group:
 
 def read_picture(source: Path | bytes, where: str, max_pixels: int | None = None) -> list[Group]:
     """A picture (a file or an upload's bytes) -> one Group per number it holds."""
-    gray = read_gray(source, where, max_pixels)
-    return [Group(np.stack([d.image for d in n.digits]), where, [d.box for d in n.digits], n.line, gray)
+    gray, size = read_gray_reduced(source, where, max_pixels, WORK_SIDE)
+    factor = size[0] / gray.shape[1]                                  # reduced pixels -> the picture's own
+    return [Group(np.stack([d.image for d in n.digits]), where, [_scaled(d.box, factor, size) for d in n.digits],
+                  n.line, gray, size)
             for n in find_numbers(gray, where)]
+
+
+def _scaled(box: tuple[int, int, int, int], factor: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return (int(x0 * factor), int(y0 * factor), min(int(np.ceil(x1 * factor)), size[0]),
+            min(int(np.ceil(y1 * factor)), size[1]))
 
 
 def read_box(source: bytes, where: str, max_pixels: int | None = None) -> tuple[np.ndarray, int]:

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 from skimage.morphology import skeletonize
-from skimage.transform import rescale, rotate
+from skimage.transform import ProjectiveTransform, rescale, rotate, warp
 
 PEN = 0.1          # ink reflects ~10% of the light: a ballpoint or felt pen
 PAPER = 0.97       # printer paper under even light
@@ -29,7 +29,7 @@ PAPER = 0.97       # printer paper under even light
 
 @dataclass
 class Page:
-    image: np.ndarray                                 # (H, W) float grey in [0, 1], or (H, W, 3) uint8
+    image: np.ndarray                                 # (H, W) float grey or (H, W, 3) float RGB in [0, 1], or (H, W, 3) uint8
     numbers: list[int]                                # the numbers written, top to bottom / left to right
     boxes: list[list[tuple[int, int, int, int]]]      # per number, per digit: (x0, y0, x1, y1)
 
@@ -106,22 +106,60 @@ def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(buffer).convert("RGB"))
 
 
-def photograph(page: Page, rng: np.random.Generator) -> Page:
-    """A phone photo of the page: RGB uint8, boxes moved by the rotation (approximately)."""
-    gray = page.image
-    H, W = gray.shape
-    angle = rng.uniform(-3, 3)
-    turned = rotate(gray, angle, resize=False, mode="constant", cval=PAPER, order=1)
+def photograph(page: Page, rng: np.random.Generator, *, turn: float = 3.0, shadow: bool = False,
+               tilt: float = 0.0) -> Page:
+    """A phone photo of the page (grey, or RGB float from `paper.on_paper`): RGB uint8, boxes moved by
+    the rotation (approximately). `turn`: the most degrees it is turned; `shadow`: a soft-edged shadow
+    over part of it; `tilt`: the most degrees the page leans away from the camera (keystone)."""
+    image = page.image
+    H, W = image.shape[:2]
+    angle = rng.uniform(-turn, turn)
+    turned = rotate(image, angle, resize=False, mode="constant", cval=PAPER, order=1)
     ys, xs = np.mgrid[0:H, 0:W] / max(H, W)
     direction = rng.uniform(0, 2 * np.pi)
     light = 1.0 - rng.uniform(0.15, 0.4) * (np.cos(direction) * xs + np.sin(direction) * ys)
     light *= 1.0 - rng.uniform(0.1, 0.25) * ((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2) * 4
     shade = rng.uniform(0.7, 0.9)                                         # grey paper, dim room
     tint = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 0.97)])   # warm indoor light
-    seen = ndimage.gaussian_filter(turned, rng.uniform(0.8, 2.0)) * light * shade
-    rgb = seen[:, :, None] * tint + rng.normal(0, rng.uniform(0.015, 0.04), (H, W, 3))
+    blur = rng.uniform(0.8, 2.0)
+    if shadow:                                                            # a hand or a phone over the page
+        edge = rng.uniform(0, 2 * np.pi)
+        across = np.cos(edge) * (xs - xs.mean()) + np.sin(edge) * (ys - ys.mean())
+        light *= 1.0 - rng.uniform(0.35, 0.55) / (1.0 + np.exp(-(across - rng.uniform(-0.2, 0.2)) / 0.03))
+    if image.ndim == 3:
+        seen = ndimage.gaussian_filter(turned, (blur, blur, 0)) * (light * shade)[:, :, None] * tint
+    else:
+        seen = (ndimage.gaussian_filter(turned, blur) * light * shade)[:, :, None] * tint
+    rgb = seen + rng.normal(0, rng.uniform(0.015, 0.04), (H, W, 3))
+    boxes = _rotate_boxes(page.boxes, angle, H, W)
+    if tilt:
+        rgb, boxes = _keystone(rgb, boxes, rng.uniform(-tilt, tilt))
     rgb = _jpeg((np.clip(rgb, 0, 1) * 255).astype(np.uint8), int(rng.integers(60, 86)))
-    return Page(rgb, page.numbers, _rotate_boxes(page.boxes, angle, H, W))
+    return Page(rgb, page.numbers, boxes)
+
+
+def _keystone(rgb: np.ndarray, boxes, degrees: float):
+    """The page leaning `degrees` away from the camera (negative: towards it): its far edge shrinks as
+    a camera 1.5 page-heights away sees it. Boxes are the bounds of their moved corners."""
+    H, W = rgb.shape[:2]
+    shrink = 1.5 * H / (1.5 * H + H * np.sin(np.deg2rad(abs(degrees))))   # far edge / near edge
+    inset = (1 - shrink) * W / 2
+    far = 0 if degrees > 0 else H - 1                                     # the top edge leans away
+    src = np.array([[0, 0], [W - 1, 0], [W - 1, H - 1], [0, H - 1]], dtype=float)
+    dst = src.copy()
+    for k in (0, 1) if far == 0 else (2, 3):
+        dst[k, 0] += inset if dst[k, 0] == 0 else -inset
+    transform = ProjectiveTransform.from_estimate(src, dst)
+    warped = warp(rgb, transform.inverse, mode="constant", cval=PAPER * 0.8, order=1)
+    moved = []
+    for number in boxes:
+        out = []
+        for x0, y0, x1, y1 in number:
+            corners = transform(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
+            out.append((int(corners[:, 0].min()), int(corners[:, 1].min()),
+                        int(np.ceil(corners[:, 0].max())), int(np.ceil(corners[:, 1].max()))))
+        moved.append(out)
+    return warped, moved
 
 
 def scan(page: Page, rng: np.random.Generator) -> Page:

@@ -147,7 +147,8 @@ def show(groups: list[np.ndarray], answer: Answer, path, pictures: list[Picture]
     grid = fig.add_gridspec(rows, len(cells), height_ratios=[4] * len(pictures) + [1])
     for r, picture in enumerate(pictures):
         ax = fig.add_subplot(grid[r, :])
-        ax.imshow(picture.gray, cmap="gray", vmin=0, vmax=1)
+        width, height = picture.size or picture.gray.shape[::-1]
+        ax.imshow(picture.gray, cmap="gray", vmin=0, vmax=1, extent=(0, width, height, 0))   # boxes are in these pixels
         ax.set_title(picture.source, fontsize=9)
         ax.axis("off")
         for (x0, y0, x1, y1), text in picture.labels:
@@ -170,3 +171,4 @@ class Picture:
     source: str
     gray: np.ndarray
     labels: list[tuple[tuple[int, int, int, int], str]]
+    size: tuple[int, int] | None = None   # the picture's own (width, height), if `gray` is reduced

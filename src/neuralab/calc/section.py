@@ -88,7 +88,7 @@ def _photo_example(ctx: SectionContext, model, data, name: str) -> tuple[str, li
     answer = predict.read_numbers(model, [g.images for g in groups], next(model.parameters()).device)
     labelled = [(box, digit) for g, reading in zip(groups, answer.readings) for box, digit in zip(g.boxes, reading)]
     predict.show([g.images for g in groups], answer, ctx.assets_dir / name,
-                 [predict.Picture("a phone photo of a column sum", groups[0].picture, labelled)])
+                 [predict.Picture("a phone photo of a column sum", groups[0].picture, labelled, groups[0].size)])
     return f"{ctx.assets_dir.relative_to(ctx.out_dir) / name}", page.numbers, answer
 
 

@@ -25,15 +25,21 @@ from skimage.measure import label, regionprops
 from skimage.morphology import dilation, disk, skeletonize
 from skimage.transform import rescale, resize
 
+from neuralab.calc import printed
 from neuralab.core.errors import UserError
 
 WORK_SIDE = 1600       # longer side pictures are scaled down to: a digit of a 10-line page stays ~60 px tall
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
 MIN_CONTRAST = 0.12    # ink must be at least 12% darker than its paper: below that is grain and noise
 BACKGROUND = 0.12      # the paper is estimated at 12% of the short side: wider than any pen stroke
+TALL = 3.0             # a shape over 3 digit heights tall is no digit (a stray line, a page edge)
+MAX_MARKS = 300        # marks on one picture: 20 numbers of 12 digits, with room for a '+' and strokes
+MIN_DIGIT = 12         # pixels at the picture's size, or at the working size of a small picture
 SPECK = 0.3            # a component whose longer side is under 30% of a digit's height is a speck
 GAP = 0.9              # a gap wider than 0.9 digit heights separates two numbers on one line
 PLUS = 0.8             # a '+' is under 80% of the digits' height
+EDGE = 0.2             # a shape touching the picture's edge and longer than 20% of its side is not writing
+FRAME_SIDE = 64        # a digit is framed from at most 64 px a side: 3x MNIST's 20, cost bounded
 STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner pens are thickened
 
 
@@ -51,9 +57,17 @@ class Number:
 
 @dataclass
 class _Ink:
-    flat: np.ndarray                 # (h, w) ink strength in [0, 1] at the working size
+    flat: np.ndarray                 # (h, w) ink strength in [0, 1] at the working size, upright
     labels: np.ndarray               # (h, w) component labels of the ink mask
     scale: float                     # working size / picture size
+    back: np.ndarray = field(default_factory=lambda: np.eye(3))   # upright (col, row) -> working size's
+
+    def picture_box(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """A box (x0, y0, x1, y1) on the upright working page -> the picture's pixels."""
+        x0, y0, x1, y1 = box
+        corners = self.back @ np.array([[x0, x1, x1, x0], [y0, y0, y1, y1], [1, 1, 1, 1]], dtype=float)
+        xs, ys = corners[0] / self.scale, corners[1] / self.scale
+        return int(max(xs.min(), 0)), int(max(ys.min(), 0)), int(np.ceil(xs.max())), int(np.ceil(ys.max()))
 
 
 @dataclass(eq=False)
@@ -74,8 +88,9 @@ class _Glyph:
                     max(self.box[2], other.box[2]), max(self.box[3], other.box[3]))
 
 
-def _ink(gray: np.ndarray, where: str) -> _Ink:
-    """Steps 1-3a: working size, ink bright, lighting divided out, adaptive threshold, labels."""
+def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
+    """Steps 1-3a: working size, ink bright, lighting divided out, adaptive threshold; on a `page`
+    (not a box holding one digit) the page is turned upright and printed lines are taken out; labels."""
     h, w = gray.shape
     scale = min(WORK_SIDE / max(h, w), 1.0) if max(h, w) > WORK_SIDE else max(MIN_SIDE / min(h, w), 1.0)
     g = rescale(gray.astype(np.float32), scale, order=1, anti_aliasing=scale < 1) if scale != 1 else gray
@@ -89,7 +104,31 @@ def _ink(gray: np.ndarray, where: str) -> _Ink:
     adaptive = (1.0 - flat) < threshold_sauvola(1.0 - flat, window_size=max(window, 15), k=0.2)
     strong = flat > threshold_otsu(flat)
     mask = (adaptive | strong) & (flat > MIN_CONTRAST)
-    return _Ink(flat, label(mask, connectivity=2), scale)
+    back, frame_edge = np.eye(3), None
+    if page:
+        angle = printed.skew(mask)
+        frame_edge = np.ones_like(mask)
+        if abs(angle) >= 0.5:
+            flat, back = printed.turn(flat, angle, order=1)
+            mask = printed.turn(mask.astype(np.float32), angle, order=0)[0] > 0.5
+            frame_edge = printed.turn(frame_edge.astype(np.float32), angle, order=0)[0] > 0.5
+        mask = printed.without_printed_lines(flat, mask)
+        frame_edge &= ~ndimage.minimum_filter(frame_edge, size=7, mode="constant", cval=0)
+    labels = label(mask, connectivity=2)
+    if frame_edge is not None:
+        labels = _off_the_page(labels, frame_edge)
+    return _Ink(flat, labels, scale, back)
+
+
+def _off_the_page(labels: np.ndarray, frame_edge: np.ndarray) -> np.ndarray:
+    """Labels without the large shapes that run into the picture's edge: the table beside the page,
+    the page's own edge, a shadow's border. Writing stays inside the picture."""
+    side = min(labels.shape)
+    for r in regionprops(labels):
+        y0, x0, y1, x1 = r.bbox
+        if max(y1 - y0, x1 - x0) >= EDGE * side and frame_edge[tuple(r.coords.T)].any():
+            labels[tuple(r.coords.T)] = 0
+    return labels
 
 
 def _dark_ink(g: np.ndarray) -> bool:
@@ -123,11 +162,13 @@ def _glyphs(ink: _Ink) -> list[_Glyph]:
     biggest = max(r.area for r in regions)
     tall = [r.bbox[2] - r.bbox[0] for r in regions if r.area >= 0.1 * biggest]
     reference = float(np.median(tall))
-    kept = [r for r in regions if max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) >= SPECK * reference]
+    kept = [r for r in regions if max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) >= SPECK * reference
+            and r.bbox[2] - r.bbox[0] <= TALL * reference]
     # a '+' is written smaller than the digits: a cross as tall as they are is a 4 or a 7
     return [_Glyph([r.label], (r.bbox[1], r.bbox[0], r.bbox[3], r.bbox[2]),
                    r.bbox[2] - r.bbox[0] < PLUS * reference and _is_plus(r),
-                   r.axis_major_length >= 2 * reference and r.axis_minor_length <= 0.25 * reference)
+                   r.axis_major_length >= 2 * reference and r.axis_minor_length <= 0.25 * reference
+                   and r.bbox[3] - r.bbox[1] >= 2 * (r.bbox[2] - r.bbox[0]))       # a rule lies along the line
             for r in kept]
 
 
@@ -222,10 +263,12 @@ def _digit(ink: _Ink, glyph: _Glyph) -> Digit:
     piece = ink.flat[y0:y1, x0:x1] * dilation(own, disk(1))             # neighbours' ink left out
     strong = piece[own]
     piece = np.clip(piece / max(np.percentile(strong, 90), 1e-3), 0.0, 1.0)   # ink at full scale
+    if max(piece.shape) > FRAME_SIDE:                                   # thickening costs the area: bound it
+        factor = FRAME_SIDE / max(piece.shape)
+        piece = rescale(piece, factor, order=1, anti_aliasing=True)
+        own = rescale(own.astype(np.float32), factor, order=1) > 0.5
     piece = _thicken(piece, own)
-    s = ink.scale
-    box = (int(x0 / s), int(y0 / s), int(np.ceil(x1 / s)), int(np.ceil(y1 / s)))
-    return Digit(box, frame(piece))
+    return Digit(ink.picture_box(glyph.box), frame(piece))
 
 
 def _thicken(piece: np.ndarray, own: np.ndarray) -> np.ndarray:
@@ -259,8 +302,15 @@ def frame(piece: np.ndarray) -> np.ndarray:
 def find_numbers(gray: np.ndarray, where: str) -> list[Number]:
     """A picture (H, W) grey in [0, 1] -> its numbers, line by line, left to right."""
     ink = _ink(gray, where)
+    glyphs = _glyphs(ink)
+    if len(glyphs) > MAX_MARKS:
+        raise UserError(f"{where}: no sum found: {len(glyphs)} separate marks, more than any sum holds "
+                        f"({MAX_MARKS}); is it a picture of texture or noise?")
+    heights = [g.height for g in glyphs if not (g.plus or g.rule)]
+    if heights and np.median(heights) < max(8.0, MIN_DIGIT * ink.scale):       # working-size pixels
+        raise UserError(f"{where}: no digit found (only specks, under {MIN_DIGIT} pixels tall)")
     numbers = []
-    for k, line in enumerate(_lines(_glyphs(ink))):
+    for k, line in enumerate(_lines(glyphs)):
         for glyphs in _numbers(_merge(line)):
             numbers.append(Number(k, [_digit(ink, g) for g in glyphs]))
     if not numbers:
@@ -270,7 +320,7 @@ def find_numbers(gray: np.ndarray, where: str) -> list[Number]:
 
 def find_digit(gray: np.ndarray, where: str) -> Digit:
     """A picture holding one digit (a file of a folder, a canvas box): all its ink is that digit."""
-    ink = _ink(gray, where)
+    ink = _ink(gray, where, page=False)
     glyphs = _glyphs(ink)
     if not glyphs:
         raise UserError(f"{where}: no digit found (the picture holds no ink)")

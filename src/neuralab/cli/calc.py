@@ -193,7 +193,7 @@ def _pictures(groups, answer) -> list:
     for g, reading, probs in zip(groups, answer.readings, _probabilities(groups, answer)):
         if g.boxes is None:
             continue
-        picture = pictures.setdefault(g.source, Picture(g.source, g.picture, []))
+        picture = pictures.setdefault(g.source, Picture(g.source, g.picture, [], g.size))
         picture.labels += [(box, d if p is None else f"{d} {100 * p:.0f}%")
                            for box, d, p in zip(g.boxes, reading, probs)]
     return list(pictures.values())

@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 from skimage.color import rgb2gray
 
 from neuralab.core.errors import UserError
@@ -28,6 +28,7 @@ from neuralab.core.errors import UserError
 MAX_PIXELS = 50_000_000     # a 48-megapixel phone photo fits; grey float32 of it is 200 MB
 _WIDE_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _ALPHA = ("RGBA", "LA", "PA", "La", "RGBa")
+_REDUCIBLE = ("RGB", "L", "CMYK", "YCbCr")   # modes decoded reduced: what cameras and scanners write
 
 
 class ImageError(UserError):
@@ -80,11 +81,11 @@ def _to_rgb_array(im: Image.Image) -> np.ndarray:
     return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
 
 
-def read_rgb(source: Path | str | bytes, where: str | None = None, max_pixels: int | None = None) -> np.ndarray:
-    """A picture file (or its bytes) -> (H, W, 3) float32 RGB in [0, 1]; ImageError if it can't be read.
-
-    `where` names the picture in errors (default: the path); `max_pixels` lowers `MAX_PIXELS`.
-    """
+def _decode(source: Path | str | bytes, where: str | None, max_pixels: int | None,
+            max_side: int | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """(H, W, 3) float32 RGB in [0, 1], and the picture's upright (width, height) in pixels. With
+    `max_side`, a larger picture is decoded reduced (a JPEG at 1/2, 1/4 or 1/8 straight from its
+    data, then area-averaged), so a 12-megapixel photo never exists at full size as floats."""
     if isinstance(source, str):
         source = Path(source)
     where = where or str(source)
@@ -92,14 +93,40 @@ def read_rgb(source: Path | str | bytes, where: str | None = None, max_pixels: i
     try:
         with im:
             im.seek(0)
-            return _to_rgb_array(ImageOps.exif_transpose(im))
+            w, h = im.size
+            reduce = max_side is not None and max(w, h) > max_side and im.mode in _REDUCIBLE
+            if reduce:
+                factor = max_side / max(w, h)
+                im.draft(im.mode, (int(w * factor), int(h * factor)))
+            size = (h, w) if im.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8) else (w, h)
+            upright = ImageOps.exif_transpose(im)
+            if reduce:
+                upright = upright.resize((max(1, round(size[0] * factor)), max(1, round(size[1] * factor))),
+                                         Image.Resampling.BOX)
+            return _to_rgb_array(upright), size
     except Exception as e:  # truncated or corrupt data shows up only while decoding
         raise ImageError(f"{where}: cannot decode image ({type(e).__name__}: {e})".splitlines()[0]) from None
+
+
+def read_rgb(source: Path | str | bytes, where: str | None = None, max_pixels: int | None = None) -> np.ndarray:
+    """A picture file (or its bytes) -> (H, W, 3) float32 RGB in [0, 1]; ImageError if it can't be read.
+
+    `where` names the picture in errors (default: the path); `max_pixels` lowers `MAX_PIXELS`.
+    """
+    return _decode(source, where, max_pixels, None)[0]
 
 
 def read_gray(source: Path | str | bytes, where: str | None = None, max_pixels: int | None = None) -> np.ndarray:
     """A picture -> (H, W) float32 luminance in [0, 1] (ITU-R 709 weights, as scikit-image's)."""
     return rgb2gray(read_rgb(source, where, max_pixels)).astype(np.float32)
+
+
+def read_gray_reduced(source: Path | str | bytes, where: str | None, max_pixels: int | None,
+                      max_side: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """`read_gray`, at most `max_side` pixels on its longer side -> (the grey (h, w), the picture's
+    own upright (width, height)): positions found on it are scaled by width / w."""
+    rgb, size = _decode(source, where, max_pixels, max_side)
+    return rgb2gray(rgb).astype(np.float32), size
 
 
 def to_uint8(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,188 @@
+"""What the paper brings, told apart from what was written: the page's turn, and the printed rules,
+grids and margins of exercise books.
+
+- `skew`: the angle that makes the lines of writing (and printed rules) horizontal, from the
+  sharpness of the ink's row profile over candidate angles, on a small copy of the ink mask.
+- `turn`: rotate an array about its centre, keeping all of it, with the matrix that maps its
+  pixels back, so that boxes found on the upright page can be given in the picture's pixels.
+- `without_printed_lines`: ink that lies on long straight lines (morphological openings with line-shaped
+  structuring elements, a few slants each way so that bowed and keystoned lines are found), kept
+  only when the line is printed: lighter than the pen's ink, one of a regularly spaced family
+  (a ruling or a grid), or a vertical line across most of the page (a margin). A single dark
+  horizontal line is a rule the writer drew under a sum, and stays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from skimage.measure import label, regionprops
+from skimage.transform import rescale
+
+MAX_SKEW = 12.0        # degrees: the issue's 10 degree turn, and some slack
+LIGHT = 0.6            # a line under 60% of the pen's ink strength is printed, not written
+LONG = 0.25            # a printed line spans at least a quarter of the page's side
+THIN = 25.0            # ... and is at least 25 times longer than it is thick (a pen's '1' is ~8x)
+DARKER = 1.5           # a line 1.5x as dark as its ruling is a rule drawn over it, not printed
+RULED = 0.5            # a ruling's lines cross half the page (the aligned tops of written digits do not)
+PAGE_WIDE = 0.85       # a vertical line across 85% of the page is a margin, however dark
+GRAIN = 5              # pixels: a line's strength is averaged over 2 * 5 + 1 along it
+FAINT = 0.08           # a printed line is at least 8% darker than its paper (the pen's floor is 12%)
+SLANTS = {"horizontal": (-2.0, 0.0, 2.0), "vertical": (-9.0, -6.0, -3.0, 0.0, 3.0, 6.0, 9.0)}
+
+
+def turn(x: np.ndarray, degrees: float, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate (h, w) counter-clockwise by `degrees`, enlarged to hold all of it -> (the rotated array,
+    the 3x3 matrix taking its (col, row) back to the input's)."""
+    h, w = x.shape
+    a = np.deg2rad(degrees)
+    c, s = np.cos(a), np.sin(a)
+    H, W = int(np.ceil(abs(h * c) + abs(w * s))), int(np.ceil(abs(w * c) + abs(h * s)))
+    to_centre = np.array([[1, 0, -(W - 1) / 2], [0, 1, -(H - 1) / 2], [0, 0, 1]])
+    rotation = np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
+    from_centre = np.array([[1, 0, (w - 1) / 2], [0, 1, (h - 1) / 2], [0, 0, 1]])
+    back = from_centre @ rotation @ to_centre
+    swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]])                 # (col, row) <-> (row, col)
+    out = ndimage.affine_transform(x, swap @ back @ swap, output_shape=(H, W), order=order, cval=0.0)
+    return out.astype(x.dtype), back
+
+
+def skew(mask: np.ndarray) -> float:
+    """The turn (degrees) that makes the ink's lines horizontal: coarse then fine search."""
+    small = rescale(mask.astype(np.float32), min(1.0, 240 / max(mask.shape)), order=1, anti_aliasing=True)
+    if small.sum() == 0:
+        return 0.0
+
+    def sharpness(degrees: float) -> float:
+        rows = turn(small, degrees, order=1)[0].sum(1)
+        return float(np.square(np.diff(rows)).sum())
+
+    coarse = max(np.arange(-MAX_SKEW, MAX_SKEW + 0.1, 1.0), key=sharpness)
+    return float(max(np.arange(coarse - 0.8, coarse + 0.9, 0.2), key=sharpness))
+
+
+def _runs(flat: np.ndarray, length: int, slant: float, axis: int) -> np.ndarray:
+    """Pixels on straight runs of faint-or-darker ink at least `length` long along `axis` (1: rows,
+    0: columns), slanted by `slant` degrees. The ink strength `flat` is sheared so that such lines
+    run along the axis and averaged along it first: a thin printed line, which thresholds into
+    dashes, is found whole, and paper grain averages away."""
+    f = flat if axis == 1 else flat.T
+    h, w = f.shape
+    shift = np.round(np.arange(w) * np.tan(np.deg2rad(slant))).astype(int)
+    shift -= shift.min()
+    rows = np.arange(h)[:, None] + shift[None, :]                      # (h, w) rows in the sheared array
+    sheared = np.zeros((h + shift.max(), w), np.float32)
+    sheared[rows, np.arange(w)[None, :]] = f
+    faint = ndimage.uniform_filter1d(sheared, 2 * GRAIN + 1, axis=1) > FAINT
+    opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(faint, length, axis=1), length, axis=1)
+    out = opened[rows, np.arange(w)[None, :]]
+    return out if axis == 1 else out.T
+
+
+def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink `mask` (h, w) of strength `flat` on an upright page, with its printed lines taken out."""
+    side = min(mask.shape)
+    length = max(15, side // 12)
+    out = mask.copy()
+    bands = []
+    for axis, orientation in ((1, "horizontal"), (0, "vertical")):
+        lines = np.zeros_like(mask)
+        for slant in SLANTS[orientation]:
+            lines |= _runs(flat, length, slant, axis)
+        band = np.zeros_like(mask)
+        found, pen = _printed(lines, flat, mask, axis)
+        for coords, dark in found:
+            cut = (dark + pen) / 2 if pen > 1.3 * dark else np.inf      # ink over a light line is darker than it
+            if axis == 1:
+                _take_out(out, mask, flat < cut, coords, band)
+            else:
+                _take_out(out.T, mask.T, (flat < cut).T, coords[:, ::-1], band.T)
+        bands.append(band)
+    return out & ~(bands[0] & bands[1])             # where a grid's lines cross, each saw the other as a stroke
+
+
+def _printed(lines: np.ndarray, flat: np.ndarray, mask: np.ndarray, axis: int):
+    """Of the straight runs `lines` along `axis`, each printed line's pixels (n, 2) (row, col) and
+    ink strength; and the pen's ink strength."""
+    written = mask & ~lines
+    pen = float(np.percentile(flat[written], 90)) if written.any() else 0.0
+    bridge = max(3, min(lines.shape) // 12)                           # dashes of one line join
+    reach = np.ones((1, bridge) if axis == 1 else (bridge, 1), bool)
+    labels = label(ndimage.binary_dilation(lines, reach), connectivity=1) * lines
+    page = mask.shape[1] if axis == 1 else mask.shape[0]
+    long = []
+    for r in regionprops(labels):
+        extent = r.bbox[3] - r.bbox[1] if axis == 1 else r.bbox[2] - r.bbox[0]
+        if extent >= LONG * page and extent >= THIN * r.area / max(extent, 1):
+            long.append((r, extent, r.centroid[0] if axis == 1 else r.centroid[1]))
+    places = sorted(place for _, _, place in long)
+    pitch = float(np.median(np.diff(places))) if len(places) >= 3 else None
+    darkness = [_darkness(r.coords, flat, mask) for r, _, _ in long]
+    family = float(np.median(darkness)) if darkness else 0.0
+    found = []
+    for (r, extent, place), dark in zip(long, darkness):
+        light = dark < LIGHT * pen
+        regular = (pitch is not None and extent >= RULED * page and dark <= DARKER * family
+                   and any(abs(abs(place - other) - pitch) <= 0.15 * pitch for other in places if other != place))
+        margin = axis == 0 and extent >= PAGE_WIDE * page
+        if light or regular or margin:
+            found.append((r.coords, dark))
+    return found, pen
+
+
+def _darkness(coords: np.ndarray, flat: np.ndarray, mask: np.ndarray) -> float:
+    """A line's ink strength: the median over its pixels that are ink (not its faint halo)."""
+    inked = coords[mask[tuple(coords.T)]]
+    return float(np.median(flat[tuple(inked.T)])) if len(inked) else 0.0
+
+
+def _centre_line(rows: np.ndarray, cols: np.ndarray, tol: float) -> np.ndarray:
+    """The curve (quadratic coefficients, row over col) a printed line's pixels follow. A digit that
+    touches the line shares its pixels, so the straight line that most pixels fall within `tol` px
+    of is found first (seeded random pairs), and the curve is fitted to those pixels alone."""
+    rng = np.random.default_rng(0)
+    best, best_count = None, -1
+    for i, j in rng.integers(0, len(rows), (64, 2)):
+        if cols[i] == cols[j]:
+            continue
+        slope = (rows[j] - rows[i]) / (cols[j] - cols[i])
+        count = int((np.abs(rows - rows[i] - slope * (cols - cols[i])) <= tol).sum())
+        if count > best_count:
+            best, best_count = (slope, rows[i] - slope * cols[i]), count
+    slope, intercept = best if best is not None else (0.0, float(np.median(rows)))
+    near = np.abs(rows - slope * cols - intercept) <= tol
+    return np.polyfit(cols[near], rows[near], 2) if near.sum() >= 10 else np.array([0.0, slope, intercept])
+
+
+def _take_out(out: np.ndarray, mask: np.ndarray, erasable: np.ndarray, coords: np.ndarray, band: np.ndarray) -> None:
+    """Clear from `out` (h, w) the band of one printed line along the rows, whose pixels are
+    `coords` (n, 2): the line's curve (`_centre_line`), as thick as the line, over its span and a
+    little beyond (a faint end breaks into dashes). Where ink lies on both sides of the band, a
+    stroke crosses the line, and that column of the band is kept, so the stroke stays whole; only
+    `erasable` pixels go (ink darker than a light line is a stroke along it). The whole band is
+    marked in `band`."""
+    rows, cols = coords[:, 0].astype(float), coords[:, 1]
+    fit = _centre_line(rows, cols, 2.0)
+    thickness = max(2.0, len(cols) / (cols.max() - cols.min() + 1))    # all its pixels over its span
+    on_line = np.abs(rows - np.polyval(fit, cols)) <= thickness
+    per_col = np.bincount(cols[on_line] - cols.min())
+    half = float(np.median(per_col[per_col > 0])) / 2 + 2
+    h, w = out.shape
+    extra = (cols.max() - cols.min()) // 8
+    span = np.arange(max(cols.min() - extra, 0), min(cols.max() + extra + 1, w))
+    centre = np.polyval(fit, span)                                     # (n,) the line's row per column
+    crossed = _ink_beside(mask, centre, span, -half) & _ink_beside(mask, centre, span, half)
+    for d in np.arange(-np.floor(half), np.floor(half) + 1):
+        r = np.round(centre + d).astype(int)
+        inside = (r >= 0) & (r < h) & ~crossed
+        inside[inside] = erasable[r[inside], span[inside]]
+        out[r[inside], span[inside]] = False
+        within = (r >= 0) & (r < h)
+        band[r[within], span[within]] = True
+
+
+def _ink_beside(mask: np.ndarray, centre: np.ndarray, span: np.ndarray, offset: float) -> np.ndarray:
+    """Per column of `span`: is there ink just outside the band, 1-3 px beyond `centre + offset`?"""
+    step = np.sign(offset)
+    rows = [np.clip(np.round(centre + offset + step * k).astype(int), 0, mask.shape[0] - 1) for k in (1, 2, 3)]
+    return np.any([mask[r, span] for r in rows], axis=0)
