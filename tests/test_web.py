@@ -283,3 +283,45 @@ def test_mnist_test_digits_sent_as_pngs_are_read_as_their_labels(fixture_checkpo
     body = response.json()
     assert [n["number"] for n in body["numbers"]] == numbers
     assert body["running"] == [294, 355, 7440]
+
+
+class SlowReader(DigitReader):
+    """A reader that holds its worker until the test lets it go."""
+
+    def __init__(self, model, release):
+        super().__init__(model)
+        self.release = release
+
+    def read(self, groups):
+        self.release.wait(10)
+        return super().read(groups)
+
+
+def test_requests_beyond_the_workers_and_queue_get_503_with_retry_after(model):
+    import threading
+
+    import httpx
+
+    release = threading.Event()
+    app = create_app(SlowReader(model, release), Limits(workers=1, queue=1, retry_after=3))
+    body = {"numbers": [{"digits": digit_images(2).tolist()}]}
+    with in_background(app) as base, httpx.Client(base_url=base, timeout=20) as http:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(3) as pool:
+            held = [pool.submit(http.post, "/api/sum", json=body) for _ in range(2)]   # one read, one waiting
+            while app.state.gate.taken < 2:
+                threading.Event().wait(0.01)
+            refused = http.post("/api/sum", json=body)
+            release.set()
+            answered = [f.result() for f in held]
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "3"
+    assert "try again in 3 s" in refused.json()["detail"]
+    assert [r.status_code for r in answered] == [200, 200]
+
+
+def test_a_picture_not_read_within_the_deadline_is_a_422(model):
+    slow = TestClient(create_app(DigitReader(model), Limits(read_seconds=0.0)), raise_server_exceptions=False)
+    picture = png_url(np.pad(digit_images(1)[0], 60))
+    response = slow.post("/api/picture", json={"picture": picture})
+    assert response.status_code == 422 and "not read in the time allowed" in response.json()["detail"]

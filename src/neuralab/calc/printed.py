@@ -14,6 +14,8 @@ grids and margins of exercise books.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage
 from skimage.measure import label, regionprops
@@ -24,6 +26,7 @@ LIGHT = 0.6            # a line under 60% of the pen's ink strength is printed, 
 LONG = 0.25            # a printed line spans at least a quarter of the page's side
 THIN = 25.0            # ... and is at least 25 times longer than it is thick (a pen's '1' is ~8x)
 DARKER = 1.5           # a line 1.5x as dark as its ruling is a rule drawn over it, not printed
+OVER = 1.3             # a pixel 1.3x as dark as the printed line under it is a pen stroke over the line
 RULED = 0.5            # a ruling's lines cross half the page (the aligned tops of written digits do not)
 PAGE_WIDE = 0.85       # a vertical line across 85% of the page is a margin, however dark
 GRAIN = 5              # pixels: a line's strength is averaged over 2 * 5 + 1 along it
@@ -89,51 +92,98 @@ def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
         lines = np.zeros_like(mask)
         for slant in SLANTS[orientation]:
             lines |= _runs(flat, length, slant, axis)
-        band = np.zeros_like(mask)
-        found, pen = _printed(lines, flat, mask, axis)
-        for coords, dark in found:
-            cut = (dark + pen) / 2 if pen > 1.3 * dark else np.inf      # ink over a light line is darker than it
-            if axis == 1:
-                _take_out(out, mask, flat < cut, coords, band)
-            else:
-                _take_out(out.T, mask.T, (flat < cut).T, coords[:, ::-1], band.T)
-        bands.append(band)
+        # vertical lines are handled as horizontal ones of the transposed arrays (views: `out` is written)
+        f, m, o, found = (flat, mask, out, lines) if axis == 1 else (flat.T, mask.T, out.T, lines.T)
+        band = np.zeros_like(m)
+        for line in _printed(found, f, m, vertical=axis == 0):
+            line.take_out(o, m, f, band)
+        bands.append(band if axis == 1 else band.T)
     return out & ~(bands[0] & bands[1])             # where a grid's lines cross, each saw the other as a stroke
 
 
-def _printed(lines: np.ndarray, flat: np.ndarray, mask: np.ndarray, axis: int):
-    """Of the straight runs `lines` along `axis`, each printed line's pixels (n, 2) (row, col) and
-    ink strength; and the pen's ink strength."""
+@dataclass
+class _Line:
+    """A long straight line along the rows: its centre curve, span and thickness."""
+    fit: np.ndarray          # quadratic coefficients: row over column
+    span: np.ndarray         # the columns it covers, and a little beyond (a faint end breaks into dashes)
+    half: float              # half its thickness, and 2 px
+    dark: float = 0.0        # its ink strength along its centre
+    pen: float = 0.0         # the pen's ink strength on the page
+
+    @property
+    def centre(self) -> np.ndarray:
+        return np.polyval(self.fit, self.span)                          # (n,) its row per column
+
+    def take_out(self, out: np.ndarray, mask: np.ndarray, flat: np.ndarray, band: np.ndarray) -> None:
+        """Clear the line's band from `out`. Where ink lies on both sides of the band a stroke crosses
+        the line, and that column is kept, so the stroke stays whole; where ink touches it from one
+        side, pixels darker than the line (`OVER`) stay, in a short run that a stroke touches: a
+        stroke along a light line (a '+' drawn on a grid line). The band's pixels as light as the
+        line are marked in `band`."""
+        h = out.shape[0]
+        centre, span = self.centre, self.span
+        above, below = _ink_beside(mask, centre, span, -self.half), _ink_beside(mask, centre, span, self.half)
+        crossed, touched = above & below, above | below
+        cut = OVER * self.dark if self.pen > OVER * self.dark else np.inf
+        offsets = np.arange(-np.floor(self.half), np.floor(self.half) + 1)
+        rows = np.round(centre[None, :] + offsets[:, None]).astype(int)   # (k, n) the band, row by row
+        within = (rows >= 0) & (rows < h)
+        light = np.ones_like(within)
+        light[within] = flat[rows[within], np.broadcast_to(span, rows.shape)[within]] < cut
+        stroke = _runs_touching(~light.all(0), touched, max(3, len(span) // 10))
+        gone = within & ~crossed & (light | ~stroke)
+        cols = np.broadcast_to(span, rows.shape)
+        band[rows[within & light], cols[within & light]] = True
+        out[rows[gone], cols[gone]] = False
+
+
+def _printed(lines: np.ndarray, flat: np.ndarray, mask: np.ndarray, vertical: bool) -> list[_Line]:
+    """Of the straight runs `lines` along the rows, the printed lines (see the module doc); the
+    arrays are transposed when the page's `vertical` lines are sought."""
     written = mask & ~lines
     pen = float(np.percentile(flat[written], 90)) if written.any() else 0.0
-    bridge = max(3, min(lines.shape) // 12)                           # dashes of one line join
-    reach = np.ones((1, bridge) if axis == 1 else (bridge, 1), bool)
-    labels = label(ndimage.binary_dilation(lines, reach), connectivity=1) * lines
-    page = mask.shape[1] if axis == 1 else mask.shape[0]
+    bridge = np.ones((1, max(3, min(lines.shape) // 12)), bool)       # dashes of one line join
+    labels = label(ndimage.binary_dilation(lines, bridge), connectivity=1) * lines
+    page = mask.shape[1]
     long = []
     for r in regionprops(labels):
-        extent = r.bbox[3] - r.bbox[1] if axis == 1 else r.bbox[2] - r.bbox[0]
+        extent = r.bbox[3] - r.bbox[1]
         if extent >= LONG * page and extent >= THIN * r.area / max(extent, 1):
-            long.append((r, extent, r.centroid[0] if axis == 1 else r.centroid[1]))
+            line = _fitted(r.coords, mask.shape[1])
+            line.dark, line.pen = _darkness(line, flat, np.unique(r.coords[:, 1])), pen
+            long.append((line, extent, r.centroid[0]))
     places = sorted(place for _, _, place in long)
     pitch = float(np.median(np.diff(places))) if len(places) >= 3 else None
-    darkness = [_darkness(r.coords, flat, mask) for r, _, _ in long]
-    family = float(np.median(darkness)) if darkness else 0.0
+    family = float(np.median([line.dark for line, _, _ in long])) if long else 0.0
     found = []
-    for (r, extent, place), dark in zip(long, darkness):
-        light = dark < LIGHT * pen
-        regular = (pitch is not None and extent >= RULED * page and dark <= DARKER * family
+    for line, extent, place in long:
+        light = line.dark < LIGHT * pen
+        regular = (pitch is not None and extent >= RULED * page and line.dark <= DARKER * family
                    and any(abs(abs(place - other) - pitch) <= 0.15 * pitch for other in places if other != place))
-        margin = axis == 0 and extent >= PAGE_WIDE * page
+        margin = vertical and extent >= PAGE_WIDE * page
         if light or regular or margin:
-            found.append((r.coords, dark))
-    return found, pen
+            found.append(line)
+    return found
 
 
-def _darkness(coords: np.ndarray, flat: np.ndarray, mask: np.ndarray) -> float:
-    """A line's ink strength: the median over its pixels that are ink (not its faint halo)."""
-    inked = coords[mask[tuple(coords.T)]]
-    return float(np.median(flat[tuple(inked.T)])) if len(inked) else 0.0
+def _fitted(coords: np.ndarray, width: int) -> _Line:
+    """A line's curve and thickness from its pixels (n, 2) (row, col)."""
+    rows, cols = coords[:, 0].astype(float), coords[:, 1]
+    fit = _centre_line(rows, cols, 2.0)
+    thickness = max(2.0, len(cols) / (cols.max() - cols.min() + 1))    # all its pixels over its span
+    on_line = np.abs(rows - np.polyval(fit, cols)) <= thickness
+    per_col = np.bincount(cols[on_line] - cols.min())
+    extra = (cols.max() - cols.min()) // 8
+    span = np.arange(max(cols.min() - extra, 0), min(cols.max() + extra + 1, width))
+    return _Line(fit, span, float(np.median(per_col[per_col > 0])) / 2 + 2)
+
+
+def _darkness(line: _Line, flat: np.ndarray, cols: np.ndarray) -> float:
+    """A line's ink strength: the median along its centre (the darkest of the 3 pixels across), over
+    the columns `cols` where it was seen (not the gaps its dashes were joined across)."""
+    rows = np.round(np.polyval(line.fit, cols)).astype(int)
+    samples = [flat[np.clip(rows + d, 0, flat.shape[0] - 1), cols] for d in (-1, 0, 1)]
+    return float(np.median(np.max(samples, axis=0)))
 
 
 def _centre_line(rows: np.ndarray, cols: np.ndarray, tol: float) -> np.ndarray:
@@ -154,31 +204,15 @@ def _centre_line(rows: np.ndarray, cols: np.ndarray, tol: float) -> np.ndarray:
     return np.polyfit(cols[near], rows[near], 2) if near.sum() >= 10 else np.array([0.0, slope, intercept])
 
 
-def _take_out(out: np.ndarray, mask: np.ndarray, erasable: np.ndarray, coords: np.ndarray, band: np.ndarray) -> None:
-    """Clear from `out` (h, w) the band of one printed line along the rows, whose pixels are
-    `coords` (n, 2): the line's curve (`_centre_line`), as thick as the line, over its span and a
-    little beyond (a faint end breaks into dashes). Where ink lies on both sides of the band, a
-    stroke crosses the line, and that column of the band is kept, so the stroke stays whole; only
-    `erasable` pixels go (ink darker than a light line is a stroke along it). The whole band is
-    marked in `band`."""
-    rows, cols = coords[:, 0].astype(float), coords[:, 1]
-    fit = _centre_line(rows, cols, 2.0)
-    thickness = max(2.0, len(cols) / (cols.max() - cols.min() + 1))    # all its pixels over its span
-    on_line = np.abs(rows - np.polyval(fit, cols)) <= thickness
-    per_col = np.bincount(cols[on_line] - cols.min())
-    half = float(np.median(per_col[per_col > 0])) / 2 + 2
-    h, w = out.shape
-    extra = (cols.max() - cols.min()) // 8
-    span = np.arange(max(cols.min() - extra, 0), min(cols.max() + extra + 1, w))
-    centre = np.polyval(fit, span)                                     # (n,) the line's row per column
-    crossed = _ink_beside(mask, centre, span, -half) & _ink_beside(mask, centre, span, half)
-    for d in np.arange(-np.floor(half), np.floor(half) + 1):
-        r = np.round(centre + d).astype(int)
-        inside = (r >= 0) & (r < h) & ~crossed
-        inside[inside] = erasable[r[inside], span[inside]]
-        out[r[inside], span[inside]] = False
-        within = (r >= 0) & (r < h)
-        band[r[within], span[within]] = True
+def _runs_touching(dark: np.ndarray, touched: np.ndarray, longest: int) -> np.ndarray:
+    """Per column: is it in a run of `dark` columns, at most `longest` long, that a stroke touches?"""
+    starts = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(np.int8), [0]])) == 1)
+    ends = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(np.int8), [0]])) == -1)
+    keep = np.zeros_like(dark)
+    for a, b in zip(starts, ends):
+        if b - a <= longest and touched[a:b].any():
+            keep[a:b] = True
+    return keep
 
 
 def _ink_beside(mask: np.ndarray, centre: np.ndarray, span: np.ndarray, offset: float) -> np.ndarray:

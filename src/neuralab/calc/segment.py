@@ -26,6 +26,7 @@ from skimage.morphology import dilation, disk, skeletonize
 from skimage.transform import rescale, resize
 
 from neuralab.calc import printed
+from neuralab.core import deadline
 from neuralab.core.errors import UserError
 
 WORK_SIDE = 1600       # longer side pictures are scaled down to: a digit of a 10-line page stays ~60 px tall
@@ -105,6 +106,7 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
     strong = flat > threshold_otsu(flat)
     mask = (adaptive | strong) & (flat > MIN_CONTRAST)
     back, frame_edge = np.eye(3), None
+    deadline.check(where)
     if page:
         angle = printed.skew(mask)
         frame_edge = np.ones_like(mask)
@@ -112,7 +114,9 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
             flat, back = printed.turn(flat, angle, order=1)
             mask = printed.turn(mask.astype(np.float32), angle, order=0)[0] > 0.5
             frame_edge = printed.turn(frame_edge.astype(np.float32), angle, order=0)[0] > 0.5
+        deadline.check(where)
         mask = printed.without_printed_lines(flat, mask)
+        deadline.check(where)
         frame_edge &= ~ndimage.minimum_filter(frame_edge, size=7, mode="constant", cval=0)
     labels = label(mask, connectivity=2)
     if frame_edge is not None:
@@ -311,6 +315,7 @@ def find_numbers(gray: np.ndarray, where: str) -> list[Number]:
         raise UserError(f"{where}: no digit found (only specks, under {MIN_DIGIT} pixels tall)")
     numbers = []
     for k, line in enumerate(_lines(glyphs)):
+        deadline.check(where)
         for glyphs in _numbers(_merge(line)):
             numbers.append(Number(k, [_digit(ink, g) for g in glyphs]))
     if not numbers:

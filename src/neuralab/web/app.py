@@ -20,7 +20,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from neuralab.core.deadline import TooSlow
 from neuralab.core.errors import UserError
+from neuralab.web.gate import Busy, Gate
 from neuralab.web.reader import DigitReader, decode_digit, decode_picture
 
 Digit = Union[str, list[list[float]]]
@@ -34,6 +36,10 @@ class Limits:
     max_numbers: int = 20                # a tape of 20 numbers per request
     body_seconds: float = 30.0           # a 2 MB body arrives in well under 30 s on any real link
     max_request_pixels: int = 16_000_000 # pixels decoded per request: one phone photo, or 240 boxes of 256x256
+    workers: int = 2                     # requests read at once: one per core of a laptop
+    queue: int = 48                      # requests waiting: 40 uploads at once are all served; more get 503
+    read_seconds: float = 5.0            # a request's reading is refused (422) past this, once a worker has it
+    retry_after: int = 2                 # seconds a 503 asks the client to wait
 
 
 class NumberIn(BaseModel):
@@ -163,7 +169,7 @@ class Calculator:
         return self.answer([g.images for g in groups], [g.boxes for g in groups])
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, limits: Limits) -> None:
     """Every bad request ends as a 4xx with a one-line `detail`."""
 
     @app.exception_handler(RequestValidationError)
@@ -174,27 +180,35 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
-        return JSONResponse({"detail": _one_line(str(exc))}, 400)
+        return JSONResponse({"detail": _one_line(str(exc))}, 422 if isinstance(exc, TooSlow) else 400)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy):
+        return JSONResponse({"detail": f"the server is reading {limits.workers + limits.queue} requests; "
+                             f"try again in {limits.retry_after} s"}, 503,
+                            headers={"Retry-After": str(limits.retry_after)})
 
 
 def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=None) -> FastAPI:
     """`random_digits(count) -> (count, 28, 28) uint8` feeds the "Random from MNIST" button."""
     app = FastAPI(title="neuralab calculator", description="Handwritten numbers in, their running sum out.")
     app.add_middleware(BodyGuard, max_bytes=limits.max_body_bytes, seconds=limits.body_seconds)
-    _install_error_handlers(app)
+    _install_error_handlers(app, limits)
     calculator = Calculator(reader, limits)
+    gate = app.state.gate = Gate(limits.workers, limits.queue, limits.read_seconds)   # every read goes through it
 
     @app.post("/api/read", response_model=NumberOut, summary="Read one number's digit images")
-    def read(number: NumberIn) -> NumberOut:
-        return calculator.digits([number]).numbers[0]
+    async def read(number: NumberIn) -> NumberOut:
+        return (await gate.run(calculator.digits, [number])).numbers[0]
 
     @app.post("/api/sum", response_model=SumOut, summary="Read numbers and give their running totals")
-    def total(request: SumIn) -> SumOut:
-        return calculator.digits(request.numbers)
+    async def total(request: SumIn) -> SumOut:
+        return await gate.run(calculator.digits, request.numbers)
 
-    @app.post("/api/picture", response_model=SumOut, summary="Find the numbers in a picture, read them, add them")
-    def picture(request: PictureIn) -> SumOut:
-        return calculator.picture(request.picture)
+    @app.post("/api/picture", response_model=SumOut, summary="Find the numbers in a picture, read them, add them",
+              responses={503: {"description": "every worker busy and the queue full: retry after Retry-After"}})
+    async def picture(request: PictureIn) -> SumOut:
+        return await gate.run(calculator.picture, request.picture)
 
     @app.get("/api/random", summary="MNIST-test digit images as PNG data URLs")
     def random(count: int = 3) -> dict:
