@@ -195,7 +195,11 @@ def test_predict_reads_strip_images_and_folders(symbolic, tmp_path):
     folder = tmp_path / "b"
     folder.mkdir()
     Image.fromarray(np.pad(glyph(3), 6)).save(folder / "0.png")
-    res = run_cli(["calc", "predict", "--checkpoint", str(symbolic[0]), str(tmp_path / "a.png"), str(folder), "--json"])
+    args = ["calc", "predict", "--checkpoint", str(symbolic[0]), str(tmp_path / "a.png"), str(folder), "--json"]
+    refused = run_cli(args)                                  # the fake model trusts none of its readings
+    assert refused.exit_code == 2 and "not digits the reader trusts" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and refused.stdout == ""
+    res = run_cli(args + ["--doubt", "0"])
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
     assert [len(r["digits"]) for r in out["read"]] == [2, 1]

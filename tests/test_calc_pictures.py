@@ -76,6 +76,53 @@ def test_predict_reads_a_row_and_a_folder(fixture_checkpoint, digits_read_right,
     assert result.stdout.strip() == "38 + 507 + 42 = 587  (running 38, 545, 587)"
 
 
+def test_doubtful_digits_are_marked_and_a_picture_of_doubts_gets_no_sum(fixture_checkpoint, digits_read_right, tmp_path):
+    page = photograph(write([294, 61], digits_read_right, seed=3), np.random.default_rng(4))
+    base = ["calc", "predict", str(save(page, tmp_path / "sum.jpg")), "--checkpoint", str(fixture_checkpoint)]
+    sure = json.loads(run_cli(base + ["--json", "--doubt", "0"]).stdout)
+    probabilities = [d["probability"] for r in sure["read"] for d in r["digits"]]
+    assert sure["doubtful"] == 0 and sure["numbers"] == [294, 61]
+    low, second = sorted(set(probabilities))[:2]
+    doubt = (low + second) / 2                                   # the least sure digit is doubtful
+    flags = [p < doubt for p in probabilities]
+    marked = json.loads(run_cli(base + ["--json", "--doubt", str(doubt)]).stdout)
+    assert marked["doubtful"] == sum(flags) >= 1 and marked["sum"] == 355
+    assert [d["doubtful"] for r in marked["read"] for d in r["digits"]] == flags
+    line = run_cli(base + ["--doubt", str(doubt)]).stdout.strip()
+    assert line.split(" = ")[0].count("?") == sum(flags) and line.endswith("marked ?: check them]") and "= 355" in line
+    refused = run_cli(base + ["--doubt", "1"])                   # every mark doubtful: no sum, one line
+    assert refused.exit_code == 2 and "not digits the reader trusts" in refused.stderr and refused.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["noise", "face", "text", "grid"])
+def test_pictures_of_no_numbers_are_refused(fixture_checkpoint, tmp_path, kind):
+    from neuralab.calc.paper import on_paper
+    from neuralab.calc.pages import PAPER, Page
+
+    rng = np.random.default_rng(0)
+    if kind == "noise":
+        Image.fromarray((rng.random((600, 800)) * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    elif kind == "face":
+        import matplotlib.cbook as cbook
+
+        Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).save(tmp_path / "p.png")
+    elif kind == "text":
+        from PIL import ImageDraw, ImageFont
+
+        text = Image.new("L", (900, 200), 245)
+        for i in range(2):
+            ImageDraw.Draw(text).text((30, 30 + 70 * i), "Notes for Monday: bring the book.", fill=20,
+                                      font=ImageFont.load_default(size=40))
+        text.save(tmp_path / "p.png")
+    else:
+        blank = Page(np.full((400, 500), PAPER), [], [[(200, 150, 240, 200)]])
+        save(photograph(on_paper(blank, rng, paper="squared"), rng), tmp_path / "p.png")
+    result = run_cli(["calc", "predict", str(tmp_path / "p.png"), "--checkpoint", str(fixture_checkpoint)])
+    assert result.exit_code == 2 and result.stdout == "", result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert any(words in result.stderr for words in ("no digit found", "no sum"))
+
+
 def test_bad_pictures_are_one_line_and_exit_2(fixture_checkpoint, tmp_path):
     from .test_filters_io import png_header_only
 

@@ -232,7 +232,7 @@ def test_page_shows_each_box_as_read_adds_twice_and_shows_the_server_total(tmp_p
 
 @pytest.mark.browser
 def test_page_reads_a_number_written_freely_in_the_wide_box(model):
-    app = create_app(DigitReader(model), Limits())
+    app = create_app(DigitReader(model), Limits(doubt=0.0))
     sent = []
     with served_page(app, sent) as page:
         # three uprights close together, then a wide gap, then two more: the numbers "111" and "11"
@@ -253,7 +253,7 @@ def test_page_reads_a_photo_upload(tmp_path, model):
 
     photo = tmp_path / "sum.png"
     Image.fromarray((page_of([12, 345]).image * 255).astype(np.uint8)).save(photo)
-    app = create_app(DigitReader(model), Limits())
+    app = create_app(DigitReader(model), Limits(doubt=0.0))       # the untrained model's readings, all kept
     sent = []
     with served_page(app, sent) as page:
         page.set_input_files("#photo", str(photo))
@@ -263,6 +263,46 @@ def test_page_reads_a_photo_upload(tmp_path, model):
         assert sent[-1][0] == "picture" and sent[-1][1]["picture"].startswith("data:image/jpeg;base64,")
         body = TestClient(app).post("/api/picture", json=sent[-1][1]).json()
         assert int(page.inner_text("#total")) == body["running"][-1]
+
+
+@pytest.mark.browser
+def test_a_digit_tapped_on_the_photo_is_corrected_and_the_total_follows(tmp_path, model):
+    from .test_segment import page_of
+
+    photo = tmp_path / "sum.png"
+    Image.fromarray((page_of([12, 345]).image * 255).astype(np.uint8)).save(photo)
+    app = create_app(DigitReader(model), Limits(doubt=0.0))     # the untrained model's readings, all kept
+    with served_page(app, []) as page:
+        page.set_input_files("#photo", str(photo))
+        page.wait_for_function("document.querySelectorAll('#tape li').length === 2")
+        before = int(page.inner_text("#total"))
+        first = page.locator("#tape li").nth(0).locator(".digit").nth(0).inner_text().split()[0]
+        numbers = page.evaluate("found.numbers.map((n) => n.digits.map((d) => d.box))")
+        x0, y0, x1, y1 = numbers[0][0]                          # the first digit of 12, in picture pixels
+        scale = page.evaluate("found.scale")
+        page.locator("#found").click(position={"x": (x0 + x1) / 2 * scale, "y": (y0 + y1) / 2 * scale})
+        assert page.is_visible("#picker")
+        wanted = 1 if first != "1" else 7
+        page.locator("button.pick").nth(wanted).click()
+        page.wait_for_function(f"document.getElementById('total').textContent !== '{before}'")
+        after = int(page.inner_text("#total"))
+        assert after - before == (wanted - int(first)) * 10            # the tens digit of the first number
+        assert page.locator("#tape li").nth(0).locator(".digit").nth(0).inner_text().startswith(str(wanted))
+
+
+def test_a_picture_of_mostly_doubtful_marks_gets_no_sum(model):
+    from .test_segment import page_of
+
+    buf = io.BytesIO()
+    Image.fromarray((page_of([12, 345]).image * 255).astype(np.uint8)).save(buf, format="PNG")
+    picture = {"picture": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()}
+    strict = TestClient(create_app(DigitReader(model), Limits(doubt=1.01)), raise_server_exceptions=False)
+    refused = strict.post("/api/picture", json=picture)
+    assert refused.status_code == 400 and "not digits the reader trusts" in refused.json()["detail"]
+    lenient = TestClient(create_app(DigitReader(model), Limits(doubt=0.0)), raise_server_exceptions=False)
+    read = lenient.post("/api/picture", json=picture).json()
+    assert [len(n["digits"]) for n in read["numbers"]] == [2, 3]
+    assert not any(d["doubtful"] for n in read["numbers"] for d in n["digits"])
 
 
 @pytest.mark.mnist

@@ -29,6 +29,8 @@ from neuralab.core.mnist import MNIST
 COMPOSE = re.compile(r"^[0-9]+(\+[0-9]+)*$")   # ASCII digits only: str.isdigit() takes "١" too
 MAX_NUMBER_DIGITS = 1000   # digits in one number: Python prints integers of up to 4,300 digits
 MAX_NUMBERS = 1000         # numbers added in one reading
+DOUBT = 0.9                # a digit read with a probability under 0.9 is doubtful: worth a second look
+UNTRUSTED = 0.25           # a picture with over a quarter of its marks doubtful gets no sum (numbers: ~2%)
 
 
 @dataclass
@@ -38,6 +40,25 @@ class Answer:
     sum: int
     readings: list[str]         # per number, the digits as read ("?" for the seed model)
     probabilities: list[list[float]] | None = None   # per number, per digit: the probability of its reading
+
+    def doubtful(self, doubt: float = DOUBT) -> list[list[bool]]:
+        """Per number, per digit: was it read with a probability under `doubt`? (None: not known.)"""
+        return [[p < doubt for p in ps] for ps in self.probabilities] if self.probabilities else []
+
+    def marked(self, doubt: float = DOUBT) -> list[str]:
+        """The readings with a '?' after each doubtful digit, e.g. "29?4"."""
+        if not self.probabilities:
+            return self.readings
+        return ["".join(d + "?" * flag for d, flag in zip(r, flags))
+                for r, flags in zip(self.readings, self.doubtful(doubt))]
+
+    def check_trusted(self, where: str, doubt: float = DOUBT) -> None:
+        """Refuse to give a sum when over a quarter of the marks were read as digits the reader does not
+        trust: a picture of something else (a face, text, a texture) yields marks, but no sum of them."""
+        flags = [flag for row in self.doubtful(doubt) for flag in row]
+        if sum(flags) > UNTRUSTED * len(flags):
+            raise UserError(f"{where}: no sum: {sum(flags)} of the {len(flags)} marks found are not digits the "
+                            f"reader trusts (probability under {doubt}); is it a picture of numbers?")
 
 
 def compose(expression: str, seed: int, data: MNIST) -> list[np.ndarray]:

@@ -7,9 +7,10 @@ grids and margins of exercise books.
   pixels back, so that boxes found on the upright page can be given in the picture's pixels.
 - `without_printed_lines`: ink that lies on long straight lines (morphological openings with line-shaped
   structuring elements, a few slants each way so that bowed and keystoned lines are found), kept
-  only when the line is printed: lighter than the pen's ink, one of a regularly spaced family
-  (a ruling or a grid), or a vertical line across most of the page (a margin). A single dark
-  horizontal line is a rule the writer drew under a sum, and stays.
+  only when the line is printed: unbroken (digits lined up in a column leave gaps), and lighter
+  than the pen's ink, one of a regularly spaced family (a ruling or a grid), or a vertical line
+  across most of the page (a margin). A single dark horizontal line is a rule the writer drew
+  under a sum, and stays.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ LONG = 0.25            # a printed line spans at least a quarter of the page's s
 THIN = 25.0            # ... and is at least 25 times longer than it is thick (a pen's '1' is ~8x)
 DARKER = 1.5           # a line 1.5x as dark as its ruling is a rule drawn over it, not printed
 OVER = 1.3             # a pixel 1.3x as dark as the printed line under it is a pen stroke over the line
+UNBROKEN = 0.85        # a printed line is seen along 85% of its span; digits lined up in a column leave gaps
 RULED = 0.5            # a ruling's lines cross half the page (the aligned tops of written digits do not)
 PAGE_WIDE = 0.85       # a vertical line across 85% of the page is a margin, however dark
 GRAIN = 5              # pixels: a line's strength is averaged over 2 * 5 + 1 along it
@@ -149,14 +151,17 @@ def _printed(lines: np.ndarray, flat: np.ndarray, mask: np.ndarray, vertical: bo
     for r in regionprops(labels):
         extent = r.bbox[3] - r.bbox[1]
         if extent >= LONG * page and extent >= THIN * r.area / max(extent, 1):
+            seen = np.unique(r.coords[:, 1])
             line = _fitted(r.coords, mask.shape[1])
-            line.dark, line.pen = _darkness(line, flat, np.unique(r.coords[:, 1])), pen
-            long.append((line, extent, r.centroid[0]))
-    places = sorted(place for _, _, place in long)
+            line.dark, line.pen = _darkness(line, flat, seen), pen
+            long.append((line, extent, r.centroid[0], len(seen) / extent >= UNBROKEN))
+    places = sorted(place for _, _, place, _ in long)
     pitch = float(np.median(np.diff(places))) if len(places) >= 3 else None
-    family = float(np.median([line.dark for line, _, _ in long])) if long else 0.0
+    family = float(np.median([line.dark for line, _, _, _ in long])) if long else 0.0
     found = []
-    for line, extent, place in long:
+    for line, extent, place, unbroken in long:
+        if not unbroken:
+            continue
         light = line.dark < LIGHT * pen
         regular = (pitch is not None and extent >= RULED * page and line.dark <= DARKER * family
                    and any(abs(abs(place - other) - pitch) <= 0.15 * pitch for other in places if other != place))

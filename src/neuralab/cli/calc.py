@@ -141,6 +141,9 @@ def predict(
                                         "the digits as the model saw them, and the answer."),
     as_json: bool = typer.Option(False, "--json", help="Print the numbers, running totals and sum, and for each "
                                  "digit its reading, probability and box, as JSON."),
+    doubt: float = typer.Option(0.9, min=0.0, max=1.0, help="A digit read with a probability under this is "
+                                "doubtful: marked '?' (and \"doubtful\" in --json); a picture whose marks are "
+                                "over a quarter doubtful gets no sum. 0 trusts every reading."),
     device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
@@ -161,14 +164,17 @@ def predict(
     else:
         groups = read_paths(numbers)
     answer = calc_predict.read_numbers(model, [g.images for g in groups], pick_device(device))
+    if not compose:
+        answer.check_trusted(", ".join(str(n) for n in numbers)[:200], doubt)
     if show is not None:
         calc_predict.show([g.images for g in groups], answer, show, _pictures(groups, answer))
     if as_json:
-        typer.echo(json.dumps(_as_json(groups, answer)))
+        typer.echo(json.dumps(_as_json(groups, answer, doubt)))
     else:
-        read = " + ".join(answer.readings)
-        typer.echo(f"{read} = {answer.sum}" + (f"  (running {', '.join(map(str, answer.running))})"
-                                               if len(answer.running) > 1 else ""))
+        doubts = sum(flag for row in answer.doubtful(doubt) for flag in row)
+        typer.echo(f"{' + '.join(answer.marked(doubt))} = {answer.sum}"
+                   + (f"  (running {', '.join(map(str, answer.running))})" if len(answer.running) > 1 else "")
+                   + (f"  [{doubts} doubtful digit{'s' * (doubts > 1)}, marked ?: check them]" if doubts else ""))
 
 
 def _probabilities(groups, answer) -> list[list[float | None]]:
@@ -176,13 +182,15 @@ def _probabilities(groups, answer) -> list[list[float | None]]:
     return answer.probabilities or [[None] * len(g.images) for g in groups]
 
 
-def _as_json(groups, answer) -> dict:
+def _as_json(groups, answer, doubt: float) -> dict:
     read = [{"source": g.source, "line": g.line, "reading": reading,
              "digits": [{"digit": None if d == "?" else int(d), "probability": p,
+                         "doubtful": None if p is None else p < doubt,
                          "box": None if g.boxes is None else list(g.boxes[i])}
                         for i, (d, p) in enumerate(zip(reading, probs))]}
             for g, reading, probs in zip(groups, answer.readings, _probabilities(groups, answer))]
-    return {"numbers": answer.numbers, "running": answer.running, "sum": answer.sum, "read": read}
+    doubtful = sum(flag for row in answer.doubtful(doubt) for flag in row) if answer.probabilities else None
+    return {"numbers": answer.numbers, "running": answer.running, "sum": answer.sum, "doubtful": doubtful, "read": read}
 
 
 def _pictures(groups, answer) -> list:

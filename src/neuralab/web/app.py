@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from neuralab.calc.predict import DOUBT
 from neuralab.core.deadline import TooSlow
 from neuralab.core.errors import UserError
 from neuralab.web.gate import Busy, Gate
@@ -40,6 +41,7 @@ class Limits:
     queue: int = 48                      # requests waiting: 40 uploads at once are all served; more get 503
     read_seconds: float = 5.0            # a request's reading is refused (422) past this, once a worker has it
     retry_after: int = 2                 # seconds a 503 asks the client to wait
+    doubt: float = DOUBT                 # a digit read less surely is doubtful; a picture of mostly such is refused
 
 
 class NumberIn(BaseModel):
@@ -59,6 +61,7 @@ class PictureIn(BaseModel):
 class DigitOut(BaseModel):
     digit: int
     probability: float
+    doubtful: bool = Field(description="Read with a probability under the server's doubt threshold: worth a check")
     box: tuple[int, int, int, int] | None = Field(None, description="Where the digit was found in the "
                                                   "picture: (x0, y0, x1, y1) in pixels")
 
@@ -140,11 +143,14 @@ class Calculator:
             if count > self.limits.max_digits:
                 raise UserError(f"{where}[{i}]: {count} digits, at most {self.limits.max_digits}")
 
-    def answer(self, groups: list[np.ndarray], boxes=None) -> SumOut:
+    def answer(self, groups: list[np.ndarray], boxes=None, where: str | None = None) -> SumOut:
+        """`where` names a picture: one with over a quarter of its marks doubtful gets no sum."""
         read = self.reader.read(groups)
+        if where is not None:
+            read.check_trusted(where, self.limits.doubt)
         boxes = boxes or [[None] * len(g) for g in groups]
-        numbers = [NumberOut(digits=[DigitOut(digit=int(d), probability=p, box=b) for d, p, b in zip(r, ps, bs)],
-                             number=n)
+        numbers = [NumberOut(digits=[DigitOut(digit=int(d), probability=p, doubtful=p < self.limits.doubt, box=b)
+                                     for d, p, b in zip(r, ps, bs)], number=n)
                    for r, ps, bs, n in zip(read.readings, read.probabilities, boxes, read.numbers)]
         return SumOut(numbers=numbers, running=read.running)
 
@@ -166,7 +172,7 @@ class Calculator:
     def picture(self, url: str) -> SumOut:
         groups = decode_picture(url, "picture")
         self.check_counts([len(g.images) for g in groups], "picture: numbers")
-        return self.answer([g.images for g in groups], [g.boxes for g in groups])
+        return self.answer([g.images for g in groups], [g.boxes for g in groups], "picture")
 
 
 def _install_error_handlers(app: FastAPI, limits: Limits) -> None:

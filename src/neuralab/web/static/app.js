@@ -2,7 +2,7 @@
 "use strict";
 
 const BOXES = 6;
-const LOW = 0.9;              // a reading less sure than this is shown in red: worth a second look
+const LOW = 0.9;              // a box's reading less sure than this is shown in red (the server's doubt threshold)
 const PHOTO_SIDE = 1600;      // photos are scaled down to this longer side before upload
 const boxes = [];
 const tape = [];              // {number: BigInt, digits: [{digit, probability}]}
@@ -86,7 +86,7 @@ function render() {
     total += entry.number;
     const li = document.createElement("li");
     const digits = entry.digits.map((d) =>
-      `<span class="digit">${d.digit}<span class="conf"> ${(100 * d.probability).toFixed(1)}%</span></span>`).join("");
+      `<span class="digit${d.doubtful ? " low" : ""}">${d.digit}<span class="conf"> ${(100 * d.probability).toFixed(1)}%</span></span>`).join("");
     li.innerHTML = `${digits} → <b>${entry.number}</b> <span class="running">(running ${total})</span>`;
     list.appendChild(li);
   }
@@ -94,8 +94,10 @@ function render() {
 }
 
 function addNumbers(numbers) {
-  for (const n of numbers) tape.push({number: BigInt(n.number), digits: n.digits});
+  const entries = numbers.map((n) => ({number: BigInt(n.number), digits: n.digits}));
+  tape.push(...entries);
   render();
+  return entries;
 }
 
 async function add() {
@@ -108,10 +110,14 @@ async function add() {
   } catch (err) { status(err.message); }
 }
 
-// draw the picture with a box and the reading over every digit found
-function showFound(image, numbers) {
+// the last picture read: its numbers' digits are the tape's own objects, so a correction shows in both
+let found = null;
+
+// draw the picture with a box and the reading over every digit found: doubtful ones in red,
+// corrected ones in blue; a tap on a box opens the digit picker for it
+function showFound() {
+  const {image, numbers, scale} = found;
   const canvas = document.getElementById("found");
-  const scale = Math.min(1, 600 / image.width);
   canvas.width = image.width * scale; canvas.height = image.height * scale;
   const ctx = canvas.getContext("2d");
   ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
@@ -119,18 +125,51 @@ function showFound(image, numbers) {
   for (const n of numbers) {
     for (const d of n.digits) {
       const [x0, y0, x1, y1] = d.box.map((v) => v * scale);
-      ctx.strokeStyle = ctx.fillStyle = d.probability < LOW ? "#c0392b" : "#1e7a44";
+      ctx.strokeStyle = ctx.fillStyle = d.corrected ? "#1f5fbf" : d.doubtful ? "#c0392b" : "#1e7a44";
       ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-      ctx.fillText(`${d.digit} ${(100 * d.probability).toFixed(0)}%`, x0, Math.max(12, y0 - 3));
+      ctx.fillText(d.corrected ? `${d.digit} ✓` : `${d.digit} ${(100 * d.probability).toFixed(0)}%`, x0, Math.max(12, y0 - 3));
     }
   }
+}
+
+function digitAt(event) {
+  const canvas = document.getElementById("found");
+  const rect = canvas.getBoundingClientRect();
+  const x = (event.clientX - rect.left) * canvas.width / rect.width / found.scale;
+  const y = (event.clientY - rect.top) * canvas.height / rect.height / found.scale;
+  for (const entry of found.entries) {
+    for (const d of entry.digits) {
+      const [x0, y0, x1, y1] = d.box;
+      if (x >= x0 && x <= x1 && y >= y0 && y <= y1) return {entry, d};
+    }
+  }
+  return null;
+}
+
+function pick(event) {
+  if (!found) return;
+  const hit = digitAt(event);
+  const picker = document.getElementById("picker");
+  picker.hidden = !hit;
+  if (!hit) return;
+  picker.target = hit;
+  document.getElementById("picking").textContent = `read as ${hit.d.digit}: the digit is`;
+}
+
+function correct(digit) {
+  const picker = document.getElementById("picker");
+  const {entry, d} = picker.target;
+  Object.assign(d, {digit, probability: 1, doubtful: false, corrected: true});
+  entry.number = BigInt(entry.digits.map((x) => x.digit).join(""));
+  picker.hidden = true;
+  render(); showFound();
 }
 
 async function readPicture(url, image) {
   try {
     const read = await api("/api/picture", {picture: url});
-    addNumbers(read.numbers);
-    if (image) showFound(image, read.numbers);
+    const entries = addNumbers(read.numbers);
+    if (image) { found = {image, numbers: read.numbers, entries, scale: Math.min(1, 600 / image.width)}; showFound(); }
     status("");
     return true;
   } catch (err) { status(err.message); return false; }
@@ -172,6 +211,14 @@ document.addEventListener("DOMContentLoaded", () => {
     if (await readPicture(wide.canvas.toDataURL("image/png"), wide.canvas)) wide.clear();
   });
   document.getElementById("clear-wide").addEventListener("click", () => wide.clear());
+  document.getElementById("found").addEventListener("click", pick);
+  const digits = document.getElementById("digits");
+  for (let k = 0; k < 10; k++) {
+    const b = document.createElement("button");
+    b.type = "button"; b.textContent = k; b.className = "pick";
+    b.addEventListener("click", () => correct(k));
+    digits.appendChild(b);
+  }
   document.getElementById("photo").addEventListener("change", (e) => {
     if (e.target.files.length) readPhoto(e.target.files[0]);
   });
