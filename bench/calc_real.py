@@ -168,7 +168,8 @@ def score_paper(model, kind: str, numbers, rng) -> Tally:
         try:
             groups = read_picture(data, kind)
             answer = read_numbers(model, [g.images for g in groups], "cpu")
-        except UserError as e:  # a picture read as holding nothing counts as all wrong
+            answer.check_trusted(kind)                         # as `calc predict` and the page do
+        except UserError as e:  # a picture refused (nothing found, or nothing trusted) counts as all wrong
             print(f"  {kind}: {type(e).__name__}: {e}", file=sys.stderr)
             tally.add(labels, None, None)
             tally.times.append(time.perf_counter() - t0)

@@ -146,6 +146,20 @@ def web_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def web_pictures_table(result: dict) -> list[str]:
+    lines = ["| upload | requests | at once | answers | 5xx | p50 | p95 | server peak memory |", "|---|---|---|---|---|---|---|---|"]
+    for name, case in result["cases"].items():
+        answers = ", ".join(f"{count} × {status}" for status, count in case["status_counts"].items())
+        lines.append(f"| {name} | {case['requests']} | {case['concurrency']} | {answers} | {case['server_5xx']} "
+                     f"| {case['p50_seconds']} s | {case['p95_seconds']} s | {case['peak_rss_mb_so_far']} MB |")
+    anchors = result["anchors"]
+    lines += ["", f"Anchors: {anchors['server_5xx']} 5xx (measured {result['server_5xx']}: "
+              f"**{'met' if result['server_5xx'] <= anchors['server_5xx'] else 'missed'}**); server peak memory "
+              f"≤ {anchors['peak_rss_mb']} MB (measured {result['peak_rss_mb']} MB: "
+              f"**{'met' if result['peak_rss_mb'] <= anchors['peak_rss_mb'] else 'missed'}**)."]
+    return lines + _measured(result)
+
+
 def depth_h200_table(result: dict) -> list[str]:
     names = {"relu": "ReLU", "sigmoid": "sigmoid"}
     lines = ["| cell | ours, mean ± sd | published (1 Keras run) | within ±0.02 |", "|---|---|---|---|"]
@@ -203,6 +217,7 @@ TABLES = {
     "depth-deep": ("depth/deep-variants.json", depth_deep_table),
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
+    "calc-real-notebook": ("calc/real-notebook-test.json", real_rows),
     "calc-cost": ("calc/cost*.json", lambda results: cost_rows(results) + [m for r in results for m in _measured(r)]),
     "calc-confusion": ("calc/confusion-n100-bf16-seed0.json", calc_confusion_table),
     "calc-misread": ("calc/misread-n15-wd0.05-seed0-2.json", calc_misread_table),
@@ -218,6 +233,7 @@ TABLES = {
     "abuse": ("abuse.json", abuse_table),
     "filters": ("filters/throughput.json", filters_table),
     "web": ("web/load.json", web_table),
+    "web-pictures": ("web/pictures.json", web_pictures_table),
 }
 
 

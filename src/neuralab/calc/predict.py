@@ -30,7 +30,7 @@ COMPOSE = re.compile(r"^[0-9]+(\+[0-9]+)*$")   # ASCII digits only: str.isdigit(
 MAX_NUMBER_DIGITS = 1000   # digits in one number: Python prints integers of up to 4,300 digits
 MAX_NUMBERS = 1000         # numbers added in one reading
 DOUBT = 0.9                # a digit read with a probability under 0.9 is doubtful: worth a second look
-UNTRUSTED = 0.25           # a picture with over a quarter of its marks doubtful gets no sum (numbers: ~2%)
+UNTRUSTED = 0.25           # a picture with over a quarter of its marks doubtful (3 or more) gets no sum
 
 
 @dataclass
@@ -53,10 +53,11 @@ class Answer:
                 for r, flags in zip(self.readings, self.doubtful(doubt))]
 
     def check_trusted(self, where: str, doubt: float = DOUBT) -> None:
-        """Refuse to give a sum when over a quarter of the marks were read as digits the reader does not
-        trust: a picture of something else (a face, text, a texture) yields marks, but no sum of them."""
+        """Refuse to give a sum when every mark, or over a quarter of them and at least 3, were read as
+        digits the reader does not trust: a picture of something else (a face, text, a texture) yields
+        marks, but no sum of them. A doubtful digit or two in a sum is marked, not refused."""
         flags = [flag for row in self.doubtful(doubt) for flag in row]
-        if sum(flags) > UNTRUSTED * len(flags):
+        if flags and (all(flags) or (sum(flags) >= 3 and sum(flags) > UNTRUSTED * len(flags))):
             raise UserError(f"{where}: no sum: {sum(flags)} of the {len(flags)} marks found are not digits the "
                             f"reader trusts (probability under {doubt}); is it a picture of numbers?")
 

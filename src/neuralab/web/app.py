@@ -144,7 +144,7 @@ class Calculator:
                 raise UserError(f"{where}[{i}]: {count} digits, at most {self.limits.max_digits}")
 
     def answer(self, groups: list[np.ndarray], boxes=None, where: str | None = None) -> SumOut:
-        """`where` names a picture: one with over a quarter of its marks doubtful gets no sum."""
+        """`where` names a picture: one whose marks are too doubtful gets no sum (`Answer.check_trusted`)."""
         read = self.reader.read(groups)
         if where is not None:
             read.check_trusted(where, self.limits.doubt)
