@@ -69,10 +69,32 @@ def files(root: Path) -> dict[str, str]:
     tiny[0].save(root / "frames.gif", format="GIF", save_all=True, append_images=tiny[1:])
     (root / "a-file").write_text("not a folder")
     (root / "dir.png").mkdir()
+    unreadable(root)
     out.update({k: str(root / v) for k, v in (("bomb_png", "bomb.png"), ("big_png", "big.png"), ("bomb_gif", "bomb.gif"),
                                                ("cut_gif", "cut.gif"), ("frames_gif", "frames.gif"),
                                                ("file", "a-file"), ("dir_png", "dir.png"))})
+    out.update({name: str(root / name) for name in UNREADABLE})
     return out
+
+
+UNREADABLE = {"noise-800x600.png": "800x600 pure noise", "noise-1000.png": "1000x1000 pure noise",
+              "blocks-4000.jpg": "4000x4000 JPEG of grey blocks", "blank-paper.jpg": "a photo of blank paper",
+              "empty-grid.jpg": "a photo of an empty squared page"}
+
+
+def unreadable(root: Path) -> None:
+    """Pictures with no numbers in them, which must be refused, never summed."""
+    from neuralab.calc.pages import PAPER, Page, photograph
+    from neuralab.calc.paper import on_paper
+
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((600, 800)) * 255).astype(np.uint8)).save(root / "noise-800x600.png")
+    Image.fromarray((rng.random((1000, 1000)) * 255).astype(np.uint8)).save(root / "noise-1000.png")
+    blocks = rng.integers(0, 256, (80, 80), dtype=np.uint8).repeat(50, 0).repeat(50, 1)
+    Image.fromarray(blocks).save(root / "blocks-4000.jpg", quality=85)
+    for name, paper in (("blank-paper.jpg", "plain"), ("empty-grid.jpg", "squared")):
+        page = Page(np.full((900, 1200), PAPER), [], [[(500, 300, 560, 380)]])
+        Image.fromarray(photograph(on_paper(page, rng, paper=paper), rng).image).save(root / name, quality=85)
 
 
 def cli_rows(f: dict[str, str], scratch: str) -> list[tuple[str, list[str]]]:
@@ -114,6 +136,8 @@ def cli_rows(f: dict[str, str], scratch: str) -> list[tuple[str, list[str]]]:
         ("calc train --test-count 10^12", ["calc", "train", "--test-count", "1000000000000", *out]),
         ("calc eval --digits 0", ["calc", "eval", "--checkpoint", f["calc"], "--digits", "0"]),
         ("serve --port 70000", ["serve", "--port", "70000", "--checkpoint", f["calc"]]),
+        *((f"calc predict, {what}", ["calc", "predict", f[name], "--checkpoint", f["calc"]])
+          for name, what in UNREADABLE.items()),
     ]
 
 

@@ -53,11 +53,12 @@ class Answer:
                 for r, flags in zip(self.readings, self.doubtful(doubt))]
 
     def check_trusted(self, where: str, doubt: float = DOUBT) -> None:
-        """Refuse to give a sum when every mark, or over a quarter of them and at least 3, were read as
-        digits the reader does not trust: a picture of something else (a face, text, a texture) yields
-        marks, but no sum of them. A doubtful digit or two in a sum is marked, not refused."""
+        """Refuse to give a sum when every mark (of two or more), or over a quarter of them and at least
+        3, were read as digits the reader does not trust: a picture of something else (a face, text, a
+        texture) yields marks, but no sum of them. A lone doubtful digit, or a doubtful digit or two in
+        a sum, is marked, not refused."""
         flags = [flag for row in self.doubtful(doubt) for flag in row]
-        if flags and (all(flags) or (sum(flags) >= 3 and sum(flags) > UNTRUSTED * len(flags))):
+        if (len(flags) >= 2 and all(flags)) or (sum(flags) >= 3 and sum(flags) > UNTRUSTED * len(flags)):
             raise UserError(f"{where}: no sum: {sum(flags)} of the {len(flags)} marks found are not digits the "
                             f"reader trusts (probability under {doubt}); is it a picture of numbers?")
 

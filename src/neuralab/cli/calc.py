@@ -143,7 +143,7 @@ def predict(
                                  "digit its reading, probability and box, as JSON."),
     doubt: float = typer.Option(0.9, min=0.0, max=1.0, help="A digit read with a probability under this is "
                                 "doubtful: marked '?' (and \"doubtful\" in --json); a picture whose marks are "
-                                "all or over a quarter (3 or more) doubtful gets no sum. 0 trusts every reading."),
+                                "all (2 or more) or over a quarter (3 or more) doubtful gets no sum. 0 trusts every reading."),
     device: DeviceName = Device,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
