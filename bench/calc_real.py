@@ -15,6 +15,7 @@ Kinds of picture (all written with MNIST digits, so every digit's truth is known
   turned  a column sum on plain paper in any of the inks, photographed turned up to 10 degrees,
           with a shadow across it
   tilted  the same, turned up to 3 degrees and leaning up to 25 degrees away from the camera
+  camera  a squared-paper photo filling a 12-megapixel frame (4000x3000 JPEG): the read-time target
   canvas  each number drawn with the mouse on the real web page (Chromium), one digit per box, the
           pen following each digit's skeleton (`calc.pages.pen_strokes`), read by the page's own requests
   wide    each number drawn the same way in the page's wide box, segmented by the server
@@ -45,7 +46,7 @@ from PIL import Image
 
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.inputs import read_picture
-from neuralab.calc.pages import pen_strokes, photograph, scan, write_page
+from neuralab.calc.pages import Page, pen_strokes, photograph, scan, write_page
 from neuralab.calc.paper import INKS, on_paper
 from neuralab.calc.predict import read_digits, read_numbers
 from neuralab.core import mnist
@@ -54,8 +55,9 @@ from neuralab.core.args import output_file, script_main
 from neuralab.core.io import atomic_write_json, sha256_file
 from neuralab.core.provenance import provenance
 
-KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide")
-PAPER_KINDS = ("squared", "lined", "turned", "tilted")
+KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera")
+PAPER_KINDS = ("squared", "lined", "turned", "tilted", "camera")
+CAMERA = (4000, 3000)                           # a 12-megapixel phone photo
 TARGETS = {"ratio": 0.98, "photo": 0.97}        # the issue's targets: of the raw-array figure; photo numbers right
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,13 +121,19 @@ def notebook(kind: str, images, labels, rng: np.random.Generator):
     """A column sum on exercise-book paper in a random ink, photographed as `kind` says."""
     height = int(rng.integers(56, 113))
     page = write_page(images, labels, rng, height=height, plus=bool(rng.random() < 0.7), rule=bool(rng.random() < 0.7))
-    paper = kind if kind in ("squared", "lined") else "plain"
+    paper = kind if kind in ("squared", "lined") else "squared" if kind == "camera" else "plain"
     page = on_paper(page, rng, paper=paper, ink=str(rng.choice(list(INKS))), height=height)
     if kind == "turned":
         return photograph(page, rng, turn=10.0, shadow=True)
     if kind == "tilted":
         return photograph(page, rng, tilt=25.0)
-    return photograph(page, rng, shadow=bool(rng.random() < 0.5))
+    photo = photograph(page, rng, shadow=bool(rng.random() < 0.5))
+    if kind == "camera":                                # the page filling a 12-megapixel frame
+        scale = (CAMERA[0] / photo.image.shape[1], CAMERA[1] / photo.image.shape[0])
+        boxes = [[(int(x0 * scale[0]), int(y0 * scale[1]), int(x1 * scale[0]), int(y1 * scale[1]))
+                  for x0, y0, x1, y1 in number] for number in photo.boxes]
+        return Page(np.asarray(Image.fromarray(photo.image).resize(CAMERA, Image.Resampling.BICUBIC)), photo.numbers, boxes)
+    return photo
 
 
 class Tally:

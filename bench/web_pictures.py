@@ -95,7 +95,7 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "neuralab", "serve", "--checkpoint", str(args.checkpoint),
-                               "--port", str(port)], stderr=subprocess.DEVNULL)
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
