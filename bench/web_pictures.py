@@ -113,7 +113,10 @@ def main() -> None:
                   f"server peak {cases[name]['peak_rss_mb_so_far']} MB", flush=True)
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:                 # still draining requests a client gave up on
+            server.kill()
     peak = max(c["peak_rss_mb_so_far"] for c in cases.values())
     fives = sum(c["server_5xx"] for c in cases.values())
     print(f"5xx {fives} (anchor {ANCHORS['server_5xx']})  server peak {peak} MB (anchor <= {ANCHORS['peak_rss_mb']} MB)")
