@@ -218,6 +218,8 @@ TABLES = {
     "depth-keras": ("depth/keras-10-epochs.json", depth_keras_table),
     "calc-real": ("calc/real-test.json", real_rows),
     "calc-real-notebook": ("calc/real-notebook-test.json", real_rows),
+    "calc-real-notebook-600s": ("calc/real-notebook-test-600s.json", real_rows),
+    "calc-real-camera": ("calc/real-camera-test.json", real_rows),
     "calc-cost": ("calc/cost*.json", lambda results: cost_rows(results) + [m for r in results for m in _measured(r)]),
     "calc-confusion": ("calc/confusion-n100-bf16-seed0.json", calc_confusion_table),
     "calc-misread": ("calc/misread-n15-wd0.05-seed0-2.json", calc_misread_table),
