@@ -29,7 +29,7 @@ from neuralab.calc import printed
 from neuralab.core import deadline
 from neuralab.core.errors import UserError
 
-WORK_SIDE = 1600       # longer side pictures are scaled down to: a digit of a 10-line page stays ~60 px tall
+WORK_SIDE = 1200       # longer side pictures are scaled down to: a digit of a 10-line page stays ~45 px tall
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
 MIN_CONTRAST = 0.12    # ink must be at least 12% darker than its paper: below that is grain and noise
 BACKGROUND = 0.12      # the paper is estimated at 12% of the short side: wider than any pen stroke
