@@ -350,7 +350,9 @@ def test_requests_beyond_the_workers_and_queue_get_503_with_retry_after(model):
 
         with ThreadPoolExecutor(3) as pool:
             held = [pool.submit(http.post, "/api/sum", json=body) for _ in range(2)]   # one read, one waiting
-            while app.state.gate.taken < 2:
+            for _ in range(1000):                                 # at most 10 s for both to reach the pool
+                if app.state.gate.taken >= 2:
+                    break
                 threading.Event().wait(0.01)
             refused = http.post("/api/sum", json=body)
             release.set()

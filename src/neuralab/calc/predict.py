@@ -45,6 +45,10 @@ class Answer:
         """Per number, per digit: was it read with a probability under `doubt`? (None: not known.)"""
         return [[p < doubt for p in ps] for ps in self.probabilities] if self.probabilities else []
 
+    def doubts(self, doubt: float = DOUBT) -> int:
+        """How many digits were read with a probability under `doubt`."""
+        return sum(flag for row in self.doubtful(doubt) for flag in row)
+
     def marked(self, doubt: float = DOUBT) -> list[str]:
         """The readings with a '?' after each doubtful digit, e.g. "29?4"."""
         if not self.probabilities:
@@ -57,9 +61,9 @@ class Answer:
         3, were read as digits the reader does not trust: a picture of something else (a face, text, a
         texture) yields marks, but no sum of them. A lone doubtful digit, or a doubtful digit or two in
         a sum, is marked, not refused."""
-        flags = [flag for row in self.doubtful(doubt) for flag in row]
-        if (len(flags) >= 2 and all(flags)) or (sum(flags) >= 3 and sum(flags) > UNTRUSTED * len(flags)):
-            raise UserError(f"{where}: no sum: {sum(flags)} of the {len(flags)} marks found are not digits the "
+        marks, doubts = sum(len(row) for row in self.doubtful(doubt)), self.doubts(doubt)
+        if (marks >= 2 and doubts == marks) or (doubts >= 3 and doubts > UNTRUSTED * marks):
+            raise UserError(f"{where}: no sum: {doubts} of the {marks} marks found are not digits the "
                             f"reader trusts (probability under {doubt}); is it a picture of numbers?")
 
 

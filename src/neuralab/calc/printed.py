@@ -66,12 +66,11 @@ def skew(mask: np.ndarray) -> float:
     return float(max(np.arange(coarse - 0.8, coarse + 0.9, 0.2), key=sharpness))
 
 
-def _runs(flat: np.ndarray, length: int, slant: float, axis: int) -> np.ndarray:
-    """Pixels on straight runs of faint-or-darker ink at least `length` long along `axis` (1: rows,
-    0: columns), slanted by `slant` degrees. The ink strength `flat` is sheared so that such lines
-    run along the axis and averaged along it first: a thin printed line, which thresholds into
-    dashes, is found whole, and paper grain averages away."""
-    f = flat if axis == 1 else flat.T
+def _runs(f: np.ndarray, length: int, slant: float) -> np.ndarray:
+    """Pixels on straight runs of faint-or-darker ink at least `length` long along the rows, slanted
+    by `slant` degrees. The ink strength `f` is sheared so that such lines run along the rows and
+    averaged along them first: a thin printed line, which thresholds into dashes, is found whole,
+    and paper grain averages away."""
     h, w = f.shape
     shift = np.round(np.arange(w) * np.tan(np.deg2rad(slant))).astype(int)
     shift -= shift.min()
@@ -80,8 +79,7 @@ def _runs(flat: np.ndarray, length: int, slant: float, axis: int) -> np.ndarray:
     sheared[rows, np.arange(w)[None, :]] = f
     faint = ndimage.uniform_filter1d(sheared, 2 * GRAIN + 1, axis=1) > FAINT
     opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(faint, length, axis=1), length, axis=1)
-    out = opened[rows, np.arange(w)[None, :]]
-    return out if axis == 1 else out.T
+    return opened[rows, np.arange(w)[None, :]]
 
 
 def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -90,16 +88,16 @@ def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
     length = max(15, side // 12)
     out = mask.copy()
     bands = []
-    for axis, orientation in ((1, "horizontal"), (0, "vertical")):
-        lines = np.zeros_like(mask)
-        for slant in SLANTS[orientation]:
-            lines |= _runs(flat, length, slant, axis)
+    for orientation in ("horizontal", "vertical"):
         # vertical lines are handled as horizontal ones of the transposed arrays (views: `out` is written)
-        f, m, o, found = (flat, mask, out, lines) if axis == 1 else (flat.T, mask.T, out.T, lines.T)
+        f, m, o = (flat, mask, out) if orientation == "horizontal" else (flat.T, mask.T, out.T)
+        lines = np.zeros_like(m)
+        for slant in SLANTS[orientation]:
+            lines |= _runs(f, length, slant)
         band = np.zeros_like(m)
-        for line in _printed(found, f, m, vertical=axis == 0):
+        for line in _printed(lines, f, m, vertical=orientation == "vertical"):
             line.take_out(o, m, f, band)
-        bands.append(band if axis == 1 else band.T)
+        bands.append(band if orientation == "horizontal" else band.T)
     return out & ~(bands[0] & bands[1])             # where a grid's lines cross, each saw the other as a stroke
 
 
@@ -129,12 +127,12 @@ class _Line:
         cut = OVER * self.dark if self.pen > OVER * self.dark else np.inf
         offsets = np.arange(-np.floor(self.half), np.floor(self.half) + 1)
         rows = np.round(centre[None, :] + offsets[:, None]).astype(int)   # (k, n) the band, row by row
+        cols = np.broadcast_to(span, rows.shape)
         within = (rows >= 0) & (rows < h)
         light = np.ones_like(within)
-        light[within] = flat[rows[within], np.broadcast_to(span, rows.shape)[within]] < cut
+        light[within] = flat[rows[within], cols[within]] < cut
         stroke = _runs_touching(~light.all(0), touched, max(3, len(span) // 10))
         gone = within & ~crossed & (light | ~stroke)
-        cols = np.broadcast_to(span, rows.shape)
         band[rows[within & light], cols[within & light]] = True
         out[rows[gone], cols[gone]] = False
 
@@ -211,8 +209,8 @@ def _centre_line(rows: np.ndarray, cols: np.ndarray, tol: float) -> np.ndarray:
 
 def _runs_touching(dark: np.ndarray, touched: np.ndarray, longest: int) -> np.ndarray:
     """Per column: is it in a run of `dark` columns, at most `longest` long, that a stroke touches?"""
-    starts = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(np.int8), [0]])) == 1)
-    ends = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(np.int8), [0]])) == -1)
+    steps = np.diff(np.concatenate([[0], dark.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
     keep = np.zeros_like(dark)
     for a, b in zip(starts, ends):
         if b - a <= longest and touched[a:b].any():

@@ -128,10 +128,9 @@ def _off_the_page(labels: np.ndarray, frame_edge: np.ndarray) -> np.ndarray:
     """Labels without the large shapes that run into the picture's edge: the table beside the page,
     the page's own edge, a shadow's border. Writing stays inside the picture."""
     side = min(labels.shape)
-    for r in regionprops(labels):
-        y0, x0, y1, x1 = r.bbox
-        if max(y1 - y0, x1 - x0) >= EDGE * side and frame_edge[tuple(r.coords.T)].any():
-            labels[tuple(r.coords.T)] = 0
+    boxes = ndimage.find_objects(labels)                              # per label: (rows, cols) slices, or None
+    edge = [k for k in np.unique(labels[frame_edge]) if k and max(s.stop - s.start for s in boxes[k - 1]) >= EDGE * side]
+    labels[np.isin(labels, edge)] = 0
     return labels
 
 

@@ -171,7 +171,7 @@ def predict(
     if as_json:
         typer.echo(json.dumps(_as_json(groups, answer, doubt)))
     else:
-        doubts = sum(flag for row in answer.doubtful(doubt) for flag in row)
+        doubts = answer.doubts(doubt)
         typer.echo(f"{' + '.join(answer.marked(doubt))} = {answer.sum}"
                    + (f"  (running {', '.join(map(str, answer.running))})" if len(answer.running) > 1 else "")
                    + (f"  [{doubts} doubtful digit{'s' * (doubts > 1)}, marked ?: check them]" if doubts else ""))
@@ -183,13 +183,13 @@ def _probabilities(groups, answer) -> list[list[float | None]]:
 
 
 def _as_json(groups, answer, doubt: float) -> dict:
+    flags = answer.doubtful(doubt) or [[None] * len(g.images) for g in groups]   # None: the seed model reads no digits
     read = [{"source": g.source, "line": g.line, "reading": reading,
-             "digits": [{"digit": None if d == "?" else int(d), "probability": p,
-                         "doubtful": None if p is None else p < doubt,
+             "digits": [{"digit": None if d == "?" else int(d), "probability": p, "doubtful": flag,
                          "box": None if g.boxes is None else list(g.boxes[i])}
-                        for i, (d, p) in enumerate(zip(reading, probs))]}
-            for g, reading, probs in zip(groups, answer.readings, _probabilities(groups, answer))]
-    doubtful = sum(flag for row in answer.doubtful(doubt) for flag in row) if answer.probabilities else None
+                        for i, (d, p, flag) in enumerate(zip(reading, probs, row))]}
+            for g, reading, probs, row in zip(groups, answer.readings, _probabilities(groups, answer), flags)]
+    doubtful = answer.doubts(doubt) if answer.probabilities else None
     return {"numbers": answer.numbers, "running": answer.running, "sum": answer.sum, "doubtful": doubtful, "read": read}
 
 

@@ -149,9 +149,10 @@ class Calculator:
         if where is not None:
             read.check_trusted(where, self.limits.doubt)
         boxes = boxes or [[None] * len(g) for g in groups]
-        numbers = [NumberOut(digits=[DigitOut(digit=int(d), probability=p, doubtful=p < self.limits.doubt, box=b)
-                                     for d, p, b in zip(r, ps, bs)], number=n)
-                   for r, ps, bs, n in zip(read.readings, read.probabilities, boxes, read.numbers)]
+        numbers = [NumberOut(digits=[DigitOut(digit=int(d), probability=p, doubtful=f, box=b)
+                                     for d, p, f, b in zip(r, ps, fs, bs)], number=n)
+                   for r, ps, fs, bs, n in zip(read.readings, read.probabilities, read.doubtful(self.limits.doubt),
+                                               boxes, read.numbers)]
         return SumOut(numbers=numbers, running=read.running)
 
     def digits(self, numbers: list[NumberIn]) -> SumOut:
