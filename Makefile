@@ -14,12 +14,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,onnx]"
 	touch $(STAMP)
 
-# Debian's chromium, for the browser tests (Playwright cannot download a browser here)
+# Debian's chromium: the report's PDF and the browser tests (Playwright cannot download a browser here)
 chromium:
 	@command -v chromium >/dev/null || $(SUDO) apt-get install -y -q chromium \
 	  || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
 
-run: $(STAMP)
+run: $(STAMP) chromium
 	$(VENV)/bin/neuralab data fetch
 	$(VENV)/bin/neuralab data info
 	$(VENV)/bin/neuralab report --budget 10m --out report

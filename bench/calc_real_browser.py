@@ -7,18 +7,14 @@ its tape (boxes) or the page's own `/api/picture` answer (wide box).
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from neuralab.report.pdf import CHROMIUM_ARGS, find_chromium
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
 from neuralab.web.serve import in_background
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (one definition of the launch settings)
 
 
 def _stroke(page, box: dict, points, x0: float, y0: float, size: float) -> None:
@@ -44,7 +40,7 @@ def score_browser(model, kind: str, numbers, pen_strokes, tally):
     from playwright.sync_api import sync_playwright
 
     with in_background(create_app(DigitReader(model), Limits())) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 1400})
         page.goto(f"{base}/")
         for images, labels in numbers:

@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from neuralab.cli import main
+from neuralab.report.pdf import CHROMIUM_ARGS  # noqa: F401  (the browser tests launch it as the report prints)
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright cannot download a browser here
-# headless, and no background connections: this machine's network is closed
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @dataclass

@@ -225,9 +225,9 @@ def test_report_section_answers_1_1_and_reuses_its_runs(tmp_path):
                          profile="budget")
     first = section.build(ctx)
     assert first.number == "1.1" and first.ours == first.published
-    assert "| squared, sgd | 0.2 | 1.6 |" in first.markdown and "| half-squared, mean | 0.8 | 1.9 |" in first.markdown
-    assert "mean squared error" in first.markdown
+    assert "| squared, sgd | 0.2 | 1.6 |" in first.text() and "| half-squared, mean | 0.8 | 1.9 |" in first.text()
+    assert "mean squared error" in first.text()
     for link in ("assets/backprop/graph-point1.png", "assets/backprop/graph-point2.png"):
-        assert f"]({link})" in first.markdown and (tmp_path / link).is_file()
+        assert f"]({link})" in first.text() and (tmp_path / link).is_file()
     again = section.build(ctx)
     assert again.run_dirs == first.run_dirs  # finished runs are reused, not recomputed

@@ -58,7 +58,7 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
     gpu = compiled | {"device": "cuda", "machine": {"cpu": "Host CPU", "gpu": "Some GPU", "cores": 16}}
     write(bench, "cost-gpu.json", gpu)
     out = tmp_path / "report"
-    text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    text = "\n".join(fold.markdown for fold in benchmarks.folds(bench, out / "assets" / "calc", out))
     assert ("| Some CPU, 2026-12-01, 0123456, 2 threads | 100 | 20.0 ms | 18.0 ms | 10.0 ms | 4.0 ms | 40.0 ms | 0.200 s (≤ 0.3: met) "
             "| convolution_backward 812 |") in text
     assert "| Some CPU, 2026-12-01, 0123456, 2 threads | 1000 | 1250.0 ms | 1125.0 ms | 625.0 ms | 4.0 ms | 2500.0 ms | 1.250 s (≤ 0.3: **missed**) |" in text
@@ -86,12 +86,12 @@ def test_tables_and_figure_come_from_the_json(tmp_path):
 
 
 def test_no_results_no_paragraphs_and_bad_json_is_one_clear_error(tmp_path):
-    assert benchmarks.markdown(None, tmp_path, tmp_path) == []
-    assert benchmarks.markdown(tmp_path, tmp_path, tmp_path) == []
+    assert benchmarks.folds(None, tmp_path, tmp_path) == []
+    assert benchmarks.folds(tmp_path, tmp_path, tmp_path) == []
     (tmp_path / "calc").mkdir()
     (tmp_path / "calc" / "nesy.json").write_text("{not json")
     with pytest.raises(UserError, match="nesy.json: not readable result JSON"):
-        benchmarks.markdown(tmp_path, tmp_path, tmp_path)
+        benchmarks.folds(tmp_path, tmp_path, tmp_path)
 
 
 def test_every_published_figure_names_its_source_in_the_page(tmp_path):
@@ -126,7 +126,7 @@ def test_runs_with_held_out_digits_get_their_own_row_and_alone_draw_the_curves(t
     on_gpu = run(0, 5000) | {"device": "cuda"}
     write(bench, "nesy-gpu.json", {"published": {}, "targets": {}, "runs": [on_gpu], "command": "bench --device cuda"})
     out = tmp_path / "report"
-    text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    text = "\n".join(fold.markdown for fold in benchmarks.folds(bench, out / "assets" / "calc", out))
     assert "| 200 (bf16) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 200 (bf16, 5,000 images held out, distortions ×1.5) | 25.00 ± 0.00 (1 seed, 10 sums) |" in text
@@ -167,7 +167,7 @@ def test_runs_that_average_their_weights_get_their_own_row_and_a_paired_held_out
     write(bench, "nesy-a.json", {"published": {}, "targets": {}, "runs": [run(0, 0.0), run(1, 0.9995), wide],
                                  "command": "b"})
     out = tmp_path / "report"
-    text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    text = "\n".join(fold.markdown for fold in benchmarks.folds(bench, out / "assets" / "calc", out))
     assert "| 15 (bf16, 5,000 images held out) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 15 (bf16, 5,000 images held out, weights averaged, decay 0.9995) | 90.00 ± 0.00 (1 seed, 10 sums) |" in text
     assert "| 15 | bf16, 600 s, weights averaged, decay 0.9995 | 1 | 5,000 held out |" in text
@@ -193,6 +193,31 @@ def test_the_reader_taught_labels_is_shown_beside_the_runs_from_its_file(tmp_pat
     bench = tmp_path / "results"
     write(bench, "supervised-600s-seed3.json", {"runs": [row], "command": "python bench/calc_supervised.py"})
     out = tmp_path / "report"
-    text = "\n".join(benchmarks.markdown(bench, out / "assets" / "calc", out))
+    text = "\n".join(fold.markdown for fold in benchmarks.folds(bench, out / "assets" / "calc", out))
     # 0.9972 ** 30 = 0.91933
     assert "| vgg-wide | 3 | 598 s | 2 | 99.68% of 5,000 | 99.72% of 10,000 | N=15: 91.93% |" in text
+
+
+def test_the_headline_row_of_each_n_is_chosen_on_val_not_on_test(tmp_path):
+    """Three settings of N=15: the best on test trains on its validation digits, the second best on test
+    held them out but reads them worse; the chosen row is the one that reads its held-out digits best."""
+    def run(seed, val, test, **config):
+        return {"digits": 15, "seed": seed, "train_seconds": 600.0, "config": {"max_seconds": 600} | config,
+                "curve": [{"epoch": 1, "seconds": 600.0, "train_loss": 0.1, "val_digit_accuracy": val}],
+                "protocol": _result(test, 0.99, 333), "resampled": _result(test, 0.99, 10000)}
+    nesy = {"published": {"A-NeSI": {15: 80.0}}, "targets": {15: 91.0}}
+    write(tmp_path, "nesy-a.json", nesy | {"runs": [run(0, 0.9999, 0.97), run(1, 0.9998, 0.96)]})     # no hold-out
+    write(tmp_path, "nesy-b.json", nesy | {"runs": [run(0, 0.990, 0.93, holdout=5000)]})
+    write(tmp_path, "nesy-c.json", nesy | {"runs": [run(0, 0.996, 0.88, holdout=5000, ema=0.999),
+                                                    run(1, 0.994, 0.90, holdout=5000, ema=0.999)]})
+    table = nesy_tables.chosen_table(nesy_tables.load_results(tmp_path, "calc/nesy*.json"))
+    assert len(table) == 3   # header, rule, one row for N=15
+    assert table[2].startswith("| 15 | fp32, 600 s, 5,000 images held out, weights averaged, decay 0.999, 2 seeds; "
+                               "one of 3 settings | **89.00%** (88.6–89.4; 20,000 sums) | 86.4–91.2 (666 sums) |")   # Wilson, by hand: 593 of 666
+
+
+def test_the_report_quotes_the_newest_cost_file_of_each_machine(tmp_path):
+    def cost(date, cpu="Some CPU"):
+        return {"date": date, "machine": {"cpu": cpu}, "rows": []}
+    old, new, other = cost("2026-11-01"), cost("2026-12-01"), cost("2026-10-01", "Other CPU")
+    assert benchmarks.latest_per_machine([new, other, old]) == [other, new]

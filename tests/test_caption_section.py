@@ -54,25 +54,31 @@ def test_figure_rows_follow_the_model():
     assert len(layer_shapes(build_model(replace(config, layers=1)), clip)) == len(rows) - 2  # one LSTM, one dropout
 
 
-def test_build_writes_figures_and_reuses_runs(tmp_path, monkeypatch):
+def test_build_answers_with_the_learned_encoder_and_reuses_runs(tmp_path, monkeypatch):
     monkeypatch.setitem(config.PROFILES, "budget", config.PROFILES["dry-run"])
     monkeypatch.setitem(config.ATTENTION, "budget", {})   # the learned encoder's own pool size too
     monkeypatch.setattr(section.mnist, "load", lambda *a: fake_mnist())
+    monkeypatch.setattr(section, "SECONDS_PER_CLIP", 0.6)   # 35 clips scored in a 60 s share
     ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path / "assets" / "caption",
                          runs_root=tmp_path / "runs", profile="budget", seconds=60, bench_dir=REFERENCE_RESULTS)
     first = section.build(ctx)
-    assert "caption-architecture.png" in first.markdown and first.markdown.count(".gif") == section.EXAMPLES
-    assert "caption-architecture-attention.png" in first.markdown   # the learned encoder, shown untrained
-    assert "Nothing in the model knows the palette" in first.markdown
-    assert "caption-attention.png" in first.markdown and "the reference checkpoint" in first.markdown  # where it looked
-    assert (tmp_path / "assets" / "caption" / "caption-attention.png").is_file()
-    assert all((tmp_path / "assets" / "caption" / f"caption-random-{i}.gif").is_file() for i in range(3))
-    assert set(first.ours) == {"random exact match", "random BLEU-4"}   # budget: the random split only
-    assert first.command == "neuralab caption train --profile budget --max-seconds 59 --split random --encoder planes"
+    text = first.text()
+    # the headline: the shipped checkpoint of the learned encoder, scored on clips made in this run
+    assert "reference checkpoint, scored in this run" in first.lead and "| **attention (headline)** |" in first.lead
+    assert "on 35 MNIST-test clips" in first.answer and "the target is 0.90 on 2,000 clips, judged on 35 here" in first.answer
+    assert "caption-architecture.png" in first.lead and "Nothing in the model knows the palette" in text
+    assert "caption-architecture-planes.png" in text          # the baseline, trained here
+    assert "caption-attention.png" in text and (tmp_path / "assets" / "caption" / "caption-attention.png").is_file()
+    assert text.count(".gif") == 2 * section.EXAMPLES          # the learned encoder's clips and the baseline's
+    assert all((tmp_path / "assets" / "caption" / f"caption-{e}-random-{i}.gif").is_file()
+               for e in ("attention", "planes") for i in range(3))
+    assert set(first.ours) == {"random exact match", "random BLEU-4", "learned encoder exact match"}
+    # the baseline trains to the share less the planned scoring (60 × 0.96 − 35 × 0.6 = 36.6 s), so a rerun reuses it
+    assert first.command == "neuralab caption train --profile budget --max-seconds 37 --split random --encoder planes"
     saved = json.loads((REFERENCE_RESULTS / "caption" / "full.json").read_text())
-    assert (f"| compositional | {saved['splits']['compositional']['exact_match']:.3f} |" in first.markdown
-            and "| planes | the palette" in first.markdown
-            and f"commit {saved['commit'][:7]}" in first.markdown)   # the project's full run, named as such
+    assert (f"| compositional | {saved['splits']['compositional']['exact_match']:.3f} |" in text
+            and "| planes | the palette" in text
+            and f"commit {saved['commit'][:7]}" in text)   # the project's full run, named as such
     again = section.build(ctx)
     assert again.run_dirs == first.run_dirs   # reused, not retrained
 

@@ -295,8 +295,8 @@ def test_section_reads_every_number_from_the_runs(fake_mnist, tmp_path, monkeypa
     assert len(list((tmp_path / "runs" / "depth").iterdir())) == len(configs)
     assert result.ours == {f"{a} depth {d}": pytest.approx(0.5 + d / 100 + (0.3 if a == "ReLU" else 0))
                            for a in ("ReLU", "sigmoid") for d in (1, 2, 3)}
-    assert result.published["sigmoid depth 3"] == 0.149
-    md = result.markdown
+    md = result.text()
+    assert "| sigmoid | 3 | 0.149 |" in result.lead   # the published run beside ours, in the lead table
     assert "the head's gradient is 64× the first layer's, a factor 4.0 per layer" in md  # 0.64 / 0.01
     assert "was 0.05, 0.0125, 0.0031" in md and "0.2% of sigmoid outputs" in md  # max over training epochs
     for name in ("accuracy-sigmoid.png", "accuracy-relu.png", "diagnostics.png", "summary.csv"):
@@ -361,10 +361,10 @@ def test_the_saved_deep_variant_runs_are_quoted_with_their_spread_and_provenance
         return SectionContext(out_dir=tmp_path, assets_dir=tmp_path, runs_root=tmp_path, profile="budget",
                               bench_dir=bench_dir)
 
-    text = section._reference(context(tmp_path))
+    text = "\n".join(fold.markdown for fold in section._reference(context(tmp_path)))
     assert "2 seeds × 10 epochs (mean ± sd)" in text and "| residual | sigmoid | 0.910 ± 0.014 (n=2) |" in text
     assert "measured by `python bench/depth_results.py R` on 2026-12-01, Some CPU (2 cores)" in text
-    assert section._reference(context(tmp_path / "none")) == ""
+    assert section._reference(context(tmp_path / "none")) == []
 
 
 def test_a_holdout_is_never_trained_on_and_judges_every_epoch_with_test_scored_once(tmp_path):
@@ -406,8 +406,8 @@ def test_the_saved_target_is_quoted_with_the_choice_on_val_and_only_the_chosen_t
          "epochs": 10, "holdout": 10000, "target": 0.98, "chosen": "adam-cosine",
          "val": {"adam": rows([[0.97, 0.98]] * 3), "adam-cosine": rows([[0.985, 0.99]] * 3)},
          "test": rows([[0.981, 0.979], [0.99, 0.99], [0.99, 0.99]]), "train_seconds": {"adam": 300, "adam-cosine": 310}}))
-    text = section._reference(SectionContext(out_dir=tmp_path, assets_dir=tmp_path, runs_root=tmp_path,
-                                             profile="budget", bench_dir=tmp_path))
+    ctx = SectionContext(out_dir=tmp_path, assets_dir=tmp_path, runs_root=tmp_path, profile="budget", bench_dir=tmp_path)
+    text = "\n".join(fold.markdown for fold in section._reference(ctx))
     assert "| adam (relu) | 0.9750 ± 0.0000 | 0.9750 ± 0.0000 | 0.9750 ± 0.0000 | 0.9700 | 300 s |" in text
     assert "Chosen on val: **adam-cosine**" in text
     assert "| 1 | 0.9800 ± 0.0000 | 0.9790 | 0.9810, 0.9790 |" in text

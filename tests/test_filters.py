@@ -113,9 +113,9 @@ def test_section_answers_and_reuses_its_run(tmp_path):
 
     ctx = SectionContext(tmp_path / "r", tmp_path / "r" / "assets" / "filters", tmp_path / "runs", "budget")
     s = build(ctx)
-    assert "124×124×3" in s.markdown and "128×128×3" in s.markdown
-    assert '"the output image is 124×124"' in s.markdown and '"128×128"' in s.markdown
+    assert "124×124×3" in s.text() and "128×128×3" in s.text()
+    assert '"the output image is 124×124"' in s.text() and '"128×128"' in s.text()
     assert s.ours["output size"] == "124x124x3 (valid), 128x128x3 (same)" and s.ours["layers"] == 2
     for link in ("assets/filters/filters-photo.png", "assets/filters/filters-padding.png"):
-        assert f"]({link})" in s.markdown and (ctx.out_dir / link).is_file()
+        assert f"]({link})" in s.text() and (ctx.out_dir / link).is_file()
     assert build(ctx).run_dirs == s.run_dirs  # a finished run with the same config is reused

@@ -15,7 +15,7 @@ from pathlib import Path
 from neuralab.backprop.answer import PART, solve
 from neuralab.backprop.network import BackpropConfig
 from neuralab.core.runs import Run, find_reusable
-from neuralab.core.section import Section, SectionContext
+from neuralab.core.section import Fold, Section, SectionContext
 
 TITLE = "Backpropagation by hand"
 # The 2017 solution: it names its loss "mean squared error" but differentiates 1/2 (yhat - y)^2
@@ -61,23 +61,22 @@ def build(ctx: SectionContext) -> Section:
     main = results["half-squared, sgd"]
     ours = {"w0": main["final"]["w0"], "w1": main["final"]["w1"]}
     agree = ours == PUBLISHED
-    intro = (
-        "The network is $\\hat{y} = \\operatorname{relu}(w_1 \\operatorname{relu}(w_0 x))$ with $w_0 = 1$, "
-        "$w_1 = 2$, data points $(1, 2)$ and $(2, 3)$ and learning rate $0.1$. Everything below is written "
-        "by `neuralab backprop` from the scalar autograd engine's own forward and backward passes, in "
-        "exact arithmetic.\n\n"
-        "**On the published loss.** The 2017 solution says its loss is the *mean squared error*, but the "
-        "loss it differentiates is $\\tfrac{1}{2}(\\hat{y} - y)^2$ for one point at a time: half the squared "
-        "error, neither squared nor averaged. We call it *half-squared* and use it, so our numbers can be "
-        f"set beside the published ones: they {'agree' if agree else 'differ'} "
-        f"($w_0 = {main['final_exact']['w0']}$, $w_1 = {main['final_exact']['w1']}$ against $0.6$ and "
-        "$1.8$). With the squared error as named, or with a true mean over the two points, the answers "
-        "differ:\n\n" + _variants_table(results) + "\n\n"
-        "The first point is fitted exactly ($\\hat{y} = 2$), so its gradient is zero: one update per point "
-        "(sgd) and one update with the summed gradient give the same weights. The published solution also "
-        "labels the prediction $y_2$ and the target $\\hat{y}$; here $\\hat{y}$ is the prediction.")
+    question = ("One gradient-descent step by hand for $\\hat{y} = \\operatorname{relu}(w_1 \\operatorname{relu}(w_0 x))$, "
+                "from $w_0 = 1$, $w_1 = 2$, over the points $(1, 2)$ and $(2, 3)$ at learning rate $0.1$: a loss, "
+                "the compute graph, the partial derivatives, the update expressions and the final weights.")
+    answer = (
+        f"With the loss $\\tfrac{{1}}{{2}}(\\hat{{y}} - y)^2$ per point, one step gives "
+        f"$w_0 = {main['final_exact']['w0']}$, $w_1 = {main['final_exact']['w1']}$: the 2017 figures "
+        f"({'they agree' if agree else 'they differ'}). The first point is fitted exactly, so its gradient is zero; "
+        "only $(2, 3)$ moves the weights. The 2017 solution calls its loss the *mean squared error*, but it "
+        "differentiates half the squared error of one point at a time, neither squared nor averaged; the table "
+        "shows what the loss it names would give. Every number here is written by `neuralab backprop` from a scalar "
+        "autograd engine's own passes, in exact arithmetic.")
+    derivation = Fold("The whole derivation: compute graph, partial derivatives, updates per point",
+                      "The published solution labels the prediction $y_2$ and the target $\\hat{y}$; here "
+                      "$\\hat{y}$ is the prediction.\n\n" + _embed(runs["half-squared, sgd"], ctx))
     return Section(key="backprop", number="1.1", title=TITLE,
-                   markdown=intro + "\n\n" + _embed(runs["half-squared, sgd"], ctx),
+                   question=question, answer=answer, lead=_variants_table(results), folds=[derivation],
                    published={f"{k} (half-squared, per point)": v for k, v in PUBLISHED.items()},
                    ours={f"{k} (half-squared, per point)": v for k, v in ours.items()},
                    run_dirs=[str(run.path) for run in runs.values()],

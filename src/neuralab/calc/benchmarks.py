@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from neuralab.calc import nesy_tables
 from neuralab.core.reference import load_result, load_results
+from neuralab.core.section import Fold
 
 def scale_figure(scale: dict, path: Path) -> None:
     rows = scale["scale"]
@@ -136,20 +137,38 @@ def real_table(real: dict) -> list[str]:
             f"{where['date'][:10]}, commit {str(where['commit'])[:7]}):", "", *real_rows(real)]
 
 
-def markdown(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[str]:
-    """The benchmark paragraphs for the calc section (empty when no results are there)."""
+def latest_per_machine(costs: list[dict]) -> list[dict]:
+    """The newest cost file of each machine (its GPU for a GPU timing, else its CPU): older files are history."""
+    latest = {}
+    for cost in sorted(costs, key=lambda c: c.get("date", "")):
+        machine = cost["machine"]["gpu"] if cost.get("device") == "cuda" else cost["machine"]["cpu"]
+        latest[machine] = cost
+    return list(latest.values())
+
+
+def folds(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[Fold]:
+    """The benchmark paragraphs for the calc section, one fold each (none when no results are there)."""
     if bench_dir is None:
         return []
-    lines = nesy_tables.markdown(bench_dir, assets_dir, out_dir)
+    found = []
+    if nesy := load_results(bench_dir, "calc/nesy*.json"):
+        found.append(Fold("The MNIST-addition benchmark: one row per N, the setting chosen on val",
+                          "\n".join(nesy_tables.headline(nesy))))
+    if every_run := nesy_tables.markdown(bench_dir, assets_dir, out_dir):
+        found.append(Fold("Appendix: every MNIST-addition run, its learning curves and held-out readings",
+                          "\n".join(every_run)))
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:
         scale_figure(scale, assets_dir / "calc_scale.png")
-        lines += scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir)))
+        found.append(Fold("Long numbers: time per step and per sum against N",
+                          "\n".join(scale_lines(scale, str((assets_dir / "calc_scale.png").relative_to(out_dir))))))
     if costs := load_results(bench_dir, "calc/cost*.json"):
-        lines += ["", "**What a long sum costs** (fresh weights; the arithmetic is the carry chain):", "",
-                  *cost_rows(costs), "", "Measured with " + "; ".join(
-                      f"`{cost['command']}` on {cost['machine']['cpu']}, {cost['date'][:10]}" for cost in costs) + "."]
+        latest = latest_per_machine(costs)
+        found.append(Fold("What a long sum costs, the latest measurement per machine", "\n".join([
+            "Fresh weights; the arithmetic is the carry chain. Older measurements are in docs/benchmarks.md.", "",
+            *cost_rows(latest), "", "Measured with " + "; ".join(
+                f"`{cost['command']}` on {cost['machine']['cpu']}, {cost['date'][:10]}" for cost in latest) + "."])))
     if (peer := load_result(bench_dir, "calc/peer.json")) is not None:
-        lines += peer_table(peer)
+        found.append(Fold("The 2017 model as a peer, on the same data and wall time", "\n".join(peer_table(peer))))
     if (real := load_result(bench_dir, "calc/real-test.json")) is not None:
-        lines += real_table(real)
-    return lines
+        found.append(Fold("Reading people's pictures: photos, scans, strips and drawings", "\n".join(real_table(real))))
+    return found

@@ -17,7 +17,7 @@ from neuralab.core import mnist
 from neuralab.core.provenance import device_name, machine
 from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runs import Run, find_reusable
-from neuralab.core.section import Section, SectionContext
+from neuralab.core.section import Fold, Section, SectionContext
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,10 @@ EXAMPLES = ("294+61", "294+61+7+1530")
 PHOTO_NUMBERS, PHOTO_SEED = (294, 61, 7), 3     # the column sum the report photographs
 BUDGET_TARGET = 0.96   # exact sums within the default 10-minute report on 2 CPU cores
 FIGURES_SHARE = 0.10   # of the budget share, kept for 10,000 test sums and the examples: ~12 s on 2 cores
+
+
+QUESTION = ("Design and train a model that takes a sequence of numbers written as MNIST digit images and outputs "
+            "their running sum, learning the addition from the image data.")
 
 
 def _run(ctx: SectionContext, config: CalcConfig) -> Run:
@@ -106,54 +110,49 @@ def build(ctx: SectionContext) -> Section:
     (pair_png, pair), (run_png, running) = pictures
     photo_png, photo_truth, photo = _photo_example(ctx, model, data, "calc_photo_read.png")
 
-    lines = [
-        "We read every image with a small CNN and add the readings with exact arithmetic. The model "
-        "learns from sums alone: its loss is the exact log-likelihood of the observed sum, computed by "
-        "a dynamic program over digit columns and carries that also sums over every possible length of "
-        "the two numbers. Digit labels are used only to measure how well it reads.",
-        "",
+    answer = (f"A small CNN reads each digit and exact arithmetic adds the readings. It learns from sums alone: its "
+              "loss is the exact log-likelihood of the observed sum, a dynamic program over digit columns and carries "
+              "(also over every possible length of the numbers); digit labels only measure how well it reads. "
+              f"{_verdict(ours, config)} The 2017 figure is not comparable as published: its validation sums were "
+              "made of the MNIST-train images it trained on, and a character counted as right even when the sum was "
+              "wrong. Ours are MNIST-test sums that training never saw.")
+    lead = "\n".join([
         "| | 2017 solution (LSTM) | ours (CNN + exact arithmetic) |",
         "|---|---|---|",
         f"| per-character accuracy | {_pct(PUBLISHED['char_accuracy'])} (validation, digits from MNIST-train) "
-        f"| {_pct(ours['char_accuracy'])} ({ours['count']} sums, digits from MNIST-test) |",
-        f"| exact-sum accuracy | not reported | {_pct(ours['exact_sum_accuracy'])} |",
+        f"| {_pct(ours['char_accuracy'])} ({ours['count']:,} sums, digits from MNIST-test) |",
+        f"| exact-sum accuracy | not reported | **{_pct(ours['exact_sum_accuracy'])}** |",
         f"| digit reading accuracy p | – | {_pct(ours['digit_accuracy'])} (ceiling p^digits: {_pct(ours['ceiling'])}) |",
         f"| training | {PUBLISHED['train_examples']:,} sums × {PUBLISHED['epochs']} epochs, about 28 GPU-minutes "
         f"| {ours['train_seconds']:.0f} s on {device_name(machine())} |",
         "",
-        _verdict(ours, config),
-        "",
-        "The 2017 figure is not comparable as published: its validation sums were built from MNIST-train "
-        "images, the very images it trained on, and a character counts as right even when the sum is "
-        "wrong. Ours are measured on sums of MNIST-test images that training never saw.",
-        "",
         f"![294 + 61 from MNIST-test digits]({pair_png})",
         "",
         f"The model read {' + '.join(pair.readings)} and answered **{pair.sum}**.",
-        "",
-        f"![a running sum]({run_png})",
-        "",
-        f"Running sums of {' + '.join(running.readings)}: {', '.join(map(str, running.running))}.",
-        "",
-        f"![a photographed column sum, each digit boxed and read]({photo_png})",
-        "",
+    ])
+    examples = [
+        f"![a running sum]({run_png})", "",
+        f"Running sums of {' + '.join(running.readings)}: {', '.join(map(str, running.running))}.", "",
+        f"![a photographed column sum, each digit boxed and read]({photo_png})", "",
         f"A picture people have: {' + '.join(map(str, photo_truth))} written with MNIST-test digits on grey "
         "paper and photographed (uneven light, a slight turn, blur, noise, JPEG). The digits are found "
-        "as document analysis finds text (the paper's light divided out, an adaptive threshold, "
-        "components merged into digits, lines and numbers split at the '+'), framed as MNIST frames "
+        "as document analysis finds text (the paper's light divided out, printed rules taken away, an adaptive "
+        "threshold, components merged into digits, lines and numbers split at the '+'), framed as MNIST frames "
         f"its digits, and read: {' + '.join(photo.readings)} = **{photo.sum}** "
         + ("(every digit right)." if photo.numbers == photo_truth else f"(written: {sum(photo_truth)}; "
            "a misread digit)."),
     ]
     if "operands" in runs:
         op = runs["operands"].result["test"]
-        lines += ["", f"With three numbers of up to four digits (learned from the final total only), "
-                  f"each running total is exactly right on {', '.join(_pct(a) for a in op['running_accuracy'])} "
-                  f"of {op['count']} test sequences."]
+        examples += ["", f"With three numbers of up to four digits (learned from the final total only), "
+                     f"each running total is exactly right on {', '.join(_pct(a) for a in op['running_accuracy'])} "
+                     f"of {op['count']} test sequences."]
+    folds = [Fold("A running sum, and a phone photo of a column sum", "\n".join(examples))]
     if reference := _reference(ctx):
-        lines += ["", reference]
-    lines += benchmarks.markdown(ctx.bench_dir, ctx.assets_dir, ctx.out_dir)
-    return Section(key="calc", number="1.8", title="MNIST calculator", markdown="\n".join(lines),
+        folds.append(Fold("Reference: the same model trained for longer", reference))
+    folds += benchmarks.folds(ctx.bench_dir, ctx.assets_dir, ctx.out_dir)
+    return Section(key="calc", number="1.8", title="MNIST calculator", question=QUESTION, answer=answer, lead=lead,
+                   folds=folds,
                    published={"per-character accuracy": PUBLISHED["char_accuracy"],
                               "training sums": PUBLISHED["train_examples"], "epochs": PUBLISHED["epochs"]},
                    ours={"per-character accuracy": round(ours["char_accuracy"], 4),

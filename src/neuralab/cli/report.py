@@ -11,7 +11,7 @@ from neuralab.cli.choices import Profile
 from neuralab.core.budget import parse_duration
 from neuralab.core.errors import UserError
 from neuralab.core.provenance import REFERENCE_RESULTS
-from neuralab.report.build import PARTS, ReportConfig, build_report
+from neuralab.report.build import PARTS, PDF, ReportConfig, build_report
 
 
 def report(
@@ -43,11 +43,13 @@ def report(
         command += f" --parts {','.join(chosen)}"
     config = ReportConfig(out_dir=out, runs_root=runs, profile=profile.value, budget=seconds, reuse=reuse,
                           parts=chosen, command=command, bench_dir=bench_results or REFERENCE_RESULTS)
-    sections = build_report(config)
-    for s in sections:
+    report = build_report(config)
+    for s in report.sections:
         status = f"FAILED: {s.reason}" if s.failed else "ok"
         given = f" of {s.share:5.0f}s" if s.share is not None else ""
         typer.echo(f"{s.number} {s.key:9s} {s.seconds:7.1f}s{given}  {status}")
-    typer.echo(f"wrote {out / 'index.html'} and {out / 'index.md'}")
-    if any(s.failed for s in sections):
+    typer.echo("wrote " + ", ".join(str(path) for path in report.written))
+    if report.pdf_problem:
+        typer.echo(f"no PDF ({out / PDF}): {report.pdf_problem}")
+    if any(s.failed for s in report.sections):
         raise typer.Exit(1)

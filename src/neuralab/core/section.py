@@ -5,6 +5,10 @@ reuses what it needs (through `ctx.runs_root` and `ctx.reuse`), writes its figur
 `ctx.assets_dir`, and returns its answer as Markdown that refers to those files by their names
 relative to `ctx.out_dir`. The report turns the Markdown into one self-contained HTML page,
 inlining every image, so a part never writes HTML itself.
+
+A section answers first: the question in a line or two, the answer in a few lines, and the one
+figure or short table that carries it (`lead`). Everything else measured (diagnostics, ablations,
+reference runs, the full derivation) goes into `folds`, which the page folds away and prints open.
 """
 
 from __future__ import annotations
@@ -29,13 +33,28 @@ class SectionContext:
 
 
 @dataclass
+class Fold:
+    title: str               # the one line shown while folded
+    markdown: str            # what unfolds; LaTeX math as $...$ / $$...$$
+
+
+@dataclass
 class Section:
     key: str                 # "backprop", "depth", "filters", "caption", "calc"
     number: str              # the assignment's question number, e.g. "1.1"
     title: str
-    markdown: str            # the answer; LaTeX math as $...$ / $$...$$
+    lead: str                # the one figure or short table (at most ~8 rows) that carries the answer
+    question: str = ""       # the assignment's question, in a line or two
+    answer: str = ""         # the answer in a few lines, before any figure
+    folds: list[Fold] = field(default_factory=list)  # everything else, folded in the page
     published: dict = field(default_factory=dict)   # the 2017 solution's figures, for side-by-side
     ours: dict = field(default_factory=dict)        # our figures, read from saved runs
     run_dirs: list[str] = field(default_factory=list)
     summary: str = ""        # one line for the top of the page: the headline figure beside the published one
     command: str = ""        # the command that reproduces this section's runs on its own
+
+    def text(self) -> str:
+        """The whole answer as one Markdown document: question, answer, lead, then every fold."""
+        parts = [self.question, self.answer, self.lead]
+        parts += [f"**{fold.title}**\n\n{fold.markdown}" for fold in self.folds]
+        return "\n\n".join(part for part in parts if part)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runtime import pick_device
-from neuralab.core.section import Section, SectionContext
+from neuralab.core.section import Fold, Section, SectionContext
 from neuralab.depth import experiment, figures, findings, plan
 from neuralab.depth.model import VARIANTS
 
@@ -59,23 +59,36 @@ def build(ctx: SectionContext) -> Section:
     facts = findings.collapse(sig3, relu3)
     repro = findings.reproduction(cells)
 
-    markdown = "\n\n".join(filter(None, [
-        _intro(repro),
-        _reproduction_table(repro),
-        f"![accuracy per epoch, sigmoid]({plots['sigmoid']})\n\n![accuracy per epoch, ReLU]({plots['relu']})",
-        _explanation(facts, diag),
-        _modifications(table_cells, rows, table_depths, link(ctx.assets_dir / "summary.csv"), grids[-1].epochs),
-        _reference(ctx),
-    ]))
-    published = {f"{ACT_NAMES[a]} depth {d}": v
-                 for a, by_depth in findings.PUBLISHED.items() for d, v in by_depth.items()}
+    lead = "\n\n".join([_reproduction_table(repro),
+                          f"![accuracy per epoch, sigmoid]({plots['sigmoid']})\n\n![accuracy per epoch, ReLU]({plots['relu']})"])
+    folds = [Fold("The model and the protocol", _intro(repro)),
+             Fold("Why the sigmoid network fails as it gets deeper: the diagnostics", _explanation(facts, diag)),
+             Fold("The modification, and what each change buys",
+                  _modifications(table_cells, rows, table_depths, link(ctx.assets_dir / "summary.csv"), grids[-1].epochs)),
+             *_reference(ctx)]
     ours = {f"{ACT_NAMES[r['activation']]} depth {r['depth']}": round(r["mean"], 4) for r in repro}
     at3 = {r["activation"]: r for r in repro if r["depth"] == 3}
     summary = (f"depth-3 test accuracy after {at3['sigmoid']['epochs']} epochs: sigmoid {at3['sigmoid']['mean']:.3f}, "
                f"ReLU {at3['relu']['mean']:.3f} (published {findings.PUBLISHED['sigmoid'][3]} and "
                f"{findings.PUBLISHED['relu'][3]})")
-    return Section(key="depth", number="1.3", title=TITLE, markdown=markdown, published=published,
+    return Section(key="depth", number="1.3", title=TITLE, question=QUESTION, answer=_answer(facts, at3),
+                   lead=lead, folds=folds,   # the reproduction table sets the published runs beside ours
                    ours=ours, run_dirs=[str(r.path) for r in runs], summary=summary, command=_command(grids))
+
+
+QUESTION = ("The Keras MLP (Dense(512), sigmoid, dropout) trains worse as it gets deeper: train it on MNIST with 1, "
+            "2 and 3 hidden layers, explain its limit, modify it so depth no longer hurts, and plot both models.")
+
+
+def _answer(f: dict, at3: dict) -> str:
+    sigmoid, relu = at3["sigmoid"], at3["relu"]
+    return (f"At depth 3 the sigmoid network reaches {sigmoid['mean']:.3f} test accuracy after {sigmoid['epochs']} "
+            f"epochs (published {findings.PUBLISHED['sigmoid'][3]}). Each sigmoid layer multiplies the gradient "
+            "flowing back by $W^\\top \\mathrm{diag}(\\sigma'(z))$ with $\\sigma' \\le 1/4$, so the first layers "
+            f"hardly learn: at initialisation the head's gradient is {f['sig_ratio0']:.0f}× the first layer's here "
+            f"({f['relu_ratio0']:.2g}× with ReLU). The modification is ReLU, whose derivative is 1 where it is active: "
+            f"{relu['mean']:.3f} at depth 3 (published {findings.PUBLISHED['relu'][3]}). The diagnostics and the other "
+            "modifications tried are folded below.")
 
 
 def _key(config: dict) -> tuple:
@@ -169,9 +182,7 @@ def _bullets(f: dict) -> str:
 
 def _explanation(f: dict, diag: str) -> str:
     d = f["depth"]
-    return f"""### Why the sigmoid network fails as it gets deeper
-
-Backpropagation through one sigmoid layer multiplies the gradient by $W^\\top \\mathrm{{diag}}(\\sigma'(z))$, and
+    return f"""Backpropagation through one sigmoid layer multiplies the gradient by $W^\\top \\mathrm{{diag}}(\\sigma'(z))$, and
 $\\sigma'(z) = \\sigma(z)(1-\\sigma(z)) \\le 1/4$ everywhere. Glorot init keeps $W$ near unit gain, so every
 sigmoid layer divides the gradient reaching the layers below it by roughly 4 or more. The same factor
 acts forwards on the part of each layer's output that depends on the input. The recorded diagnostics
@@ -201,9 +212,7 @@ def _modifications(cells: dict, rows: list[dict], depths: list[int], csv_link: s
         verdict += (" The budget left no time for the variant table (one epoch of every variant did not fit "
                     "in this part's share), so the table holds the assignment's runs only; the project's "
                     "reference below has the variants on 3 seeds.")
-    return f"""### The modification, and what each change buys
-
-The published answer replaces sigmoid with ReLU. Each variant below changes one thing of the Keras model,
+    return f"""The published answer replaces sigmoid with ReLU. Each variant below changes one thing of the Keras model,
 and the table gives the mean test accuracy after {epochs} epoch{"s" if epochs > 1 else ""}
 ([summary.csv]({csv_link}) lists every run):
 
@@ -214,10 +223,12 @@ and the table gives the mean test accuracy after {epochs} epoch{"s" if epochs > 
 {verdict}"""
 
 
-def _reference(ctx: SectionContext) -> str:
+def _reference(ctx: SectionContext) -> list[Fold]:
     """The project's saved runs, when they are there: the 3-seed run of the 0.98 target
     (bench/depth_target.py) and the variant table at depths 5 and 10 (bench/depth_results.py)."""
-    return "\n\n".join(filter(None, [_target_reference(ctx), _deep_reference(ctx)]))
+    return [Fold(title, text) for title, text in (
+        ("Reference: the 0.98 target at every depth, chosen on val", _target_reference(ctx)),
+        ("Reference: the variants at depths 5 and 10, where sigmoid collapses", _deep_reference(ctx))) if text]
 
 
 def _deep_reference(ctx: SectionContext) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runs import Run, find_reusable
-from neuralab.core.section import Section, SectionContext
+from neuralab.core.section import Fold, Section, SectionContext
 from neuralab.filters.apply import build_model, panels_figure, run_model
 from neuralab.filters.explain import describe
 from neuralab.filters.images import SAMPLE_PHOTO, load_rgb, sample_photo
@@ -75,58 +75,65 @@ def _parameter_tables(params: dict) -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(cells) + "\n\n" + kernel
 
 
-def _reference(ctx: SectionContext) -> str:
+def _reference(ctx: SectionContext) -> list[Fold]:
     record = load_result(ctx.bench_dir, "filters/throughput.json")
     if record is None:
-        return ""
+        return []
     rows = ["| method | images per second | vs numpy+scipy |", "|---|---|---|"]
     rows += [f"| {name} | {m['images_per_second']:.0f} | {m['vs_scipy']:.2f}× |" for name, m in record["methods"].items()]
-    return reference_paragraph(f"throughput on {record['images']} images of 128×128", rows, record)
+    return [Fold("Throughput: the CNN against numpy and scipy",
+                 reference_paragraph(f"throughput on {record['images']} images of 128×128", rows, record))]
 
 
-def _markdown(answer: dict, links: list[str]) -> str:
-    shapes, n = answer["output_shape"], answer["input_shape"][0]
+QUESTION = ("Design a CNN that applies the sepia filter and then a 5×5 Gaussian blur to 128×128×3 images with "
+            "values in [0, 1]: its architecture, layers, filters per layer, filter shapes, every parameter's value "
+            "and the size of the output image.")
+
+
+def _answer(answer: dict) -> str:
+    shapes, f, fs = answer["output_shape"], answer["filters"], answer["filter_shapes"]
+    return (f"{answer['layers']} convolutional layers, stride 1, no bias, no activation, nothing trained "
+            f"({answer['parameter_count']} fixed parameters): layer 1 is sepia as {f[0]} filters of "
+            f"{_shape(fs[0])}, layer 2 blurs each colour channel with {f[1]} filters of {_shape(fs[1])} (the "
+            f"kernel $K/{GAUSS_SCALE}$ on its own channel, zeros on the other two). A 128×128×3 image comes out "
+            f"{_shape(shapes['valid'])} without padding, {_shape(shapes['same'])} with 2 pixels of zeros. The 2017 "
+            "solution states both 124×124 and 128×128; with its own no-padding premise only the first holds. Every "
+            "figure is read from the model's tensors or measured by running it (`neuralab filters explain`).")
+
+
+def _lead(answer: dict, photo: str) -> str:
     f, fs = answer["filters"], answer["filter_shapes"]
-    return f"""**Architecture.** {answer['layers']} convolutional layers, stride 1, no bias, no activation, nothing \
-trained ({answer['parameter_count']} fixed parameters). Layer 1 applies sepia as a 1×1 convolution; layer 2 \
-blurs each colour channel with the 5×5 Gaussian. Every figure below is read from the model's tensors or \
-measured by running it (`neuralab filters explain` prints the same answer).
-
-| | layer 1: sepia | layer 2: Gaussian blur |
+    return f"""| | layer 1: sepia | layer 2: Gaussian blur |
 |---|---|---|
 | type | Conv2D, 1×1 kernel | Conv2D, 5×5 kernel |
 | filters | {f[0]} | {f[1]} |
 | filter shape (h×w×in) | {_shape(fs[0])} | {_shape(fs[1])} |
 | parameters | {3 * int(np.prod(fs[0]))} | {3 * int(np.prod(fs[1]))} |
 
-**Every parameter.**
+![SepiaBlurNet on a real photograph]({photo})"""
 
-{_parameter_tables(answer['parameters'])}
 
-The sepia rows sum to more than 1, so a white pixel leaves [0, 1]. Between the layers we \
-{answer['between_layers']['meaning']} (`--sepia-range {answer['between_layers']['sepia_range']}`); \
-`rescale` and `none` are the alternatives, and only those two can be folded into one 5×5×3→3 convolution.
+def _folds(answer: dict, padding: str) -> list[Fold]:
+    shapes, n = answer["output_shape"], answer["input_shape"][0]
+    between = answer["between_layers"]
+    parameters = f"""{_parameter_tables(answer['parameters'])}
 
-**Output dimensions** for a {n}×{n}×3 input, from a forward pass:
+The sepia rows sum to more than 1, so a white pixel leaves [0, 1]. Between the layers we {between['meaning']} \
+(`--sepia-range {between['sepia_range']}`); `rescale` and `none` are the alternatives, and only those two can be \
+folded into one 5×5×3→3 convolution. The 2017 solution leaves out that sepia outputs exceed 1."""
+    output = f"""Output dimensions for a {n}×{n}×3 input, from a forward pass:
 
 | padding | output |
 |---|---|
 | valid (no padding; Keras's default, and the 2017 solution's stated premise) | {_shape(shapes['valid'])} |
 | same (2 pixels of zeros on each side) | {_shape(shapes['same'])} |
 
-**On the 2017 solution.** It says "the output image is 124×124" (no padding, stride 1) and then \
-concludes "128×128". Those cannot both hold: with its own no-padding premise the model gives \
-{_shape(shapes['valid'])}; {_shape(shapes['same'])} needs zero padding, which it never mentions. Its \
-layer count, filter counts and filter shapes agree with ours. It also leaves out that sepia outputs \
-exceed 1.
+The 2017 solution says "the output image is 124×124" (no padding, stride 1) and then concludes "128×128". \
+Those cannot both hold: 128×128 needs zero padding, which it never mentions. With `same` padding the output \
+keeps 128×128, but its 2-pixel border averages in the zeros around the image:
 
-![SepiaBlurNet on a real photograph]({links[0]})
-
-With `same` padding the output keeps 128×128, but its 2-pixel border averages in the zeros \
-around the image:
-
-![valid against same padding]({links[1]})
-"""
+![valid against same padding]({padding})"""
+    return [Fold("Every parameter's value", parameters), Fold("The output size with and without padding", output)]
 
 
 def build(ctx: SectionContext) -> Section:
@@ -142,7 +149,8 @@ def build(ctx: SectionContext) -> Section:
             "filter shapes": ", ".join("x".join(map(str, s)) for s in answer["filter_shapes"]),
             "output size": ", ".join(f"{'x'.join(map(str, s))} ({p})" for p, s in answer["output_shape"].items())}
     return Section(key="filters", number="1.4", title="A CNN with fixed weights: sepia and Gaussian blur",
-                   markdown="\n\n".join(filter(None, [_markdown(answer, links), _reference(ctx)])),
+                   question=QUESTION, answer=_answer(answer), lead=_lead(answer, links[0]),
+                   folds=_folds(answer, links[1]) + _reference(ctx),
                    published=dict(PUBLISHED), ours=ours,
                    run_dirs=[str(run.path)],
                    summary=f"{ours['layers']} layers of {ours['filters per layer']} filters, shapes "

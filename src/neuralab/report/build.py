@@ -11,100 +11,23 @@ the plan beside what each part used.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from neuralab.core.budget import Plan
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.progress import bar, live
-from neuralab.core.provenance import REFERENCE_RESULTS, machine, provenance
-from neuralab.core.section import Profile, Section, SectionContext
+from neuralab.core.provenance import machine, provenance
+from neuralab.report.notebook import write_notebook
+from neuralab.report.parts import (PARTS, RENDER_RESERVE, WEIGHTS, RenderedSection, ReportConfig,  # noqa: F401
+                                   build_section, make_plan, section_context)
+from neuralab.report.pdf import write_pdf
 from neuralab.report.render import render_html, render_markdown
 
 log = logging.getLogger(__name__)
-
-# (part, the assignment's question number, title used if the part cannot be built)
-PARTS = (
-    ("backprop", "1.1", "Backpropagation by hand"),
-    ("depth", "1.3", "Training deep models"),
-    ("filters", "1.4", "A CNN with fixed weights: sepia and Gaussian blur"),
-    ("caption", "1.6", "Video captioning"),
-    ("calc", "1.8", "The MNIST calculator"),
-)
-# Shares of the budget, from the parts' costs on 2 CPU cores at the default 10 minutes: depth's six
-# 10-epoch runs take 3.5 to 4 minutes, the captioner needs about 3 for 0.90 and the calculator about
-# 2 for 96%, and backprop and filters train nothing.
-WEIGHTS = {"backprop": 1, "depth": 40, "filters": 1, "caption": 33, "calc": 24}
-RENDER_RESERVE = 0.015  # of the budget, kept for writing the page (inlining figures, MathML): ~5 s of 600
-
-
-@dataclass
-class ReportConfig:
-    out_dir: Path = Path("report")       # index.html, index.md and assets/ go here
-    runs_root: Path = Path("runs")       # finished runs are reused from here
-    profile: Profile = "budget"          # budget: every part trains to its share of `budget`; full: assignment scale
-    budget: float = 600.0                # seconds for the whole page: 10 minutes, what a reader waits for
-    reuse: bool = True                   # reuse finished runs whose resolved config matches
-    parts: tuple[str, ...] = tuple(p for p, _, _ in PARTS)
-    command: str = "neuralab report"     # shown in the page, so a reader can regenerate it
-    bench_dir: Path | None = REFERENCE_RESULTS   # the project's result files, quoted as reference figures
-
-
-@dataclass
-class RenderedSection:
-    key: str
-    number: str
-    title: str
-    markdown: str = ""
-    failed: bool = False
-    reason: str = ""
-    seconds: float = 0.0
-    share: float | None = None           # budget profile: the seconds the plan gave this part
-    summary: str = ""
-    command: str = ""
-    ours: dict = field(default_factory=dict)
-    run_dirs: list[str] = field(default_factory=list)
-    comparison: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return f"{type(error).__name__}: {text}"
-
-
-def _fmt(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _comparison(section: Section) -> list[tuple[str, str, str]]:
-    """Rows only for the figures both sides report under the same name."""
-    return [(k, _fmt(v), _fmt(section.ours[k])) for k, v in section.published.items() if k in section.ours]
-
-
-def make_plan(config: ReportConfig) -> Plan:
-    return Plan(config.budget, {part: WEIGHTS[part] for part in config.parts},
-                reserve=RENDER_RESERVE * config.budget)
-
-
-def build_section(key: str, number: str, title: str, ctx: SectionContext) -> RenderedSection:
-    t0 = time.perf_counter()
-    try:
-        module = importlib.import_module(f"neuralab.{key}.section")
-        ctx.assets_dir.mkdir(parents=True, exist_ok=True)
-        section: Section = module.build(ctx)
-        done = RenderedSection(key, section.number, section.title, section.markdown,
-                               run_dirs=list(section.run_dirs), comparison=_comparison(section),
-                               summary=section.summary, command=section.command, ours=dict(section.ours))
-    except Exception as error:  # one failed part must not sink the report
-        log.error("%s failed: %s", key, _one_line(error))
-        log.debug("traceback", exc_info=True)
-        done = RenderedSection(key, number, title, failed=True, reason=_one_line(error))
-    done.seconds = time.perf_counter() - t0
-    return done
+NOTEBOOK, PDF = "assignment4.ipynb", "assignment4.pdf"   # the assignment asks for both
 
 
 def _record(config: ReportConfig, sections: list[RenderedSection], context: dict) -> dict:
@@ -115,8 +38,16 @@ def _record(config: ReportConfig, sections: list[RenderedSection], context: dict
                               "summary": s.summary, "ours": s.ours} for s in sections}}
 
 
-def build_report(config: ReportConfig) -> list[RenderedSection]:
-    """Build every requested part's section, then write index.md and index.html atomically."""
+@dataclass
+class Report:
+    sections: list[RenderedSection]
+    written: list[Path]                # every file written, the page first
+    pdf_problem: str | None = None     # why the PDF is not there, in one line; None when it is
+
+
+def build_report(config: ReportConfig) -> Report:
+    """Build every requested part's section, then write the page (index.html, index.md), the notebook and
+    its PDF, each atomically."""
     out = config.out_dir
     chosen = [p for p in PARTS if p[0] in config.parts]
     plan = make_plan(config)
@@ -126,10 +57,7 @@ def build_report(config: ReportConfig) -> list[RenderedSection]:
         for key, number, title in chosen:
             share = plan.share(key)
             log.info("report: %s (%s)%s", key, number, f", {share:.0f} s" if config.profile == "budget" else "")
-            ctx = SectionContext(out_dir=out, assets_dir=out / "assets" / key, runs_root=config.runs_root,
-                                 profile=config.profile, reuse=config.reuse, seconds=share,
-                                 bench_dir=config.bench_dir)
-            done = build_section(key, number, title, ctx)
+            done = build_section(key, number, title, section_context(config, key, share))
             done.share = share if config.profile == "budget" else None
             plan.record(key, done.seconds)
             sections.append(done)
@@ -141,4 +69,14 @@ def build_report(config: ReportConfig) -> list[RenderedSection]:
     atomic_write_bytes(out / "report.json", json.dumps(_record(config, sections, context), indent=2).encode())
     atomic_write_bytes(out / "index.md", render_markdown(context).encode())
     atomic_write_bytes(out / "index.html", render_html(context, out).encode())
-    return sections
+    where = machine()
+    header = (f"Generated {context['generated']} by `{config.command}` on {where['cpu']} ({where['cores']} cores), "
+              f"torch {where['torch']}. Each answer below is this run's; `index.html` beside this notebook is the "
+              "same report as one page.")
+    write_notebook(config, sections, header, out / NOTEBOOK)
+    written = [out / "index.html", out / "index.md", out / NOTEBOOK]
+    if (problem := write_pdf(out / "index.html", out / PDF)) is None:
+        written.append(out / PDF)
+    else:
+        log.warning("no PDF: %s", problem)
+    return Report(sections, written, problem)

@@ -63,14 +63,23 @@ def figures_with_captions(page: str) -> str:
     return _LONE_IMG.sub(lambda m: f"<figure>{m.group(1)}<figcaption>{m.group(2)}</figcaption></figure>", page)
 
 
-def render_html(context: dict, base_dir: Path) -> str:
+def _html_environment() -> Environment:
     md = markdown_renderer()
     env = Environment(loader=PackageLoader("neuralab.report", "templates"), autoescape=select_autoescape(),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["markdown"] = lambda text: figures_with_captions(md.render(text))
     env.filters["markdown_inline"] = md.renderInline
-    page = env.get_template("report.html.j2").render(**context)
+    return env
+
+
+def render_html(context: dict, base_dir: Path) -> str:
+    page = _html_environment().get_template("report.html.j2").render(**context)
     return inline_images(page, base_dir)
+
+
+def render_section_html(section, base_dir: Path) -> str:
+    """One section as the page shows it (a notebook cell's output), its images inlined."""
+    return inline_images(_html_environment().get_template("section.html.j2").render(s=section), base_dir)
 
 
 def render_markdown(context: dict) -> str:
