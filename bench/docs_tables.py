@@ -1,4 +1,5 @@
-"""Write the tables of docs/benchmarks.md from the result files in src/neuralab/results/, never by hand.
+"""Write the tables of docs/benchmarks.md (and its appendix docs/benchmarks/*.md) from the result files in
+src/neuralab/results/, never by hand.
 
 Each generated table sits between `<!-- table: NAME -->` and `<!-- /table -->`; NAME picks the
 result file and the function that prints it. `--check` rewrites nothing and exits 1 when a table
@@ -17,11 +18,11 @@ import sys
 from pathlib import Path
 
 from neuralab.calc.benchmarks import cost_rows, real_rows
-from neuralab.calc.nesy_tables import curve_rows, held_out_rows, nesy_table, supervised_rows
+from neuralab.calc.nesy_tables import chosen_table, curve_rows, held_out_rows, nesy_table, supervised_rows
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.depth.experiment import summary_markdown
-from neuralab.depth.findings import target_lines
+from neuralab.depth.findings import PUBLISHED, target_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
@@ -209,7 +210,67 @@ def report_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+def _load(results: Path, relative: str) -> dict:
+    return json.loads((results / relative).read_text())
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def headline_tables(results: Path) -> list[str]:
+    """One short table per part: its headline figures beside their targets and anchors, each from its file."""
+    head = ["| figure | measured | target | anchor | |", "|---|---|---|---|---|"]
+    report = _load(results, "report/budget-10m.json")
+    lines = ["**The main job** (`report/budget-10m.json`): `neuralab report --budget 10m` from empty `runs/`.", "", *head,
+             f"| whole command | {report['wall_seconds']:.0f} s | ≤ {report['budget']:.0f} s | – "
+             f"| {_verdict(report['wall_seconds'] <= report['budget'])} |"]
+    lines += [f"| {name} | {report['figures'][name]:.4g} | ≥ {anchor:g} | – | {_verdict(report['figures'][name] >= anchor)} |"
+              for name, anchor in report["targets"].items()]
+    lines += ["", f"**1.1 backprop** (`report/budget-10m.json`): {report['parts']['backprop']['summary']}."]
+    depth = _load(results, "depth/target-val.json")
+    worst = min(a for row in depth["test"] for a in row["accuracies"])
+    lines += ["", f"**1.3 depth** (`depth/target-val.json`): `{depth['chosen']}` with {depth['activation']}, chosen on val, "
+              f"{depth['seeds']} seeds × {depth['epochs']} epochs.", "", *head,
+              f"| worst test accuracy, depths 1–3, every seed | {worst:.4f} | ≥ {depth['target']} | {PUBLISHED['relu'][3]} (2017, ReLU depth 3) "
+              f"| {_verdict(worst >= depth['target'])} |"]
+    filters = _load(results, "filters/throughput.json")
+    two = filters["methods"]["ours, two layers (clip)"]
+    lines += ["", "**1.4 filters** (`filters/throughput.json`):", "", *head,
+              f"| the CNN against numpy+scipy, {filters['images']} images | {two['vs_scipy']:.2f}× "
+              f"| ≥ {filters['target_ratio']:g}× | 1× (scipy) | {_verdict(two['vs_scipy'] >= filters['target_ratio'])} |",
+              f"| largest difference from scipy | {filters['max_abs_error']['two layers']:.1e} | – | 0 | |"]
+    caption = _load(results, "caption/attention.json")
+    lines += ["", "**1.6 caption** (`caption/attention.json`): the learned encoder, full profile.", "", *head]
+    for split, r in caption["splits"].items():
+        goal = caption["target"]["exact_match"][split]
+        lines.append(f"| exact match, {split} split, {r['count']} clips | {r['exact_match']:.3f} | ≥ {goal} in "
+                     f"≤ {caption['target']['train_seconds']} s | none published (a drawing) "
+                     f"| {_verdict(r['exact_match'] >= goal and r['train_seconds'] <= caption['target']['train_seconds'])} |")
+    calc = _load(results, "calc/symbolic-600s.json")["symbolic"]["test"]
+    notebook = _load(results, "calc/real-notebook-test.json")["kinds"]
+    lines += ["", "**1.8 calc** (`calc/symbolic-600s.json`, `calc/real-notebook-test.json`, `calc/nesy*.json`):", "", *head,
+              f"| exact sums, {calc['count']:,} MNIST-test sums, 600 s | {100 * calc['exact_sum_accuracy']:.2f}% | – "
+              "| not reported (2017) | |",
+              f"| per character | {100 * calc['char_accuracy']:.2f}% | – | 93.22% (2017, on digits it trained on) | |"]
+    lines += [f"| numbers right, {kind} pictures | {100 * r['number_accuracy']:.2f}% | {r['target'].split(':')[0]} "
+              f"| {100 * r['arrays']['number_accuracy']:.2f}% as arrays | {_verdict('MISSED' not in r['target'])} |"
+              for kind, r in notebook.items() if kind in ("photo", "squared", "lined", "tilted")]
+    nesy = [json.loads(f.read_text()) for f in sorted(results.glob("calc/nesy*.json"))]
+    lines += ["", "MNIST addition, one row per N, chosen on val:", "", *chosen_table(nesy)]
+    load, pictures, abuse = _load(results, "web/load.json"), _load(results, "web/pictures.json"), _load(results, "abuse.json")
+    lines += ["", "**The web page and hostile input** (`web/load.json`, `web/pictures.json`, `abuse.json`):", "", *head,
+              f"| p95 of {load['requests']} requests, {load['concurrency']} at once | {load['p95_ms']:.0f} ms | – | – | |",
+              f"| server errors (5xx) under picture load | {pictures['server_5xx']} | 0 | – | {_verdict(pictures['server_5xx'] == 0)} |",
+              f"| peak memory under picture load | {pictures['peak_rss_mb']} MB | ≤ {pictures['anchors']['peak_rss_mb']} MB | – "
+              f"| {_verdict(pictures['peak_rss_mb'] <= pictures['anchors']['peak_rss_mb'])} |",
+              f"| hostile inputs with a traceback or a 5xx | {abuse['tracebacks'] + abuse['server_errors']} of {len(abuse['rows'])} "
+              f"| 0 | – | {_verdict(abuse['tracebacks'] + abuse['server_errors'] == 0)} |"]
+    return lines
+
+
 TABLES = {
+    "headlines": (None, headline_tables),
     "report": ("report/budget-10m.json", report_table),
     "report-first": ("report/budget-10m-first.json", report_table),
     "depth-h200": ("depth/h200.json", depth_h200_table),
@@ -245,7 +306,9 @@ def render(docs: str, results: Path) -> str:
         if name not in TABLES:
             raise SystemExit(f"error: docs table {name!r} has no result file (known: {', '.join(TABLES)})")
         path, printer = TABLES[name]
-        if "*" in path:      # every file of the pattern, as one list
+        if path is None:     # a table drawn from several files
+            loaded = results
+        elif "*" in path:      # every file of the pattern, as one list
             loaded = [json.loads(f.read_text()) for f in sorted(results.glob(path))]
         else:
             loaded = json.loads((results / path).read_text())
@@ -257,23 +320,27 @@ def render(docs: str, results: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--docs", type=Path, nargs="+",
+                        default=[ROOT / "docs" / "benchmarks.md", *sorted((ROOT / "docs" / "benchmarks").glob("*.md"))])
     parser.add_argument("--results", type=Path, default=REFERENCE_RESULTS)
     parser.add_argument("--check", action="store_true", help="exit 1 if a table differs from its result file")
     args = parser.parse_args(argv)
-    docs = args.docs.read_text()
-    fresh = render(docs, args.results)
-    if args.check:
+    failed = 0
+    for path in args.docs:
+        docs = path.read_text()
+        fresh = render(docs, args.results)
+        if not args.check:
+            atomic_write_bytes(path, fresh.encode())
+            print(f"wrote {path}")
+            continue
         stale = [m["name"] for m, n in zip(BLOCK.finditer(docs), BLOCK.finditer(fresh)) if m["body"] != n["body"]]
         if stale:
-            print(f"{args.docs}: tables differ from their result files: {', '.join(stale)}; "
-                  f"run python bench/docs_tables.py", file=sys.stderr)
-            return 1
-        print(f"{args.docs}: {len(BLOCK.findall(docs))} tables match their result files")
-        return 0
-    atomic_write_bytes(args.docs, fresh.encode())
-    print(f"wrote {args.docs}")
-    return 0
+            print(f"{path}: tables differ from their result files: {', '.join(stale)}; run python bench/docs_tables.py",
+                  file=sys.stderr)
+            failed = 1
+        else:
+            print(f"{path}: {len(BLOCK.findall(docs))} tables match their result files")
+    return failed
 
 
 if __name__ == "__main__":

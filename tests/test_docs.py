@@ -13,14 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "bench" / "docs_tables.py"
 
 
-def check(docs: Path, results: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), "--check", "--docs", str(docs), "--results", str(results)],
-                          capture_output=True, text=True)
+def check(results: Path) -> subprocess.CompletedProcess:
+    """`--check` over docs/benchmarks.md and every appendix file under docs/benchmarks/."""
+    return subprocess.run([sys.executable, str(SCRIPT), "--check", "--results", str(results)], capture_output=True, text=True)
 
 
 def test_the_docs_tables_match_their_result_files():
-    done = check(ROOT / "docs" / "benchmarks.md", REFERENCE_RESULTS)
+    done = check(REFERENCE_RESULTS)
     assert done.returncode == 0, done.stderr
+    assert done.stdout.count("tables match") == 1 + len(list((ROOT / "docs" / "benchmarks").glob("*.md")))
 
 
 def test_a_changed_figure_makes_the_check_fail(tmp_path):
@@ -30,5 +31,18 @@ def test_a_changed_figure_makes_the_check_fail(tmp_path):
     figures = json.loads(real.read_text())
     next(iter(figures["kinds"].values()))["digit_accuracy"] -= 0.01
     real.write_text(json.dumps(figures))
-    done = check(ROOT / "docs" / "benchmarks.md", results)
-    assert done.returncode == 1 and "calc-real" in done.stderr
+    done = check(results)
+    assert done.returncode == 1 and "calc.md: tables differ from their result files: calc-real" in done.stderr
+
+
+def test_the_headlines_open_the_benchmarks_and_follow_their_files(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(REFERENCE_RESULTS, results)
+    docs = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert docs.index("<!-- table: headlines -->") < docs.index("## In full") and len(docs.splitlines()) < 120
+    caption = results / "caption" / "attention.json"
+    figures = json.loads(caption.read_text())
+    figures["splits"]["random"]["exact_match"] = 0.94
+    caption.write_text(json.dumps(figures))
+    done = check(results)
+    assert done.returncode == 1 and "benchmarks.md: tables differ from their result files: headlines" in done.stderr
