@@ -202,8 +202,9 @@ def report_table(result: dict) -> list[str]:
         lines.append(f"| {name} | {part['share']:.0f} s | {part['seconds']:.0f} s{over} | {part['summary']} |")
     lines += ["", "| target | anchor | measured | |", "|---|---|---|---|"]
     for name, anchor in result["targets"].items():
-        value = result["figures"][name]
-        lines.append(f"| {name} | ≥ {anchor:g} | {value:.4g} | **{'met' if value >= anchor else 'missed'}** |")
+        value, at_most = result["figures"][name], name in result.get("at_most", [])
+        met = value <= anchor if at_most else value >= anchor
+        lines.append(f"| {name} | {'≤' if at_most else '≥'} {anchor:g} | {value:.4g} | **{'met' if met else 'missed'}** |")
     within = result["wall_seconds"] <= result["budget"]
     lines += ["", f"The whole command took {result['wall_seconds']:.0f} s of a {result['budget']:.0f} s budget "
               f"(**{'within' if within else 'over'}** it), exit status {result['exit']}."]
@@ -225,8 +226,10 @@ def headline_tables(results: Path) -> list[str]:
     lines = ["**The main job** (`report/budget-10m.json`): `neuralab report --budget 10m` from empty `runs/`.", "", *head,
              f"| whole command | {report['wall_seconds']:.0f} s | ≤ {report['budget']:.0f} s | – "
              f"| {_verdict(report['wall_seconds'] <= report['budget'])} |"]
-    lines += [f"| {name} | {report['figures'][name]:.4g} | ≥ {anchor:g} | – | {_verdict(report['figures'][name] >= anchor)} |"
-              for name, anchor in report["targets"].items()]
+    for name, anchor in report["targets"].items():
+        value, at_most = report["figures"][name], name in report.get("at_most", [])
+        lines.append(f"| {name} | {value:.4g} | {'≤' if at_most else '≥'} {anchor:g} | – "
+                     f"| {_verdict(value <= anchor if at_most else value >= anchor)} |")
     lines += ["", f"**1.1 backprop** (`report/budget-10m.json`): {report['parts']['backprop']['summary']}."]
     depth = _load(results, "depth/target-val.json")
     worst = min(a for row in depth["test"] for a in row["accuracies"])
