@@ -74,7 +74,51 @@ def files(root: Path) -> dict[str, str]:
                                                ("cut_gif", "cut.gif"), ("frames_gif", "frames.gif"),
                                                ("file", "a-file"), ("dir_png", "dir.png"))})
     out.update({name: str(root / name) for name in UNREADABLE})
+    out.update(second_round(root, out["calc"]))
     return out
+
+
+def second_round(root: Path, calc: str) -> dict[str, str]:
+    """The second hostile-input round's files: broken checkpoints, hostile MNIST files, odd paths."""
+    import gzip
+    import json
+    import shutil
+    import zipfile
+
+    made = {}
+    for name, state in (("ck-missing-tensor", {"__tensor__": "state.nope"}), ("ck-dict", {"__dict__": {"a": 1}}),
+                        ("ck-unhashable", {"__dict__": [[{"__dict__": []}, 1]]})):
+        shutil.copy(calc, root / f"{name}.safetensors")
+        meta = json.loads(Path(calc).with_suffix(".json").read_text())
+        (root / f"{name}.json").write_text(json.dumps({**meta, "state": state}))
+        made[name] = str(root / f"{name}.safetensors")
+    model = SymbolicCalc(CalcConfig().layout)
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    made["ck-nan"] = str(save_checkpoint(root / "ck-nan", model, kind=CALC, config=CalcConfig()))
+    images = {"x_train": np.zeros((60000, 28, 28), np.uint8), "x_test": np.zeros((10000, 28, 28), np.uint8),
+              "y_train": np.zeros(60000, np.int64)}
+    np.savez_compressed(root / "labels-str.npz", **images, y_test=np.array(["7"] * 10000))
+    np.savez_compressed(root / "labels-half.npz", **images, y_test=np.full(10000, 7.5))
+    with zipfile.ZipFile(root / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("x_train.npy", "w", force_zip64=True) as member:
+            for _ in range(192):
+                member.write(bytes(1 << 24))                                      # 3 GB of zeros, ~3 MB packed
+    for folder in ("idx-huge", "idx-gzbomb"):
+        (root / folder).mkdir()
+    header = (2051).to_bytes(4, "big") + (2 ** 31).to_bytes(4, "big") * 2 + (4).to_bytes(4, "big")
+    (root / "idx-huge" / "train-images-idx3-ubyte").write_bytes(header)
+    with gzip.open(root / "idx-gzbomb" / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write((2051).to_bytes(4, "big") + (60000).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2)
+        for _ in range(192):
+            f.write(bytes(1 << 24))
+    os.mkfifo(root / "fifo.png")
+    os.mkfifo(root / "fifo-data")
+    (root / "loop.png").symlink_to(root / "loop.png")
+    made |= {k: str(root / v) for k, v in (("labels_str", "labels-str.npz"), ("labels_half", "labels-half.npz"),
+                                           ("bomb_npz", "bomb.npz"), ("idx_huge", "idx-huge"), ("idx_gzbomb", "idx-gzbomb"),
+                                           ("fifo_png", "fifo.png"), ("fifo_data", "fifo-data"), ("loop_png", "loop.png"))}
+    return made
 
 
 UNREADABLE = {"noise-800x600.png": "800x600 pure noise", "noise-1000.png": "1000x1000 pure noise",
@@ -138,6 +182,27 @@ def cli_rows(f: dict[str, str], scratch: str) -> list[tuple[str, list[str]]]:
         ("serve --port 70000", ["serve", "--port", "70000", "--checkpoint", f["calc"]]),
         *((f"calc predict, {what}", ["calc", "predict", f[name], "--checkpoint", f["calc"]])
           for name, what in UNREADABLE.items()),
+        *((f"calc predict, sidecar {what}", ["calc", "predict", "--compose", "1+2", "--checkpoint", f[name]])
+          for name, what in (("ck-missing-tensor", "names a missing tensor"), ("ck-dict", "dict for a list"),
+                             ("ck-unhashable", "unhashable key"))),
+        ("calc predict --json, NaN weights", ["calc", "predict", "--compose", "1+2", "--json", "--checkpoint", f["ck-nan"]]),
+        ("data info, string labels", ["data", "info", "--data-dir", f["labels_str"]]),
+        ("data info, labels 7.5", ["data", "info", "--data-dir", f["labels_half"]]),
+        ("data info, IDX header 2^31 x 2^31 x 4", ["data", "info", "--data-dir", f["idx_huge"]]),
+        ("data info, 3 GB zip bomb npz", ["data", "info", "--data-dir", f["bomb_npz"]]),
+        ("data info, 3 GB gzip bomb IDX", ["data", "info", "--data-dir", f["idx_gzbomb"]]),
+        ("data info, a FIFO as --data-dir", ["data", "info", "--data-dir", f["fifo_data"]]),
+        ("backprop --out /proc/x", ["backprop", "--out", "/proc/x"]),
+        ("backprop --out file/sub", ["backprop", "--out", f["file"] + "/sub"]),
+        ("caption predict --beam 10^9", ["caption", "predict", str(Path(f["bomb_gif"]).with_name("clip.gif")),
+                                         "--checkpoint", f["caption"], "--beam", "1000000000"]),
+        ("report --runs /proc/x", ["report", "--parts", "backprop,filters", "--runs", "/proc/x", *out]),
+        ("calc predict, a FIFO", ["calc", "predict", f["fifo_png"], "--checkpoint", f["calc"]]),
+        ("calc predict, /dev/zero", ["calc", "predict", "/dev/zero", "--checkpoint", f["calc"]]),
+        ("calc predict, a symlink loop", ["calc", "predict", f["loop_png"], "--checkpoint", f["calc"]]),
+        ("calc predict, a name with a newline", ["calc", "predict", scratch + "/a\nb.png", "--checkpoint", f["calc"]]),
+        ("filters apply 3 pictures --out /proc/x", ["filters", "apply", f["big_png"], f["big_png"], f["big_png"],
+                                                    "--out", "/proc/x"]),
     ]
 
 
@@ -201,6 +266,11 @@ def server_rows() -> list[dict]:
         row("POST /api/sum, body 1 byte in 30 s", post + b"Content-Length: 100\r\n\r\n", [b"{"])
         for name in ("nope.js", ".css", "..js", "%00.js", "x" * 5000 + ".js"):
             row(f"GET /static/{name[:20]}", f"GET /static/{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(), [])
+        read = b"POST /api/read HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        for name, digit in (("a NaN array", "[[NaN" + ", NaN" * 27 + "]" + (", [NaN" + ", NaN" * 27 + "]") * 27 + "]"),
+                            ("a 3-D array", "[[[0.5]]]"), ('strings "0.5"', '[["0.5"]]'), ("booleans", "[[true]]")):
+            body = ('{"digits": [' + digit + "]}").encode()
+            row(f"POST /api/read, {name}", read + b"Content-Length: %d\r\n\r\n" % len(body), [body])
     return rows
 
 

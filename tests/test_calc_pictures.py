@@ -21,6 +21,8 @@ from PIL import Image
 
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.pages import photograph, scan, write_page
+from neuralab.core.errors import UserError
+from neuralab.core.images import read_gray
 from neuralab.web.app import create_app
 from neuralab.web.reader import DigitReader
 
@@ -166,3 +168,15 @@ def test_predict_compose_reads_the_composed_digits(fixture_checkpoint, real_mnis
     assert len(read) == len(truth) and sum(a == b for a, b in zip(read, truth)) >= 0.9 * len(truth)
     assert sum(n == m for n, m in zip(answer["numbers"], numbers)) >= 12
     assert answer["sum"] == sum(answer["numbers"]) and answer["running"][-1] == answer["sum"]
+
+
+def test_a_picture_path_that_is_not_a_file_says_what_it_is(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "fifo.png")
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    for path, what in ((tmp_path / "fifo.png", "not a regular file (a FIFO)"), (tmp_path / "loop.png", "a symlink loop"),
+                       (Path("/dev/zero"), "not a regular file (a character device)")):
+        with pytest.raises(UserError) as e:
+            read_gray(path)
+        assert str(e.value).endswith(f": {what}"), e.value

@@ -137,10 +137,12 @@ def test_bad_input_gives_one_line_and_exit_2(trained, tmp_path, case):
 
 
 @pytest.mark.parametrize("extra", [["--count", "0"], ["--count", "1000000000000"], ["--split", "compositional"],
-                                   ["--split", "diagonal"]])
+                                   ["--split", "diagonal"], ["--beam", "1000000000"], ["--beam", "0"]])
 def test_bad_eval_flags_exit_2(trained, extra):
     result = run_cli(["caption", "eval", "--checkpoint", trained["checkpoint"], "--data-dir", trained["npz"], *extra])
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
+    if extra[0] == "--beam":
+        assert "--beam must be between 1 and 29 (the vocabulary's size)" in result.stderr
 
 
 def test_unknown_profile_exits_2(tmp_path):

@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import torch
 import typer
 from torch import nn
@@ -109,8 +111,82 @@ def test_checkpoint_of_another_kind_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / "c", make_model(), kind="toy", config={})
     with pytest.raises(UserError, match="kind 'toy', expected 'calc'"):
         load_checkpoint(path, "calc")
-    with pytest.raises(UserError, match="checkpoint not found"):
+    with pytest.raises(UserError, match="missing.safetensors: no such file or directory"):
         load_checkpoint(tmp_path / "missing.safetensors")
+
+
+def saved_with_state(tmp_path):
+    opt = torch.optim.Adam(make_model().parameters())
+    return save_checkpoint(tmp_path / "c", make_model(), kind="toy", config={}, state={"optimizer": opt.state_dict(),
+                                                                                         "epoch": 3})
+
+
+@pytest.mark.parametrize("epoch, fault", [
+    ({"__tensor__": "state.nope"}, ".__tensor__: names 'state.nope', which the .safetensors file does not hold"),
+    ({"__dict__": {"a": 1}}, ".__dict__: must be a list of [key, value] pairs"),
+    ({"__dict__": [[{"__dict__": []}, 3]]}, ".__dict__[0][0]: a dict cannot be a key"),
+    ({"__tuple__": 5}, ".__tuple__: must be a list"),
+])
+def test_a_sidecar_state_entry_that_names_nothing_is_one_line_naming_it(tmp_path, epoch, fault):
+    path = saved_with_state(tmp_path)
+    sidecar = path.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    assert meta["state"]["__dict__"][1][0] == "epoch"
+    meta["state"]["__dict__"][1][1] = epoch
+    sidecar.write_text(json.dumps(meta))
+    with pytest.raises(UserError) as e:
+        load_checkpoint(path, "toy")
+    assert str(e.value) == f"{sidecar}: state.__dict__[1][1]{fault}"
+
+
+def test_non_finite_weights_are_refused_at_load(tmp_path):
+    model = make_model()
+    with torch.no_grad():
+        next(model.parameters())[0, 0] = float("nan")
+    path = save_checkpoint(tmp_path / "c", model, kind="toy", config={})
+    with pytest.raises(UserError, match="c.safetensors: weight .* holds non-finite values"):
+        load_checkpoint(path, "toy")
+
+
+def test_weights_of_another_shape_name_the_weight(tmp_path):
+    from neuralab.core.runs import load_weights
+
+    state = {k: v for k, v in make_model().state_dict().items()}
+    name = next(iter(state))
+    bigger = {**state, name: torch.zeros(*[d + 1 for d in state[name].shape])}
+    with pytest.raises(UserError, match=rf"CK: weight {name} has shape .*, but the model its config describes needs"):
+        load_weights(make_model(), bigger, "CK")
+    with pytest.raises(UserError, match=rf"CK: the checkpoint lacks the weight {name} \(1 missing, 0 extra\)"):
+        load_weights(make_model(), {k: v for k, v in state.items() if k != name}, "CK")
+
+
+@given(edits=st.lists(st.tuples(st.integers(0, 10_000), st.one_of(
+    st.none(), st.integers(-3, 3), st.text(max_size=8), st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.sampled_from(["__tensor__", "__dict__", "__tuple__", "__ndarray__", "x"]),
+                    st.one_of(st.text(max_size=12), st.integers(), st.lists(st.lists(st.integers(), max_size=2), max_size=2)),
+                    max_size=2))), min_size=1, max_size=4))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_sidecar_edits_load_or_give_one_line_naming_the_sidecar(tmp_path, edits):
+    """Any value put anywhere in the sidecar: the checkpoint loads, or one UserError names the file."""
+    path = saved_with_state(tmp_path)
+    sidecar = path.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    slots = []   # (container, key) of every value in the sidecar
+
+    def walk(node):
+        for key in (range(len(node)) if isinstance(node, list) else list(node)):
+            slots.append((node, key))
+            if isinstance(node[key], (dict, list)):
+                walk(node[key])
+    walk(meta)
+    for where, value in edits:
+        container, key = slots[where % len(slots)]
+        container[key] = value
+    sidecar.write_text(json.dumps(meta))
+    try:
+        load_checkpoint(path, "toy")
+    except UserError as e:
+        assert str(e).startswith(str(tmp_path)) and "\n" not in str(e)
 
 
 def all_command_paths(command, prefix=()):

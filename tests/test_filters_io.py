@@ -110,7 +110,7 @@ def test_bad_files_are_one_line_user_errors(tmp_path):
     truncated = tmp_path / "cut.png"
     truncated.write_bytes(good.read_bytes()[:80])
     for path, words in ((text, "not a readable image"), (empty, "empty"), (tmp_path / "missing.png", "no such"),
-                        (tmp_path, "directory"), (truncated, "decode")):
+                        (tmp_path, "a folder, not a file"), (truncated, "decode")):
         with pytest.raises(UserError, match=words) as e:
             load_rgb(path)
         assert str(path) in str(e.value) and "\n" not in str(e.value)

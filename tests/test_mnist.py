@@ -6,6 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
@@ -58,7 +60,7 @@ def test_truncated_idx_is_a_clear_error(tmp_path, arrays):
     path = tmp_path / "t10k-images-idx3-ubyte"
     write_idx(path, arrays["x_test"][:10], mnist.IMAGE_MAGIC)
     path.write_bytes(path.read_bytes()[:-5])
-    with pytest.raises(UserError, match="truncated IDX data"):
+    with pytest.raises(UserError, match="the header declares 7,840 bytes of data, the file holds 7,835 bytes"):
         mnist.read_idx(path)
 
 
@@ -163,3 +165,87 @@ def test_a_label_out_of_range_is_named_with_its_index(tmp_path, arrays):
     np.savez(tmp_path / "mnist.npz", **bad)
     with pytest.raises(UserError, match=r"y_test\[7\] is 42, but labels are digits 0..9"):
         mnist.read_npz(tmp_path / "mnist.npz")
+
+
+def rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_an_idx_header_declaring_more_than_mnist_is_refused_with_exact_sizes(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(mnist.IMAGE_MAGIC.to_bytes(4, "big") + (2 ** 31).to_bytes(4, "big") + (2 ** 31).to_bytes(4, "big")
+                     + (4).to_bytes(4, "big"))
+    with pytest.raises(UserError, match="declares 2147483648 × 2147483648 × 4 = 18,446,744,073,709,551,616 bytes; "
+                                        "MNIST's largest file holds 47,040,000"):
+        mnist.read_idx(path)
+
+
+def test_a_gzip_bomb_is_refused_past_its_declared_size_without_inflating_it(tmp_path):
+    """A valid 10-label header followed by 1 GB of zeros, gzipped to about 1 MB: refused after 11 bytes."""
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    zeros = bytes(2 ** 24)
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(mnist.LABEL_MAGIC.to_bytes(4, "big") + (10).to_bytes(4, "big"))
+        for _ in range(64):
+            f.write(zeros)
+    before = rss_mb()
+    with pytest.raises(UserError, match="the header declares 10 bytes of data, the file holds more"):
+        mnist.read_idx(path)
+    assert rss_mb() - before < 100
+    path.write_bytes(b"\x1f\x8b" + bytes(30))
+    with pytest.raises(UserError, match="not a valid gzip stream"):
+        mnist.read_idx(path)
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_a_zip_bomb_npz_is_refused_from_its_directory(tmp_path, arrays):
+    import zipfile
+
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **arrays)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:   # a second, huge y_test member: numpy reads the last
+        with z.open("y_test.npy", "w", force_zip64=True) as member:
+            for _ in range(64):
+                member.write(bytes(2 ** 24))
+    with pytest.raises(UserError, match="y_test would decompress to 1,073,741,824 bytes; MNIST's holds at most 84,096"):
+        mnist.read_npz(path)
+
+
+@pytest.mark.parametrize("labels, fault", [(np.array(["7"] * 10000), "holds <U1 values"),
+                                           (np.full(10000, 7.5), "holds float64 values")])
+def test_labels_that_are_not_whole_digits_are_refused(tmp_path, arrays, labels, fault):
+    np.savez(tmp_path / "mnist.npz", **{**arrays, "y_test": labels})
+    result = run_cli(["data", "info", "--data-dir", str(tmp_path / "mnist.npz")])
+    assert result.exit_code == 2 and f"y_test {fault}, but labels are whole digits 0..9" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_path_that_is_not_a_file_says_what_it_is(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for path, what in ((fifo, "not a regular file (a FIFO)"), (tmp_path / "loop", "a symlink loop")):
+        result = run_cli(["data", "info", "--data-dir", str(path)])
+        assert result.exit_code == 2 and f"{path}: {what}" in result.stderr, result.stderr
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    result = run_cli(["data", "info", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "train-images-idx3-ubyte: not a regular file (a FIFO)" in result.stderr
+
+
+@given(data=st.binary(max_size=64), cut=st.integers(0, 40), gz=st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_idx_headers_and_truncations_are_refused_or_read_exactly(tmp_path, data, cut, gz):
+    """Any bytes, or a valid small file cut short: a UserError naming the file, or exactly the declared array."""
+    head = mnist.LABEL_MAGIC.to_bytes(4, "big") + (20).to_bytes(4, "big") + bytes(range(10)) * 2
+    for raw in (data, head[:len(head) - cut]):
+        path = tmp_path / ("labels.gz" if gz else "labels")
+        path.write_bytes(gzip.compress(raw) if gz else raw)
+        try:
+            got = mnist.read_idx(path)
+        except UserError as e:
+            assert str(e).startswith(str(path)) and "\n" not in str(e)
+        else:
+            assert raw[:4] in (mnist.LABEL_MAGIC.to_bytes(4, "big"), mnist.IMAGE_MAGIC.to_bytes(4, "big"))
+            assert got.size == int.from_bytes(raw[4:8], "big") * (1 if raw[3] == 1 else
+                                                                  int.from_bytes(raw[8:12], "big") * int.from_bytes(raw[12:16], "big"))

@@ -4,6 +4,7 @@ is a one-line 4xx; the page, driven by mouse strokes in headless Chromium, shows
 import base64
 import contextlib
 import io
+import json
 import socket
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def test_one_request_decodes_a_bounded_number_of_pixels(model):
     box = png_url(np.pad(digit_images(1)[0], 136))                    # 300 x 300: 90,000 pixels
     assert budget.post("/api/read", json={"digits": [box]}).status_code == 200
     refused = budget.post("/api/read", json={"digits": [box, box]})
-    assert refused.status_code == 400 and "numbers[0].digits[1]" in refused.json()["detail"]
+    assert refused.status_code == 400 and refused.json()["detail"].startswith("digits[1]: ")   # the request's own field
     assert "more than the 10000 allowed" in refused.json()["detail"]   # what is left of the budget
 
 
@@ -367,3 +368,53 @@ def test_a_picture_not_read_within_the_deadline_is_a_422(model):
     picture = png_url(np.pad(digit_images(1)[0], 60))
     response = slow.post("/api/picture", json={"picture": picture})
     assert response.status_code == 422 and "not read in the time allowed" in response.json()["detail"]
+
+
+def test_serve_restarts_on_the_port_it_just_used(monkeypatch):
+    """A server that closed its side of a connection leaves the port in TIME_WAIT; uvicorn binds it anyway
+    (SO_REUSEADDR), and so does the port check before it."""
+    import socket
+
+    import uvicorn
+
+    from neuralab.web import serve
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()          # the server closes first: its side of the connection waits in TIME_WAIT
+    listener.close()
+    client.close()
+    ran = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: ran.append(self.config.port))
+    serve.serve(None, "127.0.0.1", port)
+    assert ran == [port]
+
+
+ARRAY = [[0.5] * 28 for _ in range(28)]
+FIELD_FAULTS = [   # /api/read's digits: each message names the request's own field and the real fault
+    ({"digits": [[[float("nan")] * 28] * 28]}, "digits[0]: holds NaN or infinity; values must lie in [0, 1]"),
+    ({"digits": [[[[0.5]] * 28] * 28]}, "digits[0][0][0]: [0.5] is not a number"),
+    ({"digits": [[["0.5"] * 28] * 28]}, "digits[0][0][0]: '0.5' is not a number"),
+    ({"digits": [ARRAY[:3] + [[True] * 28] + ARRAY[4:]]}, "digits[0][3][0]: True is not a number"),
+    ({"digits": [[[0.5] * 27] * 28]}, "digits[0]: must be a picture data URL or 28 rows of 28 numbers"),
+    ({"digits": [7]}, "digits[0]: must be a picture data URL or 28 rows of 28 numbers, got int"),
+    ({"digits": [[[2.0] * 28] * 28]}, "digits[0]: values must lie in [0, 1], found 2 to 2"),
+    ({"digits": ["data:image/png;base64," + base64.b64encode(b"not a png at all").decode()]},
+     "digits[0]: not a readable image (UnidentifiedImageError: cannot identify image file the data)"),
+    ({"digits": [ARRAY] * 13}, "digits: 13 digits, at most 4"),   # the test client's limit
+]
+
+
+@pytest.mark.parametrize("body, detail", FIELD_FAULTS, ids=[d.split(":")[0] + str(i) for i, (_, d) in enumerate(FIELD_FAULTS)])
+def test_read_errors_name_the_requests_field_and_the_real_fault(client, body, detail):
+    response = client.post("/api/read", content=json.dumps(body), headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["detail"] == detail
+    if "numbers" not in detail:
+        summed = client.post("/api/sum", content=json.dumps({"numbers": [body]}), headers={"content-type": "application/json"})
+        assert summed.json()["detail"] == detail.replace("digits", "numbers[0].digits", 1).replace(
+            "numbers[0].digits: 13", "numbers[0]: 13")

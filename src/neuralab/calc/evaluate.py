@@ -15,7 +15,7 @@ from neuralab.calc.metrics import score
 from neuralab.calc.models import build
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
-from neuralab.core.runs import config_from, load_checkpoint
+from neuralab.core.runs import config_from, load_checkpoint, load_weights
 from neuralab.core.runtime import pick_device
 
 
@@ -35,11 +35,7 @@ def _load(checkpoint: Path | str, device: str, format: str | None = None, digits
         raise UserError(f"{checkpoint}: the seed model only reads the layout it was trained on "
                         f"({config.format}, {config.digits} digits, {config.operands} operands)")
     model = build(config.model, layout, config.reader, views=config.views)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError:
-        raise UserError(f"{checkpoint}: its weights do not fit a {config.model} model with the "
-                        f"{config.reader!r} reader; it was made by another version of neuralab") from None
+    load_weights(model, state, str(checkpoint))
     model.to(pick_device(device)).eval()
     return model, config, layout, meta
 

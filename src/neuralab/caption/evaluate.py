@@ -17,7 +17,7 @@ from neuralab.caption.decoder import Captioner, beam_search
 from neuralab.caption.model import build_model
 from neuralab.core.errors import UserError
 from neuralab.core.progress import bar
-from neuralab.core.runs import config_from, load_checkpoint
+from neuralab.core.runs import config_from, load_checkpoint, load_weights
 
 
 def load_model(path: Path | str, device: torch.device):
@@ -28,9 +28,9 @@ def load_model(path: Path | str, device: torch.device):
         raise UserError(f"{path}: made by captioner version {config.version}; this one is {CaptionConfig.version}")
     try:
         model = build_model(config)
-        model.load_state_dict(state)
-    except (TypeError, RuntimeError, KeyError) as e:
-        raise UserError(f"{path}: checkpoint does not fit this captioner ({type(e).__name__})") from None
+    except (TypeError, ValueError, KeyError) as e:
+        raise UserError(f"{path}: its config builds no captioner ({type(e).__name__}: {e})") from None
+    load_weights(model, state, str(path))
     return model.to(device).eval(), config, meta
 
 

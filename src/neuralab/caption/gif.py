@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageSequence
 
 from neuralab.caption.clips import MAX_FRAMES, MIN_FRAMES, SIZE
 from neuralab.core.errors import UserError
+from neuralab.core.io import path_fault
 from neuralab.core.io import atomic_path
 
 VISIBLE = 32  # a clip whose brightest pixel stays below this shows no digit
@@ -19,8 +20,8 @@ VISIBLE = 32  # a clip whose brightest pixel stays below this shows no digit
 def read_gif(path: Path | str) -> np.ndarray:
     """A clip (T, 64, 64, 3) uint8 from an animated GIF of 10..20 frames of 64x64 pixels."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
+    if (fault := path_fault(path)) is not None:
+        raise UserError(f"{path}: {fault}")
     if path.stat().st_size == 0:
         raise UserError(f"{path}: empty file, expected an animated GIF")
     try:

@@ -14,7 +14,7 @@ import typer
 from typer.exceptions import TyperException
 
 from neuralab.core import dist
-from neuralab.core.errors import UserError
+from neuralab.core.errors import UserError, one_line
 
 app = typer.Typer(name="neuralab", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False, rich_markup_mode=None,
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         if rv == 130:   # typer turns Ctrl-C into the exit code 130
             print("interrupted", file=sys.stderr)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(str(e))}", file=sys.stderr)
         sys.exit(2)
     except TyperException as e:  # usage errors: unknown flag, bad value, missing argument
         ctx = getattr(e, "ctx", None)

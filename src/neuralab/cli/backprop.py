@@ -13,6 +13,7 @@ from neuralab.backprop.network import BackpropConfig, parse_list, parse_number
 from neuralab.backprop.symbolic import num_text
 from neuralab.cli.choices import Loss, Reduction
 from neuralab.core.errors import UserError
+from neuralab.core.io import check_folder
 
 
 def _config(activations: str, weights: str, bias: bool, data: list[str] | None, lr: str, loss: str,
@@ -50,6 +51,8 @@ def backprop(
     (1, 2) and (2, 3), learning rate 0.1. relu'(0) is taken as 0, as in torch.
     """
     config = _config(activations, weights, bias, data, lr, loss, reduction)
+    if out is not None:
+        check_folder(out, "--out")
     run, result = solve(config, out)
     if as_json:
         typer.echo(json.dumps(result))

@@ -14,6 +14,7 @@ from neuralab.cli.choices import Format, Keep, Model, Precision, Specials, Super
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.runtime import MAX_SEED
+from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="The MNIST calculator: handwritten numbers in, their running sum out.")
 
@@ -59,6 +60,7 @@ def train(
     from neuralab.calc.train import train as run_training
     from neuralab.core.runs import resume_point
 
+    check_folder(out, "--out")
     if resume is not None:
         previous, config = resume_point(resume, KIND, CalcConfig)
         _report(*run_training(config, out, data_dir, device, resume=previous))

@@ -14,6 +14,7 @@ from neuralab.cli.choices import Encoder, Split, TrainProfile
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.runtime import MAX_SEED
+from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="Caption generated clips of moving coloured digits (S2VT design).")
 
@@ -45,6 +46,7 @@ def train(profile: TrainProfile = typer.Option("quick", "--profile", help="quick
     from neuralab.core.runs import resume_point
     from neuralab.core.runtime import pick_device
 
+    check_folder(out, "--out")
     config = make_config("dry-run" if dry_run else profile.value, split.value, seed, max_seconds, encoder.value)
     previous = None
     if resume is not None:
@@ -129,5 +131,8 @@ def predict(clip: Optional[Path] = typer.Argument(None, help="An animated GIF: 1
 
 
 def _check_beam(beam: int | None) -> None:
-    if beam is not None and beam < 1:
-        raise UserError(f"--beam must be at least 1, got {beam}")
+    """A beam wider than the vocabulary keeps nothing a narrower one would not, and costs memory per beam."""
+    from neuralab.caption.grammar import VOCAB
+
+    if beam is not None and not 1 <= beam <= len(VOCAB):
+        raise UserError(f"--beam must be between 1 and {len(VOCAB)} (the vocabulary's size), got {beam}")

@@ -14,6 +14,7 @@ from neuralab.core.runs import resume_point
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
 from neuralab.depth.model import VARIANTS
+from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="The MLP depth study on MNIST: reproduce the collapse, fix it.")
 
@@ -44,6 +45,7 @@ def run(
     """Train (or reuse finished) runs and write per-run metrics.jsonl and summary.csv/.md.
 
     Rerunning the same command also continues its interrupted runs; --resume names one."""
+    check_folder(out, "--out")
     if resume is not None:
         _resume(resume, data_dir, device.value)
         return

@@ -13,6 +13,7 @@ from neuralab.filters.apply import apply_files, demo
 from neuralab.filters.explain import describe, format_text
 from neuralab.filters.images import sample_photo
 from neuralab.filters.model import FilterConfig
+from neuralab.core.errors import one_line
 
 app = typer.Typer(no_args_is_help=True, help="A fixed-weight CNN: sepia (1x1 conv), then a 5x5 Gaussian blur.")
 
@@ -47,7 +48,7 @@ def apply(
         if o.error is None:
             typer.echo(f"wrote {o.output} ({_shape(o.shape)})")
         else:
-            typer.echo(f"error: {o.error}", err=True)
+            typer.echo(f"error: {one_line(o.error)}", err=True)
     failed = sum(o.error is not None for o in outcomes)
     if failed:
         typer.echo(f"{failed} of {len(outcomes)} inputs failed", err=True)

@@ -10,6 +10,7 @@ import typer
 from neuralab.cli.choices import Profile
 from neuralab.core.budget import parse_duration
 from neuralab.core.errors import UserError
+from neuralab.core.io import check_folder
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.report.build import PARTS, PDF, ReportConfig, build_report
 
@@ -33,8 +34,8 @@ def report(
     unknown = [p for p in chosen if p not in known]
     if unknown or not chosen:
         raise UserError(f"--parts: unknown part(s) {', '.join(unknown) or '(none given)'} (choose from {', '.join(known)})")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out: {out} exists and is not a folder")
+    check_folder(out, "--out")
+    check_folder(runs, "--runs")
     if bench_results is not None and not bench_results.is_dir():
         raise UserError(f"--bench-results: {bench_results} is not a folder")
     scale = f"--budget {seconds:g}s" if profile == "budget" else "--profile full"
@@ -48,7 +49,10 @@ def report(
         status = f"FAILED: {s.reason}" if s.failed else "ok"
         given = f" of {s.share:5.0f}s" if s.share is not None else ""
         typer.echo(f"{s.number} {s.key:9s} {s.seconds:7.1f}s{given}  {status}")
-    typer.echo("wrote " + ", ".join(str(path) for path in report.written))
+    if report.written:
+        typer.echo("wrote " + ", ".join(str(path) for path in report.written))
+    else:
+        typer.echo(f"every part failed: the report already in {out} was kept as it was")
     if report.pdf_problem:
         typer.echo(f"no PDF ({out / PDF}): {report.pdf_problem}")
     if any(s.failed for s in report.sections):

@@ -16,6 +16,7 @@ Every refusal is one `ImageError` (a `UserError`) that names the picture.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -24,11 +25,15 @@ from PIL import ExifTags, Image, ImageOps
 from skimage.color import rgb2gray
 
 from neuralab.core.errors import UserError
+from neuralab.core.io import path_fault
 
 MAX_PIXELS = 50_000_000     # a 48-megapixel phone photo fits; grey float32 of it is 200 MB
 _WIDE_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _ALPHA = ("RGBA", "LA", "PA", "La", "RGBa")
 _REDUCIBLE = ("RGB", "L", "CMYK", "YCbCr")   # modes decoded reduced: what cameras and scanners write
+
+
+_BUFFER = re.compile(r"<_io\.BytesIO object at 0x[0-9a-f]+>")
 
 
 class ImageError(UserError):
@@ -38,10 +43,8 @@ class ImageError(UserError):
 def _open(source: Path | bytes, where: str, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse bombs before decoding."""
     if isinstance(source, Path):
-        if not source.exists():
-            raise ImageError(f"{where}: no such file")
-        if source.is_dir():
-            raise ImageError(f"{where}: is a directory, not an image")
+        if (fault := path_fault(source)) is not None:
+            raise ImageError(f"{where}: {fault}")
         if source.stat().st_size == 0:
             raise ImageError(f"{where}: empty file (0 bytes)")
     elif not source:
@@ -55,7 +58,8 @@ def _open(source: Path | bytes, where: str, max_pixels: int) -> Image.Image:
     except PermissionError:
         raise ImageError(f"{where}: permission denied") from None
     except Exception as e:  # Pillow signals unreadable input with many exception types
-        raise ImageError(f"{where}: not a readable image ({type(e).__name__}: {e})".splitlines()[0]) from None
+        said = _BUFFER.sub("the data", str(e))   # Pillow names an upload by its Python object
+        raise ImageError(f"{where}: not a readable image ({type(e).__name__}: {said})".splitlines()[0]) from None
     w, h = im.size
     if w * h > max_pixels:
         im.close()

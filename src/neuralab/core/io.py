@@ -3,10 +3,13 @@ same way, output paths checked before the work that fills them, and hashing."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import secrets
+import stat
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -59,20 +62,67 @@ def save_figure(fig, target: Path | str, dpi: float | str = 110, **savefig) -> P
     return target
 
 
-def check_writable(target: Path | str, suffix: str | None = None) -> Path:
-    """An output file's path, refused before any work when the end would fail to write it: a folder
-    of that name, a nearest existing folder above it that is a file or not writable, another suffix."""
+def _try_folder_in(holder: Path) -> str | None:
+    """Why no folder can be made in `holder`, or None: a folder is made and removed at once, so /proc and
+    read-only mounts are found as they would be by the work, and nothing is left behind."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".neuralab-check-", dir=holder))
+    except OSError as e:
+        return f"{holder}: {e.strerror or type(e).__name__}"
+    return None
+
+
+def check_folder(target: Path | str, flag: str) -> Path:
+    """An output folder, refused before any work when no folder could be made or written there (a file on
+    the way, /proc, no permission), with one UserError that names `flag`. Checking leaves nothing behind."""
     target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{flag}: {target} exists and is not a folder")
+    holder = next(folder for folder in (target.absolute(), *target.absolute().parents) if folder.exists())
+    if not holder.is_dir():
+        raise UserError(f"{flag}: {target}: cannot make a folder there ({holder} is not a folder)")
+    if (fault := _try_folder_in(holder)) is not None:
+        raise UserError(f"{flag}: {target}: cannot make a folder there ({fault})")
+    return target
+
+
+def check_writable(target: Path | str, suffix: str | None = None, flag: str | None = None) -> Path:
+    """An output file's path, refused before any work when the end would fail to write it: a folder of
+    that name, a file on the way, a nearest existing folder that cannot be written, another suffix.
+    Checking leaves nothing behind."""
+    target, prefix = Path(target), f"{flag}: " if flag else ""
     if suffix is not None and target.suffix.lower() != suffix:
-        raise UserError(f"{target}: must end in {suffix}")
+        raise UserError(f"{prefix}{target}: must end in {suffix}")
     if target.is_dir():
-        raise UserError(f"{target}: is a folder, not a file")
+        raise UserError(f"{prefix}{target}: is a folder, not a file")
     holder = next(folder for folder in target.absolute().parents if folder.exists())
     if not holder.is_dir():
-        raise UserError(f"{target}: cannot write there ({holder} is not a folder)")
-    if not os.access(holder, os.W_OK | os.X_OK):
-        raise UserError(f"{target}: cannot write there ({holder} is not writable)")
+        raise UserError(f"{prefix}{target}: cannot write there ({holder} is not a folder)")
+    if (fault := _try_folder_in(holder)) is not None:
+        raise UserError(f"{prefix}{target}: cannot write there ({fault})")
     return target
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def path_fault(path: Path | str, folder: bool = False) -> str | None:
+    """Why `path` is not a regular file (a folder, with `folder`) that can be read, in a few words; None
+    when it is one. Says what the path is: missing, a broken symlink, a symlink loop, a FIFO, a device."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a broken symlink" if path.is_symlink() else "no such file or directory"
+    except OSError as e:
+        return "a symlink loop" if e.errno == errno.ELOOP else f"cannot be read ({e.strerror or type(e).__name__})"
+    if stat.S_ISDIR(mode):
+        return None if folder else "a folder, not a file"
+    if stat.S_ISREG(mode):
+        return "a file, not a folder" if folder else None
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"not a regular file ({kind})"
 
 
 def sha256_file(path: Path | str) -> str:

@@ -13,19 +13,21 @@ import gzip
 import hashlib
 import io
 import logging
+import math
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_write_bytes, sha256_file
+from neuralab.core.io import atomic_write_bytes, path_fault, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -158,53 +160,85 @@ def _validate(arrays: dict[str, np.ndarray], where: str) -> None:
             raise UserError(f"{where}: x_{split} has shape {x.shape} {x.dtype}, expected ({n}, 28, 28) uint8")
         if y.shape != (n,):
             raise UserError(f"{where}: y_{split} must be {n} labels, got shape {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise UserError(f"{where}: y_{split} holds {y.dtype} values, but labels are whole digits 0..9")
         if y.min() < 0 or y.max() > 9:
             bad = int(np.flatnonzero((y < 0) | (y > 9))[0])
             raise UserError(f"{where}: y_{split}[{bad}] is {int(y[bad])}, but labels are digits 0..9")
 
 
+# The most a member may hold once decompressed: the train images, or int64 labels, with the .npy header.
+_NPY_HEADER = 4096
+_MAX_MEMBER = {key: SPLIT_SIZES[key[2:]] * (28 * 28 if key.startswith("x") else 8) + _NPY_HEADER for key in NPZ_KEYS}
+
+
 def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read a Keras-layout mnist.npz, checking keys, shapes and dtypes."""
+    """Read a Keras-layout mnist.npz, checking keys, sizes, shapes and dtypes. Each member's size is
+    checked from the zip's directory before it is decompressed, and decompression stops there."""
+    if (fault := path_fault(path)) is not None:
+        raise UserError(f"{path}: {fault}")
     try:
+        with zipfile.ZipFile(path) as packed:
+            sizes = {info.filename.removesuffix(".npy"): info.file_size for info in packed.infolist()}
+        missing = [k for k in NPZ_KEYS if k not in sizes]
+        if missing:
+            raise UserError(f"{path}: missing keys {', '.join(missing)}")
+        for key in NPZ_KEYS:
+            if sizes[key] > _MAX_MEMBER[key]:
+                raise UserError(f"{path}: {key} would decompress to {sizes[key]:,} bytes; MNIST's holds at most "
+                                f"{_MAX_MEMBER[key]:,}")
         with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in NPZ_KEYS if k not in f.files]
-            if missing:
-                raise UserError(f"{path}: missing keys {', '.join(missing)}")
             arrays = {k: f[k] for k in NPZ_KEYS}
     except UserError:
         raise
     except Exception as e:
         raise UserError(f"{path}: not a readable npz ({type(e).__name__})") from None
+    _validate(arrays, str(path))
     arrays["y_train"] = arrays["y_train"].astype(np.int64)
     arrays["y_test"] = arrays["y_test"].astype(np.int64)
-    _validate(arrays, str(path))
     return arrays
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped): images (N, 28, 28) uint8 or labels (N,) int64."""
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except Exception:
-            raise UserError(f"{path}: not a valid gzip file") from None
-    if len(raw) < 8:
-        raise UserError(f"{path}: truncated IDX header ({len(raw)} bytes)")
-    magic, n = int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big")
-    if magic == IMAGE_MAGIC:
-        if len(raw) < 16:
-            raise UserError(f"{path}: truncated IDX image header")
-        rows, cols = int.from_bytes(raw[8:12], "big"), int.from_bytes(raw[12:16], "big")
-        body, shape, dtype = raw[16:], (n, rows, cols), np.uint8
-    elif magic == LABEL_MAGIC:
-        body, shape, dtype = raw[8:], (n,), np.uint8
-    else:
+_MAX_IDX = SPLIT_SIZES["train"] * 28 * 28   # bytes in MNIST's largest IDX body, the train images
+
+
+def _idx_header(stream, path: Path) -> tuple[int, tuple[int, ...]]:
+    """(magic, shape) from an IDX header, every size an exact integer."""
+    head = stream.read(8)
+    if len(head) < 8:
+        raise UserError(f"{path}: truncated IDX header ({len(head)} bytes)")
+    magic, n = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
+    if magic == LABEL_MAGIC:
+        return magic, (n,)
+    if magic != IMAGE_MAGIC:
         raise UserError(f"{path}: wrong IDX magic number {magic} (expected {IMAGE_MAGIC} or {LABEL_MAGIC})")
-    need = int(np.prod(shape))
+    sizes = stream.read(8)
+    if len(sizes) < 8:
+        raise UserError(f"{path}: truncated IDX image header")
+    return magic, (n, int.from_bytes(sizes[:4], "big"), int.from_bytes(sizes[4:], "big"))
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read one IDX file (optionally gzipped): images (N, 28, 28) uint8 or labels (N,) int64. The size
+    the header declares is checked before the body is read, and a gzip stream is decompressed only that far."""
+    if (fault := path_fault(path)) is not None:
+        raise UserError(f"{path}: {fault}")
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as stream:
+            magic, shape = _idx_header(stream, path)
+            need = math.prod(shape)
+            if need > _MAX_IDX:
+                raise UserError(f"{path}: the header declares {' × '.join(map(str, shape))} = {need:,} bytes; "
+                                f"MNIST's largest file holds {_MAX_IDX:,}")
+            body = stream.read(need + 1)   # one byte more: trailing data is refused too
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise UserError(f"{path}: not a valid gzip stream ({type(e).__name__})") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot be read ({e.strerror or type(e).__name__})") from None
     if len(body) != need:
-        raise UserError(f"{path}: truncated IDX data ({len(body)} bytes, expected {need})")
-    arr = np.frombuffer(body, dtype).reshape(shape)
+        found = f"{len(body):,} bytes" if len(body) <= need else "more"
+        raise UserError(f"{path}: the header declares {need:,} bytes of data, the file holds {found}")
+    arr = np.frombuffer(body, np.uint8).reshape(shape)
     return arr.astype(np.int64) if magic == LABEL_MAGIC else arr.copy()
 
 
@@ -218,15 +252,15 @@ _IDX_STEMS = {
 
 def read_user_data(location: Path) -> tuple[dict[str, np.ndarray], str]:
     """Read the user's MNIST: a Keras npz file, or a directory holding one or the four IDX files."""
-    if not location.exists():
-        raise UserError(f"{location}: no such file or directory")
-    if location.is_file():
+    if (fault := path_fault(location, folder=True)) is not None:
+        if fault != "a file, not a folder":
+            raise UserError(f"{location}: {fault}")
         return read_npz(location), f"npz {location}"
-    if (location / "mnist.npz").is_file():
+    if os.path.lexists(location / "mnist.npz"):
         return read_npz(location / "mnist.npz"), f"npz {location / 'mnist.npz'}"
     arrays = {}
     for key, stem in _IDX_STEMS.items():
-        found = [p for p in (location / stem, location / f"{stem}.gz") if p.is_file()]
+        found = [p for p in (location / stem, location / f"{stem}.gz") if os.path.lexists(p)]
         if not found:
             raise UserError(f"{location}: missing {stem} (or {stem}.gz)")
         arrays[key] = read_idx(found[0])

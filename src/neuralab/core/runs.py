@@ -25,7 +25,7 @@ from safetensors.torch import load_file, save_file
 from neuralab import __version__
 from neuralab.core import dist
 from neuralab.core.errors import UserError
-from neuralab.core.io import atomic_path, atomic_write_json
+from neuralab.core.io import atomic_path, atomic_write_json, path_fault
 
 log = logging.getLogger(__name__)
 
@@ -199,20 +199,54 @@ def _flatten(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
     return obj
 
 
-def _unflatten(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+class _BadEntry(Exception):
+    """A sidecar `state` entry that does not describe saved tensors: where it is, and what is wrong."""
+
+    def __init__(self, where: str, fault: str):
+        super().__init__(f"{where}: {fault}")
+
+
+def _unflatten(obj: Any, tensors: dict[str, torch.Tensor], where: str = "state") -> Any:
+    """The structure `_flatten` wrote, its tensors taken from `tensors`; `_BadEntry` names a malformed entry."""
     if isinstance(obj, dict):
-        if "__tensor__" in obj:
-            return tensors[obj["__tensor__"]]
-        if "__ndarray__" in obj:
-            return tensors[obj["__ndarray__"]].numpy()
+        if "__tensor__" in obj or "__ndarray__" in obj:
+            tag = "__tensor__" if "__tensor__" in obj else "__ndarray__"
+            name = obj[tag]
+            if not isinstance(name, str) or name not in tensors:
+                raise _BadEntry(f"{where}.{tag}", f"names {name!r}, which the .safetensors file does not hold")
+            return tensors[name] if tag == "__tensor__" else tensors[name].numpy()
         if "__dict__" in obj:
-            return {_unflatten(k, tensors): _unflatten(v, tensors) for k, v in obj["__dict__"]}
+            pairs = obj["__dict__"]
+            if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                raise _BadEntry(f"{where}.__dict__", "must be a list of [key, value] pairs")
+            keys = [_unflatten(k, tensors, f"{where}.__dict__[{i}][0]") for i, (k, _) in enumerate(pairs)]
+            bad = next((i for i, k in enumerate(keys) if not isinstance(k, (str, int, float, bool, tuple))), None)
+            if bad is not None:
+                raise _BadEntry(f"{where}.__dict__[{bad}][0]", f"a {type(keys[bad]).__name__} cannot be a key")
+            return {k: _unflatten(v, tensors, f"{where}.__dict__[{i}][1]") for i, (k, (_, v)) in enumerate(zip(keys, pairs))}
         if "__tuple__" in obj:
-            return tuple(_unflatten(v, tensors) for v in obj["__tuple__"])
-        return {k: _unflatten(v, tensors) for k, v in obj.items()}
+            if not isinstance(obj["__tuple__"], list):
+                raise _BadEntry(f"{where}.__tuple__", "must be a list")
+            return tuple(_unflatten(v, tensors, f"{where}.__tuple__[{i}]") for i, v in enumerate(obj["__tuple__"]))
+        return {k: _unflatten(v, tensors, f"{where}.{k}") for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_unflatten(v, tensors) for v in obj]
+        return [_unflatten(v, tensors, f"{where}[{i}]") for i, v in enumerate(obj)]
     return obj
+
+
+def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
+    """Load `state` into `model`, or one UserError naming the first weight that is missing, extra or of
+    another shape than the model (built from the checkpoint's config) needs."""
+    wanted = model.state_dict()
+    missing, extra = sorted(set(wanted) - set(state)), sorted(set(state) - set(wanted))
+    if missing or extra:
+        fault = f"lacks the weight {missing[0]}" if missing else f"holds a weight the model has not: {extra[0]}"
+        raise UserError(f"{where}: the checkpoint {fault} ({len(missing)} missing, {len(extra)} extra)")
+    for name, tensor in wanted.items():
+        if tuple(state[name].shape) != tuple(tensor.shape):
+            raise UserError(f"{where}: weight {name} has shape {tuple(state[name].shape)}, but the model its config "
+                            f"describes needs {tuple(tensor.shape)}")
+    model.load_state_dict(state)
 
 
 def save_checkpoint(path: Path | str, model: torch.nn.Module, *, kind: str, config: Any,
@@ -280,8 +314,9 @@ def load_checkpoint(path: Path | str, kind: str | None = None) -> tuple[dict, di
     if path.suffix == ".json":
         path = path.with_suffix(".safetensors")
     sidecar = path.with_suffix(".json")
-    if not path.is_file() or not sidecar.is_file():
-        raise UserError(f"{path}: checkpoint not found (need .safetensors and .json sidecar)")
+    for part in (path, sidecar):
+        if (fault := path_fault(part)) is not None:
+            raise UserError(f"{part}: {fault} (a checkpoint is a .safetensors file and its .json sidecar)")
     try:
         meta = Sidecar.model_validate_json(sidecar.read_bytes()).model_dump()
         tensors = load_file(str(path))
@@ -297,5 +332,11 @@ def load_checkpoint(path: Path | str, kind: str | None = None) -> tuple[dict, di
     if major(meta.get("version")) != major(__version__):
         raise UserError(f"{path}: checkpoint version {meta.get('version')} is incompatible with {__version__}")
     model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    state = _unflatten(meta.get("state", {}), tensors)
+    bad = next((k for k, v in model_state.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None:
+        raise UserError(f"{path}: weight {bad} holds non-finite values (NaN or infinity)")
+    try:
+        state = _unflatten(meta.get("state") or {}, tensors)
+    except _BadEntry as e:
+        raise UserError(f"{sidecar}: {e}") from None
     return model_state, meta, state

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from neuralab.core.errors import UserError
-from neuralab.core.io import save_figure
+from neuralab.core.io import check_folder, check_writable, save_figure
 from neuralab.core.progress import bar
 from neuralab.filters.images import load_rgb, save_output
 from neuralab.filters.model import FilterConfig, SepiaBlurNet
@@ -57,11 +57,10 @@ def plan_outputs(inputs: list[Path], out: Path, fmt: str = "png") -> list[Path]:
     if out.suffix.lower() in OUTPUT_SUFFIXES:
         if len(inputs) != 1:
             raise UserError(f"--out {out}: {len(inputs)} inputs need a directory, not one file")
-        return [out]
+        return [check_writable(out, flag="--out")]
     if out.suffix.lower() in Image.registered_extensions():
         raise UserError(f"--out {out}: outputs are PNG (.png) or float32 arrays (.npy)")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a directory")
+    check_folder(out, "--out")
     paths, seen = [], set()
     for src in inputs:
         name, k = f"{src.stem}.{fmt}", 1

@@ -41,7 +41,7 @@ def _record(config: ReportConfig, sections: list[RenderedSection], context: dict
 @dataclass
 class Report:
     sections: list[RenderedSection]
-    written: list[Path]                # every file written, the page first
+    written: list[Path]                # every file written, the page first; none when every part failed over a report
     pdf_problem: str | None = None     # why the PDF is not there, in one line; None when it is
 
 
@@ -62,6 +62,9 @@ def build_report(config: ReportConfig) -> Report:
             plan.record(key, done.seconds)
             sections.append(done)
             parts_bar.advance(1)
+    if all(s.failed for s in sections) and (out / "index.html").exists():
+        log.error("every part failed: %s keeps the report it holds", out)
+        return Report(sections, [])
     context = {"sections": sections, "profile": config.profile, "budget": config.budget,
                "total_seconds": time.perf_counter() - t0, "machine": machine(),
                "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

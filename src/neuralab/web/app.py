@@ -11,14 +11,14 @@ import base64
 import io
 from dataclasses import dataclass
 from importlib import resources
-from typing import Union
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from PIL import Image
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from neuralab.calc.predict import DOUBT
 from neuralab.core.deadline import TooSlow
@@ -26,7 +26,9 @@ from neuralab.core.errors import UserError
 from neuralab.web.gate import Busy, Gate
 from neuralab.web.reader import DigitReader, decode_digit, decode_picture
 
-Digit = Union[str, list[list[float]]]
+# checked by `decode_digit`, so that a fault is named in the request's own terms; the docs show the two forms
+Digit = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {
+    "type": "array", "items": {"type": "number"}, "minItems": 28, "maxItems": 28}, "minItems": 28, "maxItems": 28}]})]
 STATIC = {"app.js": "text/javascript", "style.css": "text/css"}   # every file /static/ serves
 
 
@@ -138,10 +140,11 @@ class Calculator:
         if len(counts) > self.limits.max_numbers:
             raise UserError(f"{where}: {len(counts)} numbers, at most {self.limits.max_numbers} per request")
         for i, count in enumerate(counts):
+            number = "digits" if where == "digits" else f"{where}[{i}]"
             if count == 0:
-                raise UserError(f"{where}[{i}]: empty number (no digit images)")
+                raise UserError(f"{number}: empty number (no digit images)")
             if count > self.limits.max_digits:
-                raise UserError(f"{where}[{i}]: {count} digits, at most {self.limits.max_digits}")
+                raise UserError(f"{number}: {count} digits, at most {self.limits.max_digits}")
 
     def answer(self, groups: list[np.ndarray], boxes=None, where: str | None = None) -> SumOut:
         """`where` names a picture: one whose marks are too doubtful gets no sum (`Answer.check_trusted`)."""
@@ -155,16 +158,18 @@ class Calculator:
                                                boxes, read.numbers)]
         return SumOut(numbers=numbers, running=read.running)
 
-    def digits(self, numbers: list[NumberIn]) -> SumOut:
-        self.check_counts([len(n.digits) for n in numbers], "numbers")
+    def digits(self, numbers: list[NumberIn], one: bool = False) -> SumOut:
+        """`one`: the request is one number (/api/read), whose fields are `digits[j]`, not `numbers[i].digits[j]`."""
+        self.check_counts([len(n.digits) for n in numbers], "digits" if one else "numbers")
         budget, groups = self.limits.max_request_pixels, []
         for i, n in enumerate(numbers):
             images = []
             for j, d in enumerate(n.digits):   # every box's pixels count against one budget per request
+                where = f"digits[{j}]" if one else f"numbers[{i}].digits[{j}]"
                 if budget <= 0:
-                    raise UserError(f"numbers[{i}].digits[{j}]: the request's pictures hold more than "
+                    raise UserError(f"{where}: the request's pictures hold more than "
                                     f"{self.limits.max_request_pixels} pixels in all")
-                image, pixels = decode_digit(d, f"numbers[{i}].digits[{j}]", budget)
+                image, pixels = decode_digit(d, where, budget)
                 images.append(image)
                 budget -= pixels
             groups.append(np.stack(images))
@@ -206,7 +211,7 @@ def create_app(reader: DigitReader, limits: Limits = Limits(), random_digits=Non
 
     @app.post("/api/read", response_model=NumberOut, summary="Read one number's digit images")
     async def read(number: NumberIn) -> NumberOut:
-        return (await gate.run(calculator.digits, [number])).numbers[0]
+        return (await gate.run(calculator.digits, [number], True)).numbers[0]
 
     @app.post("/api/sum", response_model=SumOut, summary="Read numbers and give their running totals")
     async def total(request: SumIn) -> SumOut:

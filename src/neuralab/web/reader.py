@@ -35,14 +35,19 @@ def _data_url_bytes(url: str, where: str) -> bytes:
         raise UserError(f"{where}: not valid base64") from None
 
 
-def decode_array(values: list, where: str) -> np.ndarray:
-    """A 28x28 nested list of numbers in [0, 1] -> (28, 28) uint8."""
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise UserError(f"{where}: array must be 28x28 numbers") from None
-    if arr.shape != (28, 28) or not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
-        raise UserError(f"{where}: array must be 28x28 numbers in [0, 1], got shape {arr.shape}")
+def decode_array(values, where: str) -> np.ndarray:
+    """A 28x28 nested list of numbers in [0, 1] -> (28, 28) uint8. Strings and booleans are not numbers."""
+    if not (isinstance(values, list) and len(values) == 28 and all(isinstance(r, list) and len(r) == 28 for r in values)):
+        raise UserError(f"{where}: must be a picture data URL or 28 rows of 28 numbers")
+    bad = next(((r, c, v) for r, row in enumerate(values) for c, v in enumerate(row)
+                if isinstance(v, bool) or not isinstance(v, (int, float))), None)
+    if bad is not None:
+        raise UserError(f"{where}[{bad[0]}][{bad[1]}]: {bad[2]!r} is not a number")
+    arr = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise UserError(f"{where}: holds NaN or infinity; values must lie in [0, 1]")
+    if arr.min() < 0 or arr.max() > 1:
+        raise UserError(f"{where}: values must lie in [0, 1], found {arr.min():g} to {arr.max():g}")
     image = np.rint(arr * 255).astype(np.uint8)
     if image.max() == 0:   # as a blank box picture is refused: there is no digit to read
         raise UserError(f"{where}: the array is blank (no ink)")
@@ -54,6 +59,8 @@ def decode_digit(digit, where: str, max_pixels: int = MAX_PIXELS) -> tuple[np.nd
     A picture of more than `max_pixels` is refused from its header, before it is decoded."""
     if isinstance(digit, str):
         return read_box(_data_url_bytes(digit, where), where, max_pixels)
+    if not isinstance(digit, list):
+        raise UserError(f"{where}: must be a picture data URL or 28 rows of 28 numbers, got {type(digit).__name__}")
     return decode_array(digit, where), 28 * 28
 
 

@@ -104,6 +104,8 @@ def serve(app, host: str, port: int) -> None:
     if not 0 < port < 65536:
         raise UserError(f"--port: {port} is not a TCP port")
     with socket.socket() as probe:   # a port in use is one line, before uvicorn logs anything
+        # uvicorn's own rule: a port whose last connections linger in TIME_WAIT after a restart is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as e:
