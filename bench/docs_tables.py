@@ -276,6 +276,7 @@ TABLES = {
     "headlines": (None, headline_tables),
     "report": ("report/budget-10m.json", report_table),
     "report-first": ("report/budget-10m-first.json", report_table),
+    "report-3067516": ("report/budget-10m-3067516.json", report_table),
     "depth-h200": ("depth/h200.json", depth_h200_table),
     "depth-target": ("depth/target-val.json", depth_target_table),
     "depth-deep": ("depth/deep-variants.json", depth_deep_table),

@@ -162,12 +162,23 @@ def _nesy_row(nesy: dict, N: int, mine: list[dict]) -> str:
     precision = [config.get("precision", "fp32")] if config.get("precision", "fp32") != "fp32" else []
     setting = _gpu(mine[0]) + precision + _design_words(config)
     label = f"{N} ({', '.join(setting)})" if setting else f"{N}"
-    return (f"| {label} | {_mean_sd([r['protocol']['exact_sum_accuracy'] for r in mine])} ({len(mine)} seed{'s' * (len(mine) > 1)}, "
-            f"{mine[0]['protocol']['count']} sums) | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
+    return (f"| {label} | {_protocol(mine)} | {_mean_sd([r['resampled']['exact_sum_accuracy'] for r in mine])} "
             f"({mine[0]['resampled']['count']:,} sums) "
             f"| {_mean_sd([r['protocol']['digit_accuracy'] for r in mine])} | {_mean_sd([r['protocol']['ceiling'] for r in mine])} "
             f"| {statistics.mean(r['train_seconds'] for r in mine):.0f} | {_kept(mine[0]['config'])} | {verdict} "
             f"| {'–' if best is None else f'{best[0]} ({best[1]})'} |")
+
+
+TINY = 50   # test sums per seed up to which a protocol's mean ± sd says nothing: only its interval is shown
+
+
+def _protocol(runs: list[dict]) -> str:
+    """The protocol's exact sums over seeds: mean ± sd, or for tiny test sets only the 95% interval of the pooled sums."""
+    seeds, count = f"{len(runs)} seed{'s' * (len(runs) > 1)}", runs[0]["protocol"]["count"]
+    if count > TINY:
+        return f"{_mean_sd([r['protocol']['exact_sum_accuracy'] for r in runs])} ({seeds}, {count} sums)"
+    right, pooled = _pooled(runs, "protocol")
+    return f"95% interval {wilson(right, pooled)} ({seeds}, {count} sums each)"
 
 
 def _gpu(run: dict) -> list[str]:
