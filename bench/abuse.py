@@ -100,7 +100,8 @@ def second_round(root: Path, calc: str) -> dict[str, str]:
               "y_train": np.zeros(60000, np.int64)}
     np.savez_compressed(root / "labels-str.npz", **images, y_test=np.array(["7"] * 10000))
     np.savez_compressed(root / "labels-half.npz", **images, y_test=np.full(10000, 7.5))
-    with zipfile.ZipFile(root / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as z:
+    np.savez(root / "bomb.npz", y_train=images["y_train"], x_test=images["x_test"], y_test=np.zeros(10000, np.int64))
+    with zipfile.ZipFile(root / "bomb.npz", "a", zipfile.ZIP_DEFLATED) as z:   # every key there; x_train the bomb
         with z.open("x_train.npy", "w", force_zip64=True) as member:
             for _ in range(192):
                 member.write(bytes(1 << 24))                                      # 3 GB of zeros, ~3 MB packed

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from neuralab.calc.evaluate import load_model
+from neuralab.calc.inputs import read_paths
 from neuralab.calc.pages import photograph, scan, write_page
 from neuralab.core.errors import UserError
 from neuralab.core.images import read_gray
@@ -177,6 +178,7 @@ def test_a_picture_path_that_is_not_a_file_says_what_it_is(tmp_path):
     (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
     for path, what in ((tmp_path / "fifo.png", "not a regular file (a FIFO)"), (tmp_path / "loop.png", "a symlink loop"),
                        (Path("/dev/zero"), "not a regular file (a character device)")):
-        with pytest.raises(UserError) as e:
-            read_gray(path)
-        assert str(e.value).endswith(f": {what}"), e.value
+        for read in (read_gray, lambda path: read_paths([path])):   # the intake, and `calc predict`'s arguments
+            with pytest.raises(UserError) as e:
+                read(path)
+            assert str(e.value) == f"{path}: {what}", e.value

@@ -17,6 +17,7 @@ import numpy as np
 from neuralab.calc.segment import WORK_SIDE, find_digit, find_numbers
 from neuralab.core.errors import UserError
 from neuralab.core.images import read_gray, read_gray_reduced
+from neuralab.core.io import path_fault
 
 MAX_FOLDER_FILES = 1000     # digits in one folder-number: far beyond any number a person writes
 
@@ -70,8 +71,8 @@ def read_paths(paths: list[Path]) -> list[Group]:
     for path in paths:
         if path.is_dir():
             groups.append(read_folder(path))
-        elif path.is_file():
+        elif (fault := path_fault(path)) is None:
             groups.extend(read_picture(path, str(path)))
         else:
-            raise UserError(f"{path}: no such file or directory")
+            raise UserError(f"{path}: {fault}")
     return groups

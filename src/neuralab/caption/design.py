@@ -3,6 +3,8 @@ architecture figure, whose boxes and shapes come from running the model on one c
 
 from __future__ import annotations
 
+import textwrap
+
 from pathlib import Path
 
 import torch
@@ -96,7 +98,8 @@ def architecture_figure(model: Captioner, clip: torch.Tensor, path: Path | str) 
     for i, (group, text, shape) in enumerate(rows):
         y = -i - 0.5
         ax.add_patch(Rectangle((0.3, y - 0.32), 6.4, 0.64, fc=colours[group], ec="#555"))
-        ax.text(0.45, y, text, va="center", fontsize=8)
+        lines = textwrap.wrap(text, 72)   # a long stage (the attention) takes two lines inside its box
+        ax.text(0.45, y, "\n".join(lines), va="center", fontsize=8 if len(lines) == 1 else 6.5, linespacing=1.1)
         ax.text(6.9, y, str(shape), va="center", fontsize=8, family="monospace")
         if i:
             ax.annotate("", (3.5, y + 0.32), (3.5, y + 0.68), arrowprops=dict(arrowstyle="->", lw=0.8))
