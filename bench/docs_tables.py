@@ -15,6 +15,7 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 from neuralab.calc.benchmarks import cost_rows, real_rows
@@ -112,12 +113,17 @@ def calc_misread_table(result: dict) -> list[str]:
     return lines + _measured(result)
 
 
+TEMP_FOLDER = re.compile(re.escape(tempfile.gettempdir()) + r"/tmp\w+")
+
+
 def abuse_table(result: dict) -> list[str]:
-    lines = ["| input | answer | traceback | peak RSS | seconds |", "|---|---|---|---|---|"]
+    lines = ["| input | answer | traceback | peak RSS | seconds | what it says (its start) |", "|---|---|---|---|---|---|"]
     for r in result["rows"]:
         answer = f"exit {r['exit']}" if r["kind"] == "cli" else f"HTTP {r['status']}"
-        rss = "–" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f} MB"
-        lines.append(f"| {r['row']} | {answer} | {'**yes**' if r['traceback'] else 'no'} | {rss} | {r['seconds']:.1f} |")
+        rss = "–" if r["peak_rss_mb"] is None else f"{max(r['peak_rss_mb'], 0):.0f} MB"
+        said = TEMP_FOLDER.sub("…", r.get("message", ""))[:90].replace("|", "\\|")   # the run's scratch folder
+        lines.append(f"| {r['row']} | {answer} | {'**yes**' if r['traceback'] else 'no'} | {rss} | {r['seconds']:.1f} "
+                     f"| {'`' + said + '`' if said else '–'} |")
     lines += ["", f"Tracebacks: {result['tracebacks']} (target 0). 5xx answers: {result['server_errors']} (target 0). "
               f"Rows not refused with exit 2 or a 4xx: {len(result['not_refused'])}"
               + (f" ({', '.join(result['not_refused'])})" if result["not_refused"] else "")
