@@ -17,6 +17,7 @@ import torch
 from neuralab.calc.data import Bank
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.metrics import read_images
+from neuralab.calc.reading import digit_view
 from neuralab.core import mnist
 from neuralab.core.args import output_file, script_main
 from neuralab.core.io import atomic_write_json
@@ -32,9 +33,9 @@ def confusion(checkpoint: str) -> dict:
     bank = Bank.from_mnist(mnist.load(), "train", config.specials)
     index = np.arange(FIRST, FIRST + COUNT)
     labels = bank.labels[index]
-    read = read_images(model, bank, index, torch.device("cpu")).argmax(-1).numpy()   # (COUNT,)
+    read = digit_view(read_images(model, bank, index, torch.device("cpu"))).argmax(-1).numpy()   # (COUNT,)
     table = np.zeros((10, 10), dtype=int)
-    np.add.at(table, (labels, np.clip(read, 0, 9)), 1)
+    np.add.at(table, (labels, read), 1)
     return {"checkpoint": checkpoint, "digits": config.digits, "precision": config.precision, "seed": config.seed,
             "images": f"MNIST-train {FIRST}..{FIRST + COUNT - 1}", "count": COUNT,
             "accuracy": float((read == labels).mean()), "same_residue_mod3": float((read % 3 == labels % 3).mean()),

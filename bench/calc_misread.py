@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from neuralab.calc.data import Bank
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.metrics import read_images
+from neuralab.calc.reading import digit_view
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
 from neuralab.core.args import output_file, script_main
@@ -46,7 +47,7 @@ def readings(checkpoints: list[str]) -> tuple[list[dict], torch.Tensor, np.ndarr
     _, bank = Bank.train_and_val(mnist.load(), models[0][2].specials, holdout)
     readers, log_probs = [], []
     for checkpoint, model, config in models:
-        log_probs.append(read_images(model, bank, np.arange(bank.n_digits), torch.device("cpu")).log_softmax(-1))
+        log_probs.append(digit_view(read_images(model, bank, np.arange(bank.n_digits), torch.device("cpu"))).log())
         readers.append({"checkpoint": checkpoint, "digits": config.digits, "seed": config.seed,
                         "precision": config.precision, "weight_decay": config.weight_decay, "views": config.views})
     labels = bank.labels[:bank.n_digits].astype(np.int64)

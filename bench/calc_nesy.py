@@ -37,6 +37,7 @@ from neuralab.calc.digits import reported_digits
 from neuralab.calc.evaluate import evaluate_checkpoint, load_model
 from neuralab.calc.layout import Layout
 from neuralab.calc.metrics import read_images
+from neuralab.calc.reading import digit_view
 from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
@@ -184,7 +185,7 @@ def held_out_reading(checkpoint, holdout: int, device: str = "cpu") -> dict:
 def read_right(model, bank: Bank, device: str = "cpu") -> torch.Tensor:
     """Whether the model (eval mode, its views) reads each of the bank's digit images right: (n,) bool."""
     labels = torch.from_numpy(bank.labels.astype(np.int64))
-    return read_images(model, bank, np.arange(bank.n_digits), torch.device(device)).argmax(-1) == labels
+    return digit_view(read_images(model, bank, np.arange(bank.n_digits), torch.device(device))).argmax(-1) == labels
 
 
 def held_out_line(c: dict) -> str:

@@ -48,7 +48,8 @@ from neuralab.calc.evaluate import load_model
 from neuralab.calc.inputs import read_picture
 from neuralab.calc.pages import Page, pen_strokes, photograph, scan, write_page
 from neuralab.calc.paper import INKS, on_paper
-from neuralab.calc.predict import read_digits, read_numbers
+from neuralab.calc.predict import read_numbers
+from neuralab.calc.reading import read_digits
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
 from neuralab.core.args import output_file, script_main

@@ -17,7 +17,7 @@ import torch
 
 from neuralab.calc.config import CalcConfig
 from neuralab.calc.evaluate import load_model
-from neuralab.calc.predict import read_digits
+from neuralab.calc.reading import read_digits
 from neuralab.core import mnist
 from neuralab.core.augment import Augment, augment
 from neuralab.core.runs import save_checkpoint

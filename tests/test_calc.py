@@ -454,3 +454,26 @@ def test_vgg_reader_is_conv_batchnorm_relu_blocks_then_pools():
     (expected * probe).sum().backward()
     for module_weight, reference in zip([p for m in convs + norms for p in (m.weight, m.bias)], weights):
         torch.testing.assert_close(module_weight.grad, reference.grad)
+
+
+def test_the_benchmarks_p_is_the_rule_the_page_reads_by():
+    """The digit accuracy p that `score` reports is the fraction of digit images that `read_digits` (the
+    page, `calc predict`) reads right, even for a reader that puts most of its mass on '+' and blank."""
+    from neuralab.calc.metrics import score
+    from neuralab.calc.models import SymbolicCalc
+    from neuralab.calc.reading import read_digits
+
+    torch.manual_seed(0)
+    layout = Layout("expression", 3, 2)
+    labels = np.random.default_rng(1).integers(0, 10, 600)
+    bank = Bank(np.random.default_rng(2).integers(0, 256, (600, 28, 28), dtype=np.uint8), labels, "test", "noise")
+    model = SymbolicCalc(layout)
+    with torch.no_grad():
+        model.reader.head[-1].bias[10:] += 3.0   # '+' and blank come first among 12 for most images
+    ex = make_examples(layout, bank, 200, seed=3)
+    p = score(model, layout, bank, ex, torch.device("cpu"))["digit_accuracy"]
+    digit_slots = ex.symbol < 10
+    shown = ex.image[digit_slots]
+    read, _ = read_digits(model, bank.images[shown])
+    assert p == pytest.approx(float(np.mean(np.array(read) == ex.symbol[digit_slots])))
+    assert p > 0.05   # with the 12-symbol argmax it was near 0: every image read as '+' or blank

@@ -36,7 +36,7 @@ def test_readers_together_misread_what_their_mean_log_probability_misreads(real_
     for checkpoint in checkpoints:
         model, _, _ = load_model(checkpoint, "cpu")
         with torch.no_grad():
-            log_probs.append(model.reader(images).log_softmax(-1))
+            log_probs.append(model.reader(images)[:, :10].log_softmax(-1))   # the 10-digit rule
     together = torch.stack(log_probs).mean(0).argmax(-1)
     wrong = (together != labels).nonzero().flatten()
 

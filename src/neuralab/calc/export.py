@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from neuralab.calc.models import SymbolicCalc
-from neuralab.calc.predict import digit_probabilities
+from neuralab.calc.reading import digit_view
 from neuralab.core.errors import UserError
 from neuralab.core.io import atomic_path
 
@@ -40,7 +40,7 @@ class ReadAndAdd(nn.Module):
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         B, K, N = images.shape[:3]
-        probs = digit_probabilities(self.calc, images.reshape(B * K * N, 1, 28, 28)).reshape(B, K, N, 10)
+        probs = digit_view(self.calc.read(images.reshape(B * K * N, 1, 28, 28))).reshape(B, K, N, 10)
         numbers = (probs.argmax(-1) * self.place).sum(-1)                        # (B, K)
         return probs, numbers.cumsum(-1)
 

@@ -6,8 +6,9 @@
   left-aligned and padded with blanks to `layout.width` characters (6 for two 5-digit numbers),
   as the 2017 targets were; it is the fraction of those character positions, padding included,
   where the predicted string matches. (In `operands` every running total counts; else the sum.)
-- `digit_accuracy` p (symbolic model only): over the digit images, the fraction whose most probable
-  of the 12 symbols is their true digit. `ceiling` is the mean over examples of p ** (digit images
+- `digit_accuracy` p (symbolic model only): over the digit images, the fraction read as their true digit
+  by the 10-digit rule (`reading.digit_view`: '+' and blank left out), the rule the page and `calc
+  predict` read by. `ceiling` is the mean over examples of p ** (digit images
   in the example): the exact-sum accuracy that independent reading errors would allow.
 - `running_accuracy` (`operands` only): per running total, the fraction exactly right.
 """
@@ -23,20 +24,14 @@ from neuralab.calc.data import Bank, Examples
 from neuralab.calc.digits import answer_digits, digits_to_chars, reported_digits
 from neuralab.calc.layout import Layout
 from neuralab.calc.models import SeedNet, SymbolicCalc
+from neuralab.calc.reading import digit_view, read_log_probs
 
 
 @torch.no_grad()
-def read_images(model: SymbolicCalc, bank: Bank, index: np.ndarray, device: torch.device,
-                chunk: int = 2048) -> torch.Tensor:
-    """Slot log-probs (len(index), 12) of the bank's images at `index`, by the model's CNN.
-
-    In eval mode the CNN reads each image on its own, so an example's slots are rows of this table:
-    scoring sums costs one read of each distinct image, whatever the number of digits per sum.
-    """
-    model.eval()
-    out = [model.read(bank.render(index[start:start + chunk]).to(device)).cpu()
-           for start in range(0, len(index), chunk)]
-    return torch.cat(out)
+def read_images(model: SymbolicCalc, bank: Bank, index: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Slot log-probs (len(index), 12) of the bank's images at `index` (`reading.read_log_probs`): scoring
+    sums costs one read of each distinct image, whatever the number of digits per sum."""
+    return read_log_probs(model, len(index), lambda a, b: bank.render(index[a:b]), device)
 
 
 @torch.no_grad()
@@ -61,7 +56,7 @@ def score(model: nn.Module, layout: Layout, bank: Bank, examples: Examples,
             pred = digits_to_chars(reported_digits(arith.decode_digits(logp, layout), layout))
             symbol = torch.from_numpy(examples.symbol[rows])
             is_digit = symbol < 10
-            digit_hits += int(((logp.argmax(-1) == symbol) & is_digit).sum())
+            digit_hits += int(((digit_view(logp).argmax(-1) == symbol) & is_digit).sum())   # the 10-digit rule
             digit_count += int(is_digit.sum())
             slots_right.append(is_digit.sum(-1).numpy())
         hits.append((pred == truth).all(-1).numpy())

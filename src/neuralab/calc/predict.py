@@ -25,6 +25,7 @@ from neuralab.core.data import images_to_float
 from neuralab.core.errors import UserError
 from neuralab.core.io import save_figure
 from neuralab.core.mnist import MNIST
+from neuralab.calc.reading import read_digits
 
 COMPOSE = re.compile(r"^[0-9]+(\+[0-9]+)*$")   # ASCII digits only: str.isdigit() takes "١" too
 MAX_NUMBER_DIGITS = 1000   # digits in one number: Python prints integers of up to 4,300 digits
@@ -79,26 +80,6 @@ def compose(expression: str, seed: int, data: MNIST) -> list[np.ndarray]:
         picks = [rng.choice(np.flatnonzero(data.y_test == int(d))) for d in number]
         groups.append(data.x_test[picks])
     return groups
-
-
-def digit_probabilities(model: SymbolicCalc, images: torch.Tensor) -> torch.Tensor:
-    """The reading rule, shared with the ONNX export: digit images (D, 1, 28, 28) in [0, 1] ->
-    probabilities over the ten digits (D, 10), '+' and blank left out (the model's views averaged)."""
-    return model.read(images)[:, :10].softmax(-1)
-
-
-@torch.no_grad()
-def read_digits(model: SymbolicCalc, images: np.ndarray, device: torch.device | str = "cpu",
-                chunk: int = 4096) -> tuple[list[int], list[float]]:
-    """Digit images (D, 28, 28) uint8 -> each image's most probable digit and its probability."""
-    model.eval()
-    digits, probabilities = [], []
-    for start in range(0, len(images), chunk):
-        x = images_to_float(images[start:start + chunk]).to(device)    # (d, 1, 28, 28)
-        best, digit = digit_probabilities(model, x).cpu().max(-1)
-        digits += digit.tolist()
-        probabilities += best.tolist()
-    return digits, probabilities
 
 
 def read_symbolic(model: SymbolicCalc, groups: list[np.ndarray], device: torch.device) -> Answer:
