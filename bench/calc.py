@@ -17,14 +17,14 @@ import argparse
 import logging
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
-from neuralab.calc.config import CalcConfig, resolve
 from neuralab.calc.evaluate import evaluate_checkpoint
 from neuralab.calc.train import train
 from neuralab.core.args import names_from, output_file, script_main
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
+from neuralab.calc.protocol import peer_configs
 
 ANCHORS = {"exact": 0.97, "digit": 0.994, "published_char": 0.932}
 
@@ -40,17 +40,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--only", type=names_from(("symbolic", "seed", "operands")), default="symbolic,seed,operands",
                    help="which parts to run (default all three)")
     return p.parse_args(argv)
-
-
-def configs(args) -> dict[str, CalcConfig]:
-    # epochs of 100k fresh sums: the budget, not the epoch count, ends training
-    common = dict(max_seconds=args.budget, test_count=args.count, seed=args.seed, epochs=20, train_size=100_000)
-    symbolic = replace(resolve(CalcConfig(model="symbolic"), "full"), **common)
-    return {
-        "symbolic": symbolic,
-        "seed": replace(resolve(CalcConfig(model="seed"), "full"), batch_size=128, **common),
-        "operands": replace(symbolic, format="operands", digits=4, operands=3),
-    }
 
 
 def command(args, key: str) -> str:
@@ -69,7 +58,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     wanted = args.only
     results = {}
-    for key, config in configs(args).items():
+    for key, config in peer_configs(args.budget, args.count, args.seed).items():
         if key not in wanted:
             continue
         t0 = time.perf_counter()

@@ -19,7 +19,6 @@ import statistics
 import time
 
 import torch
-from calc_nesy import device_or_exit, finished, time_prediction, time_training_step
 from torch.profiler import ProfilerActivity, profile
 
 from neuralab.calc import arith
@@ -27,11 +26,12 @@ from neuralab.calc.config import CalcConfig
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.layout import Layout
 from neuralab.calc.models import build
+from neuralab.calc.protocol import finished, time_prediction, time_training_step
 from neuralab.core import mnist
 from neuralab.core.args import output_file, script_main, whole_numbers
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
-from neuralab.core.runtime import DEVICES
+from neuralab.core.runtime import DEVICES, pick_device
 
 TARGET_PER_1000_DIGITS = 0.3   # seconds of training per 1000-digit sum, 2 CPU cores (issue #21)
 
@@ -103,7 +103,7 @@ def main() -> None:
                         help="also time the bf16 step with the reader under torch.compile (inductor)")
     parser.add_argument("--device", default="cpu", choices=DEVICES, help="where to time it (default cpu)")
     args = parser.parse_args()
-    device = device_or_exit(args.device)
+    device = pick_device(args.device)   # one line and exit 2 (script_main) where it is not there
     record = {**provenance(), "device": device.type, "threads": torch.get_num_threads(),
               "target_per_1000_digits": TARGET_PER_1000_DIGITS}
     config = CalcConfig()

@@ -26,18 +26,13 @@ import sys
 import time
 from dataclasses import asdict
 
-import numpy as np
 import torch
 
-from neuralab.calc import arith
 from neuralab.calc.nesy_tables import DESIGN
-from neuralab.calc.config import KIND, PRECISIONS, CalcConfig, resolve
-from neuralab.calc.data import Bank, make_examples
-from neuralab.calc.digits import reported_digits
+from neuralab.calc.config import KIND, PRECISIONS, CalcConfig
+from neuralab.calc.data import Bank
 from neuralab.calc.evaluate import evaluate_checkpoint, load_model
-from neuralab.calc.layout import Layout
-from neuralab.calc.metrics import read_images
-from neuralab.calc.reading import digit_view
+from neuralab.calc.protocol import config_for, learning_curve, read_right, time_prediction, time_training_step
 from neuralab.calc.published import CITATIONS, PUBLISHED, cite
 from neuralab.calc.train import train
 from neuralab.core import mnist
@@ -52,7 +47,6 @@ from neuralab.core.runtime import DEVICES, pick_device
 TARGETS = {1: 99.0, 2: 98.0, 4: 96.0, 15: 91.0, 100: 55.0}
 EVERY_SEED = [15]          # these N's targets hold for every seed, the others for the mean
 DIGIT_TARGETS = {1000: 99.7}   # digit accuracy p (%, mean over seeds) where exact sums are bounded by p^2N
-IMAGES_PER_STEP = 256      # sums per step = this / 2N: every step reads about as many images
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -85,25 +79,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def config_for(N: int, seed: int, budget: float, resampled: int, **design) -> CalcConfig:
-    """The protocol's config for N-digit sums; `design` sets the run's design choices (precision, starts,
-    start_seconds, holdout, ema, reader, distort, weight_decay), each CalcConfig's default if not given."""
-    # keep the last epoch: the cosine anneals to 0 at the budget's end, and at N=15 the 33 validation sums
-    # (on trained images) picked an epoch half-way through, 83.2% where the last one scored 88.1%.
-    # With a holdout the validation sums hold about 2,000 digits at every N (one sum at N=1000), so
-    # that scoring them after each epoch stays cheap beside the epoch.
-    holdout = design.get("holdout", 0)
-    val_size = max(1, 1000 // N) if holdout else max(10, 500 // N)
-    # train_size is not read in the `fixed` format (an epoch is the protocol's cut of MNIST-train); it is
-    # set to that epoch's sums so that the config records what an epoch is and passes its size check
-    train_size = (mnist.SPLIT_SIZES["train"] - holdout) // (2 * N)
-    return resolve(CalcConfig(model="symbolic", format="fixed", digits=N, operands=2, warmup=0, epochs=1000,
-                              train_size=train_size,
-                              batch_size=max(1, IMAGES_PER_STEP // (2 * N)), val_size=val_size,
-                              keep="last", test_count=resampled, seed=seed, max_seconds=budget,
-                              profile="nesy", **design), None)
-
-
 def design_of(args) -> dict:
     """The design choices given on the command line, as config_for takes them."""
     return {name: getattr(args, name) for name in DESIGN}
@@ -118,21 +93,6 @@ def budget_for(args, N: int) -> float:
         return float(budgets[str(N)])
     except (ValueError, KeyError):
         raise UserError(f"--budget: {args.budget!r} gives no number of seconds for N={N}") from None
-
-
-def learning_curve(run) -> list[dict]:
-    """Per epoch: wall seconds of training so far, the training loss and the digit accuracy on the
-    validation sums: MNIST-train images held out of training with `--holdout`, else images the model
-    also trains on (a curve, not a held-out figure). Short starts come first, each epoch named by its
-    stage (start<k>; the run itself: "")."""
-    curve, seconds = [], 0.0
-    for m in run.metrics():
-        if "epoch" not in m:
-            continue
-        seconds += m["seconds"]
-        curve.append({"stage": m.get("stage", ""), "epoch": m["epoch"], "seconds": seconds,
-                      "train_loss": m["train_loss"], "val_digit_accuracy": m["val_digit_accuracy"]})
-    return curve
 
 
 def planned_configs(args) -> list[CalcConfig]:
@@ -182,12 +142,6 @@ def held_out_reading(checkpoint, holdout: int, device: str = "cpu") -> dict:
     return out
 
 
-def read_right(model, bank: Bank, device: str = "cpu") -> torch.Tensor:
-    """Whether the model (eval mode, its views) reads each of the bank's digit images right: (n,) bool."""
-    labels = torch.from_numpy(bank.labels.astype(np.int64))
-    return digit_view(read_images(model, bank, np.arange(bank.n_digits), torch.device(device))).argmax(-1) == labels
-
-
 def held_out_line(c: dict) -> str:
     line = f"  all {c['images']} held-out validation images: {100 * c['digit_accuracy']:.2f}% read right"
     if "trained_digit_accuracy" in c:
@@ -223,58 +177,6 @@ def summary(rows: list[dict]) -> None:
         print(f"  {cite(name)}")
 
 
-def device_or_exit(name: str) -> torch.device:
-    """The device a bench runs on (`auto` resolved); one line and exit code 2 where it is not there."""
-    try:
-        return pick_device(name)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
-
-
-def finished(device: torch.device) -> float:
-    """The clock once the device's queued work is done (a GPU runs behind the Python that feeds it)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter()
-
-
-def time_training_step(N: int, model, bank: Bank, steps: int = 5) -> float:
-    """Seconds per optimiser step on one N-digit sum (the model's reader, exact likelihood), on the
-    model's device: the images and the target go there as a training batch does."""
-    layout = Layout("fixed", N, 2)
-    device = next(model.parameters()).device
-    model.train()
-    examples = make_examples(layout, bank, steps + 1, seed=N)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    times = []
-    for i in range(steps + 1):
-        t0 = finished(device)
-        images = bank.render(examples.image[i:i + 1]).to(device)
-        loss = model.loss(images, examples.targets(layout, np.arange(i, i + 1)).to(device), layout=layout)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(finished(device) - t0)
-    return statistics.median(times[1:])        # the first step warms caches up
-
-
-@torch.no_grad()
-def time_prediction(N: int, model, bank: Bank, count: int = 5) -> float:
-    """Seconds per predicted sum from its 2N images: read them, decode, add the columns."""
-    layout = Layout("fixed", N, 2)
-    device = next(model.parameters()).device
-    model.eval()
-    examples = make_examples(layout, bank, count + 1, seed=N + 1)
-    times = []
-    for i in range(count + 1):
-        t0 = finished(device)
-        logp = model(bank.render(examples.image[i:i + 1]).to(device))
-        reported_digits(arith.decode_digits(logp, layout), layout)
-        times.append(finished(device) - t0)
-    return statistics.median(times[1:])
-
-
 def scale_runs(args, configs: list[CalcConfig]) -> list[dict]:
     data = mnist.load()
     test_bank = Bank.from_mnist(data, "test", "noise")
@@ -301,7 +203,7 @@ def scale_runs(args, configs: list[CalcConfig]) -> list[dict]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    device = device_or_exit(args.device)
+    device = pick_device(args.device)   # one line and exit 2 (script_main) where it is not there
     args.device = device.type                                      # auto resolved once, for every step below
     if device.type == "cpu":
         torch.set_num_threads(min(2, torch.get_num_threads()))

@@ -25,12 +25,11 @@ os.environ.setdefault("KERAS_BACKEND", "torch")  # must be set before keras is i
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
-from calc import configs  # noqa: E402  (bench/calc.py: the configs of our two models)
 
 from neuralab.calc.data import Bank, make_examples  # noqa: E402
 from neuralab.calc.digits import answer_digits, digits_to_chars  # noqa: E402
 from neuralab.calc.layout import SYMBOLS, Layout  # noqa: E402
+from neuralab.calc.protocol import peer_configs  # noqa: E402
 from neuralab.calc.train import train  # noqa: E402
 from neuralab.core import mnist  # noqa: E402
 from neuralab.core.args import output_file, script_main  # noqa: E402
@@ -115,7 +114,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(min(2, torch.get_num_threads()))
     results = {}
     for key in ("symbolic", "seed"):
-        _, _, test = train(configs(args)[key], args.out, device="cpu")
+        _, _, test = train(peer_configs(args.budget, args.count, args.seed)[key], args.out, device="cpu")
         results[key] = {k: test[k] for k in ("count", "exact_sum_accuracy", "char_accuracy", "train_seconds")}
     results["keras-2017"] = run_keras(args.budget, args.count, args.seed)
     print(f"expression N=5 K=2, {args.count} MNIST-test sums, budget {args.budget:g} s per model, seed {args.seed}")

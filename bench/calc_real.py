@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         count = args.browser_numbers if kind in ("canvas", "wide") else args.numbers
         numbers = draw_numbers(data, args.split, count, rng)
         if kind in ("canvas", "wide"):
-            from calc_real_browser import score_browser  # needs Chromium and Playwright
+            from neuralab.web.browser import score_browser  # needs Chromium and Playwright
 
             tally = score_browser(model, kind, numbers, pen_strokes, Tally())
         else:

@@ -21,10 +21,10 @@ from dataclasses import asdict
 import torch
 import torch.nn.functional as F
 
-from calc_nesy import config_for, learning_curve, read_right  # noqa: E402  (the N=15 benchmark's config, curve, reading)
 from neuralab.calc.data import Bank, Examples, make_examples
 from neuralab.calc.metrics import score
 from neuralab.calc.models import build
+from neuralab.calc.protocol import config_for, learning_curve, read_right
 from neuralab.calc.train import epoch_batches, epoch_sizes
 from neuralab.core import mnist
 from neuralab.core.args import number_in, output_file, script_main, whole_numbers

@@ -82,3 +82,16 @@ def test_the_learned_captioner_knows_nothing_of_the_clip_generator():
         for node in ast.walk(ast.parse(MODULES[name].read_text())):
             if isinstance(node, ast.ImportFrom) and node.module == "neuralab.caption.grammar":
                 assert {a.name for a in node.names} <= {"BOS", "EOS", "MAX_WORDS", "PAD", "VOCAB"}, name
+
+
+BENCH = ROOT.parent.parent / "bench"
+
+
+@pytest.mark.parametrize("script", sorted(BENCH.glob("*.py")), ids=lambda p: p.name)
+def test_a_benchmark_imports_the_library_never_another_script_or_the_tests(script):
+    scripts = {p.stem for p in BENCH.glob("*.py")}
+    tree = ast.parse(script.read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not imported & (scripts | {"tests"}), sorted(imported & (scripts | {"tests"}))
+    assert "sys.path" not in script.read_text()

@@ -1,4 +1,4 @@
-"""The browser kinds of `calc_real.py`: MNIST digits drawn with the mouse on the real web page.
+"""Digits drawn with the mouse on the real web page, in Chromium: the browser kinds of `bench/calc_real.py`.
 
 The page is served on loopback by the same app `neuralab serve` runs and driven in Debian's
 Chromium. Each digit's skeleton becomes pen strokes; the reading is the number the page adds to
