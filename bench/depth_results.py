@@ -22,7 +22,7 @@ from pathlib import Path
 from neuralab.core.args import output_file, script_main
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
-from neuralab.core.runs import Run
+from neuralab.core.runs import runs_holding
 from neuralab.depth import experiment, findings
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("runs", type=Path, help="the runs root (holding depth/)")
     parser.add_argument("--json", type=output_file(".json"), default=None, help="also write the figures as JSON")
     args = parser.parse_args()
-    runs = [Run(p.parent) for p in sorted((args.runs / experiment.PART).glob("*/result.json"))]
+    runs = sorted(runs_holding(args.runs, experiment.PART), key=lambda run: run.path.name)
     cells = findings.by_cell(runs)
     repro = findings.reproduction(cells)
     print(f"{len(runs)} finished runs in {args.runs}")

@@ -26,6 +26,7 @@ from neuralab.core.budget import parse_duration
 from neuralab.core.args import output_file, script_main
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
+from neuralab.core.runs import runs_holding
 
 TARGETS = {"depth cells at 10 epochs": 6, "caption exact match": CAPTION_TARGETS["budget"],
            "calc exact-sum accuracy": CALC_TARGET, "hand-in files written": 4,
@@ -78,7 +79,7 @@ def main() -> None:
     done = subprocess.run(command)
     wall = time.perf_counter() - t0
     record = json.loads((args.work / "report" / "report.json").read_text())
-    depth_runs = [json.loads(p.read_text()) for p in (args.work / "runs" / "depth").glob("*/config.json")]
+    depth_runs = [run.config for run in runs_holding(args.work / "runs", "depth", "config.json")]
     record["depth_cells_at_10"] = len({(c["activation"], c["depth"]) for c in depth_runs
                                        if c["variant"] == "keras" and c["epochs"] == 10})
     got = figures(record, args.work / "report")

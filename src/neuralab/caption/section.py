@@ -23,6 +23,7 @@ from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
 from neuralab.core.reference import load_result, reference_paragraph
+from neuralab.core.runs import CHECKPOINT
 from neuralab.core.section import Fold, Section, SectionContext
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def build(ctx: SectionContext) -> Section:
     ctx.assets_dir.mkdir(parents=True, exist_ok=True)
     link = lambda p: Path(os.path.relpath(p, ctx.out_dir)).as_posix()  # noqa: E731
     results = {split: run.result for split, run in runs.items()}
-    trained, trained_config, _ = load_model(runs["random"].path / "best.safetensors", device)
+    trained, trained_config, _ = load_model(runs["random"].path / CHECKPOINT, device)
     if learned is None:   # full profile: the learned encoder is the one trained here
         learned = {"model": trained, "config": trained_config, "result": results["random"], "source": "trained"}
     model, config = learned["model"], learned["config"]
@@ -211,7 +212,7 @@ def _examples(ctx: SectionContext, runs: dict, learned: dict, link) -> str:
              "| clip | encoder | predicted | true |", "|---|---|---|---|"]
     models = {("attention", "random", "learned"): (learned["model"], learned["config"])} if learned["source"] == "shipped" else {}
     for split, run in runs.items():
-        model, config, _ = load_model(run.path / "best.safetensors", torch.device("cpu"))
+        model, config, _ = load_model(run.path / CHECKPOINT, torch.device("cpu"))
         models[(config.encoder, split, run.path.name)] = (model, config)
     for (encoder, split, name), (model, config) in models.items():
         for i in range(EXAMPLES):

@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from neuralab.cli.choices import Device as DeviceName
+from neuralab.cli.choices import DataDir
 from neuralab.cli.choices import Format, Keep, Model, Precision, Specials, Supervision, TrainProfile
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
@@ -18,7 +19,6 @@ from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="The MNIST calculator: handwritten numbers in, their running sum out.")
 
-DataDir = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX folder). Default: the cache.")
 Device = typer.Option("auto", "--device", help="Where to compute (auto: cuda if present).")
 Checkpoint = typer.Option(..., "--checkpoint", help="A calc checkpoint (.safetensors with its .json).")
 

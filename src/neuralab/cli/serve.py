@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from neuralab.cli.choices import Device
+from neuralab.cli.choices import DataDir
 
 
 def serve(
@@ -17,7 +18,7 @@ def serve(
                                               "else the quick calculator is trained first."),
     runs: Path = typer.Option(Path("runs"), help="Where calc runs are found (and the quick one written)."),
     device: Device = typer.Option("cpu", help="Where to compute (auto: cuda if present)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Your own MNIST. Default: the cache."),
+    data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Serve the calculator page: write numbers by hand, watch the running sum."""
     from neuralab.web.serve import build_app

@@ -132,13 +132,21 @@ def run_key(part: str, config: Any, data_sha256: str = "") -> dict:
             "data_sha256": data_sha256, "code": code_version(part)}
 
 
+CHECKPOINT = "best.safetensors"   # a finished run's kept checkpoint
+
+
+def runs_holding(root: Path | str, part: str, marker: str = "result.json") -> list[Run]:
+    """The runs of `part` under root that hold the file `marker` (result.json: finished), newest first.
+    Only this module knows where a run keeps its files."""
+    found = sorted((Path(root) / part).glob(f"*/{marker}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return [Run(path.parent) for path in found]
+
+
 def _newest_matching(root: Path | str, part: str, config: Any, data_sha256: str, marker: str,
                      finished: bool) -> Run | None:
     """The newest run holding `marker` whose config.json is this run key, finished or not as asked."""
     wanted = run_key(part, config, data_sha256)
-    candidates = sorted((Path(root) / part).glob(f"*/{marker}"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for path in candidates:
-        run = Run(path.parent)
+    for run in runs_holding(root, part, marker):
         try:
             if (run.result is not None) == finished and run.config == wanted:
                 return run

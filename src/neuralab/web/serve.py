@@ -19,6 +19,7 @@ import numpy as np
 
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
+from neuralab.core.runs import CHECKPOINT, runs_holding
 from neuralab.web.app import Limits, create_app
 from neuralab.web.reader import DigitReader
 
@@ -28,16 +29,14 @@ HEADER_SECONDS = 10.0   # a request head is a few hundred bytes: any real client
 
 def newest_calc_checkpoint(runs_root: Path) -> Path | None:
     """The best checkpoint of the newest finished symbolic calc run, if any."""
-    finished = sorted((runs_root / "calc").glob("*/result.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for result in finished:
+    for run in runs_holding(runs_root, "calc"):
         try:
-            config = json.loads((result.parent / "config.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            log.warning("%s: unreadable config.json, skipped", result.parent)
+            model = run.config.get("model")
+        except (UserError, json.JSONDecodeError):
+            log.warning("%s: unreadable config.json, skipped", run.path)
             continue
-        best = result.parent / "best.safetensors"
-        if config.get("model") == "symbolic" and best.is_file():
-            return best
+        if model == "symbolic" and (run.path / CHECKPOINT).is_file():
+            return run.path / CHECKPOINT
     return None
 
 
