@@ -22,6 +22,7 @@ from neuralab.calc.benchmarks import cost_rows, real_rows
 from neuralab.calc.nesy_tables import chosen_table, curve_rows, held_out_rows, nesy_table, supervised_rows
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.provenance import REFERENCE_RESULTS
+from neuralab.core.reference import measured_sentence
 from neuralab.depth.experiment import summary_markdown
 from neuralab.depth.findings import PUBLISHED, target_lines
 
@@ -30,10 +31,7 @@ BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /tab
 
 
 def _measured(result: dict) -> list[str]:
-    machine = result["machine"]
-    return ["", f"Measured with `{result['command']}` on {machine['cpu']} ({machine['cores']} cores, torch "
-            f"{machine['torch']}{', GPU ' + machine['gpu'] if machine.get('gpu') else ''}), {result['date'][:10]}, "
-            f"commit {str(result['commit'])[:7]}{' (uncommitted changes)' if result.get('uncommitted_changes') else ''}."]
+    return ["", measured_sentence(result)]
 
 
 def caption_table(result: dict) -> list[str]:

@@ -244,3 +244,16 @@ def test_a_figure_that_fails_to_draw_leaves_the_saved_one_whole(tmp_path):
         save_figure(broken, target)
     assert target.read_bytes() == saved
     assert [p.name for p in target.parent.iterdir()] == ["curve.svg"]   # no temp file left behind
+
+
+def test_every_result_file_carries_its_schema_and_one_provenance_sentence():
+    from neuralab.core.provenance import SCHEMA, provenance
+    from neuralab.core.reference import measured_sentence
+
+    record = provenance(["bench/x.py", "--json", "out.json"])
+    assert record["schema"] == SCHEMA and record["command"] == "python bench/x.py --json out.json"
+    sentence = measured_sentence(record)
+    assert sentence.startswith("Measured by `python bench/x.py --json out.json` on ") and sentence.endswith(".")
+    assert f"torch {record['machine']['torch']}" in sentence
+    assert measured_sentence({"command": "old"}) == ("Measured by `old` (the file predates the provenance record: it "
+                                                     "names no date, machine or commit).")

@@ -14,7 +14,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from neuralab.calc import nesy_tables
-from neuralab.core.reference import load_result, load_results
+from neuralab.core.reference import load_result, load_results, measured_sentence
 from neuralab.core.section import Fold
 
 def scale_figure(scale: dict, path: Path) -> None:
@@ -44,7 +44,7 @@ def scale_lines(scale: dict, figure: str) -> list[str]:
         lines += ["", "The N=1 model's reader, scoring sums of every N: "
                   + ", ".join(f"N={r['digits']}: {100 * r['reader_of']['exact_sum_accuracy']:.2f}% "
                               f"(ceiling {100 * r['reader_of']['ceiling']:.3g}%)" for r in rows) + "."]
-    lines += ["", f"![time per step and per sum against N]({figure})", "", f"Measured with `{scale['command']}`."]
+    lines += ["", f"![time per step and per sum against N]({figure})", "", measured_sentence(scale)]
     return lines
 
 
@@ -97,7 +97,7 @@ def peer_table(peer: dict) -> list[str]:
         r = peer[key]
         lines.append(f"| {name} | {r['train_seconds']:.0f} s | {100 * r['exact_sum_accuracy']:.2f}% "
                      f"| {100 * r['char_accuracy']:.2f}% |")
-    lines += ["", f"Measured with `{peer['command']}`."]
+    lines += ["", measured_sentence(peer)]
     return lines
 
 
@@ -122,7 +122,7 @@ def real_rows(real: dict) -> list[str]:
                      f"| {100 * r['number_accuracy']:.2f}% | {100 * r['arrays']['number_accuracy']:.2f}% "
                      f"| {r['ratio_to_arrays']:.3f} | {100 * r['layout_accuracy']:.1f}% "
                      + (f"| {_seconds(r.get('read_seconds_p95'))} " if timed else "") + f"| {r['target']} |")
-    return lines + ["", f"Measured with `{real['provenance']['command']}`."]
+    return lines + ["", measured_sentence(real)]
 
 
 def _seconds(value: float | None) -> str:
@@ -131,10 +131,8 @@ def _seconds(value: float | None) -> str:
 
 def real_table(real: dict) -> list[str]:
     """The report's paragraph on people's pictures: what was read, by which checkpoint, then `real_rows`."""
-    where = real["provenance"]
     return ["", f"**Reading people's pictures** (MNIST-{real['split']} digits written on generated pictures, "
-            f"read by the checkpoint `{Path(real['checkpoint']).name}`; {where['machine']['cpu']}, "
-            f"{where['date'][:10]}, commit {str(where['commit'])[:7]}):", "", *real_rows(real)]
+            f"read by the checkpoint `{Path(real['checkpoint']).name}`):", "", *real_rows(real)]
 
 
 def latest_per_machine(costs: list[dict]) -> list[dict]:

@@ -37,10 +37,10 @@ QUESTION = ("Design and train a model that takes a sequence of numbers written a
             "their running sum, learning the addition from the image data.")
 
 
-def _run(ctx: SectionContext, config: CalcConfig) -> Run:
+def _run(ctx: SectionContext, config: CalcConfig, data: mnist.MNIST) -> Run:
     """A finished run with this config: reused when allowed, else trained now."""
-    data_sha256 = mnist.load().sha256
-    return find_reusable(ctx.runs_root, KIND, config, ctx.reuse, data_sha256) or train(config, ctx.runs_root)[0]
+    return (find_reusable(ctx.runs_root, KIND, config, ctx.reuse, data.sha256)
+            or train(config, ctx.runs_root, data=data)[0])
 
 
 def _reference(ctx: SectionContext) -> str:
@@ -100,12 +100,12 @@ def build(ctx: SectionContext) -> Section:
     ctx.assets_dir.mkdir(parents=True, exist_ok=True)
     config = resolve(CalcConfig(max_seconds=0 if ctx.profile == "full" else round(ctx.seconds * (1 - FIGURES_SHARE))),
                      ctx.profile)
-    runs = {"expression": _run(ctx, config)}
+    data = mnist.load()   # once, for training, the examples and the photo
+    runs = {"expression": _run(ctx, config, data)}
     if ctx.profile == "full":
-        runs["operands"] = _run(ctx, replace(config, format="operands", digits=4, operands=3))
+        runs["operands"] = _run(ctx, replace(config, format="operands", digits=4, operands=3), data)
     ours = runs["expression"].result["test"]
     model, _, _ = load_model(runs["expression"].result["checkpoint"], device="cpu")
-    data = mnist.load()
     pictures = [_example(ctx, model, data, text, f"calc_example_{i}.png") for i, text in enumerate(EXAMPLES)]
     (pair_png, pair), (run_png, running) = pictures
     photo_png, photo_truth, photo = _photo_example(ctx, model, data, "calc_photo_read.png")

@@ -30,7 +30,8 @@ from neuralab.core.train import Cosine, Loop, fit
 
 
 def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | str | None = None,
-          device: str = "auto", name: str | None = None, resume: Run | None = None) -> tuple[Run, Path, dict]:
+          device: str = "auto", name: str | None = None, resume: Run | None = None,
+          data: mnist.MNIST | None = None) -> tuple[Run, Path, dict]:
     """Train, keep the best (or last) epoch, score it on MNIST-test sums. Returns (run, checkpoint, test figures).
 
     With `warmup`, epoch 1 is a warm-up on sums of numbers of at most 2 digits in the same format (sums
@@ -38,9 +39,10 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     With `starts` > 1, short starts come first (`short_starts`) and the one kept goes on.
     With `ema`, every epoch is judged, and every checkpoint holds, the moving average of the weights.
     With `resume` (a run of this config that did not finish), training goes on from its last epoch.
+    `data`: MNIST already loaded (the report's section loads it once), else read from `data_dir`.
     """
     dev = pick_device(device)
-    data = mnist.load(data_dir)
+    data = data or mnist.load(data_dir)
     train_bank, val_bank = Bank.train_and_val(data, config.layout.specials, config.holdout)
     seed_everything(config.seed)
     model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision).to(dev)

@@ -48,11 +48,14 @@ def device_name(where: dict) -> str:
     return where.get("gpu") or f"{where.get('cpu', 'an unnamed CPU')} ({where.get('cores', '?')} cores)"
 
 
+SCHEMA = 1   # the result files' layout version; files written before it existed hold none
+
+
 def provenance(argv: list[str] | None = None) -> dict:
     """The record every result file carries: command, UTC date, machine and git commit."""
     argv = sys.argv if argv is None else argv
     commit = _git("rev-parse", "HEAD")
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
-    return {"command": "python " + shlex.join(argv),
+    return {"schema": SCHEMA, "command": "python " + shlex.join(argv),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "machine": machine(), "commit": commit or None, "uncommitted_changes": dirty}

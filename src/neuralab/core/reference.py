@@ -32,13 +32,24 @@ def load_results(bench_dir: Path | None, pattern: str) -> list[dict]:
 
 def provenance_note(record: dict) -> str:
     """'measured by `command` on 2026-12-01, CPU (2 cores), torch 2.13.0, commit abc1234' for a result
-    file, whose provenance is at its top level or under "provenance"."""
+    file, whose provenance is at its top level or under "provenance": the one way the docs and the report
+    say where a figure came from."""
     where = record.get("provenance", record)
+    if "machine" not in where and "date" not in where:
+        return (f"measured by `{where.get('command', 'an unrecorded command')}` (the file predates the provenance "
+                "record: it names no date, machine or commit)")
     machine = where.get("machine") or {}
     device = device_name(machine)
     commit = str(where.get("commit") or "not recorded")[:7]
+    dirty = " (uncommitted changes)" if where.get("uncommitted_changes") else ""
     return (f"measured by `{where.get('command', 'an unrecorded command')}` on {str(where.get('date', '?'))[:10]}, "
-            f"{device}, torch {machine.get('torch', '?')}, commit {commit}")
+            f"{device}, torch {machine.get('torch', '?')}, commit {commit}{dirty}")
+
+
+def measured_sentence(record: dict) -> str:
+    """`provenance_note` as a sentence of its own, under a table."""
+    note = provenance_note(record)
+    return note[0].upper() + note[1:] + "."
 
 
 def reference_paragraph(title: str, lines: list[str], record: dict) -> str:
