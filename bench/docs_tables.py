@@ -19,12 +19,14 @@ import tempfile
 from pathlib import Path
 
 from neuralab.calc.benchmarks import cost_rows, real_rows
+from neuralab.caption.tables import result_rows
 from neuralab.calc.nesy_tables import chosen_table, curve_rows, held_out_rows, nesy_table, supervised_rows
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.provenance import REFERENCE_RESULTS
 from neuralab.core.reference import measured_sentence
 from neuralab.depth.experiment import summary_markdown
 from neuralab.depth.findings import PUBLISHED, target_lines
+from neuralab.filters.tables import throughput_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
@@ -35,27 +37,7 @@ def _measured(result: dict) -> list[str]:
 
 
 def caption_table(result: dict) -> list[str]:
-    target = result["target"]
-    encoder = result.get("encoder", "planes")   # files from before the learned encoder hold the planes one
-    lines = ["| encoder | split | exact match | per-word accuracy | BLEU-4 | test clips | training | whole run | target |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for split, r in result["splits"].items():
-        goal_exact = target["exact_match"]
-        goal_exact = goal_exact.get(split) if isinstance(goal_exact, dict) else (goal_exact if split == "random" else None)
-        if goal_exact is None:
-            goal = "none: reported as measured"
-        else:
-            met = r["exact_match"] >= goal_exact and r["train_seconds"] <= target["train_seconds"]
-            goal = f"≥ {goal_exact} in ≤ {target['train_seconds']:.0f} s: **{'met' if met else 'missed'}**"
-        whole = "–" if r["wall_seconds"] is None else f"{r['wall_seconds']:.0f} s"
-        lines.append(f"| {encoder} | {split} | **{r['exact_match']:.4f}** | {r['word_accuracy']:.4f} | {r['bleu4']:.4f} "
-                     f"| {r['count']} (seed {result['test_seed']}) | {r['train_seconds']:.0f} s | {whole} | {goal} |")
-    nearby = [(split, r["nearby"]) for split, r in result["splits"].items() if r.get("nearby")]
-    if nearby:
-        lines += ["", "Nearby clips (digits moved by up to 2 pixels, colours by up to 25/255): " + "; ".join(
-            f"{split}, {n['count']} test clips: caption kept on {n['kept']:.3f}, exact match {n['nearby_exact_match']:.3f} "
-            f"against {n['exact_match']:.3f} unmoved" for split, n in nearby) + "."]
-    return lines + _measured(result)
+    return result_rows(result) + _measured(result)
 
 
 def caption_errors_table(result: dict) -> list[str]:
@@ -131,17 +113,7 @@ def abuse_table(result: dict) -> list[str]:
 
 
 def filters_table(result: dict) -> list[str]:
-    lines = ["| method | seconds | images/s | vs scipy (same range handling) |", "|---|---|---|---|"]
-    for name, r in result["methods"].items():
-        lines.append(f"| {name} | {r['seconds']:.3f} | {r['images_per_second']:.0f} | {r['vs_scipy']:.2f}× |")
-    ours = {k: v["vs_scipy"] for k, v in result["methods"].items() if k.startswith("ours")}
-    met = all(v >= result["target_ratio"] for v in ours.values())
-    errors = result["max_abs_error"]
-    lines += ["", f"{result['images']} random 128×128 RGB float32 images, best of {result['repeats']}, "
-              f"{result['threads']} torch threads. Target ours ≥ {result['target_ratio']:g}× scipy: "
-              f"**{'met' if met else 'missed'}** ({', '.join(f'{v:.2f}×' for v in ours.values())}). Ours agrees "
-              f"with scipy to {errors['two layers']:.0e} (two layers) and {errors['fused']:.0e} (fused)."]
-    return lines + _measured(result)
+    return throughput_rows(result) + _measured(result)
 
 
 def web_table(result: dict) -> list[str]:

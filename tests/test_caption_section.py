@@ -76,8 +76,8 @@ def test_build_answers_with_the_learned_encoder_and_reuses_runs(tmp_path, monkey
     # the baseline trains to the share less the planned scoring (60 × 0.96 − 35 × 0.6 = 36.6 s), so a rerun reuses it
     assert first.command == "neuralab caption train --profile budget --max-seconds 37 --split random --encoder planes"
     saved = json.loads((REFERENCE_RESULTS / "caption" / "full.json").read_text())
-    assert (f"| compositional | {saved['splits']['compositional']['exact_match']:.3f} |" in text
-            and "| planes | the palette" in text
+    assert (f"| planes | compositional | **{saved['splits']['compositional']['exact_match']:.4f}** |" in text
+            and "The `planes` encoder knows by construction: the palette" in text
             and f"commit {saved['commit'][:7]}" in text)   # the project's full run, named as such
     again = section.build(ctx)
     assert again.run_dirs == first.run_dirs   # reused, not retrained

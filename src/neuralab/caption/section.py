@@ -19,6 +19,7 @@ from neuralab.caption.design import architecture_figure, design_answer, encoder_
 from neuralab.caption.evaluate import caption_frames, evaluate_split, load_model
 from neuralab.caption.gif import write_gif
 from neuralab.caption.grammar import VOCAB, WORDS
+from neuralab.caption.tables import result_rows
 from neuralab.caption.train import train_or_reuse
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
@@ -187,10 +188,7 @@ def _reference(ctx: SectionContext) -> list[Fold]:
         record = load_result(ctx.bench_dir, relative)
         if record is None or record.get("encoder", "planes") != encoder:
             continue
-        rows = ["| encoder | knows by construction | split | exact match | BLEU-4 | test clips | training wall time |",
-                "|---|---|---|---|---|---|---|"]
-        rows += [f"| {encoder} | {KNOWS[encoder]} | {split} | {r['exact_match']:.3f} | {r['bleu4']:.3f} | {r['count']} "
-                 f"| {r['train_seconds']:.0f} s |" for split, r in record["splits"].items()]
+        rows = [f"The `{encoder}` encoder knows by construction: {KNOWS[encoder]}.", "", *result_rows(record)]
         blocks.append(reference_paragraph(f"the {encoder} encoder, {record['profile']} profile", rows, record))
     return [Fold("Reference: both encoders trained at full scale", "\n\n".join(blocks))] if blocks else []
 

@@ -20,6 +20,7 @@ from neuralab.filters.apply import build_model, panels_figure, run_model
 from neuralab.filters.explain import describe
 from neuralab.filters.images import SAMPLE_PHOTO, load_rgb, sample_photo
 from neuralab.filters.model import GAUSS_SCALE, FilterConfig
+from neuralab.filters.tables import throughput_rows
 
 FIGURES = ("filters-photo.png", "filters-padding.png")
 PUBLISHED = {"layers": 2, "filters per layer": "3, 3", "filter shapes": "1x1x3, 5x5x3",
@@ -79,8 +80,7 @@ def _reference(ctx: SectionContext) -> list[Fold]:
     record = load_result(ctx.bench_dir, "filters/throughput.json")
     if record is None:
         return []
-    rows = ["| method | images per second | vs numpy+scipy |", "|---|---|---|"]
-    rows += [f"| {name} | {m['images_per_second']:.0f} | {m['vs_scipy']:.2f}× |" for name, m in record["methods"].items()]
+    rows = throughput_rows(record)
     return [Fold("Throughput: the CNN against numpy and scipy",
                  reference_paragraph(f"throughput on {record['images']} images of 128×128", rows, record))]
 
