@@ -123,6 +123,10 @@ PROFILES = {
     ("quick", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=12800, epochs=2, val_size=500, test_count=1000),
     ("full", "symbolic"): dict(warmup=19200, train_size=32000, epochs=5, test_count=10000),
     ("full", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=450000, epochs=9, batch_size=512, test_count=10000),
+    # one tiny step of everything, for tests and CI: a few sums
+    ("dry-run", "symbolic"): dict(warmup=8, train_size=8, epochs=1, batch_size=4, val_size=4, test_count=4),
+    ("dry-run", "seed"): dict(warmup=0, lr=1e-3, schedule="constant", train_size=8, epochs=1, batch_size=4, val_size=4,
+                              test_count=4),
 }
 
 
@@ -130,7 +134,7 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
     """Apply a profile's sizes (explicit sizes are set after this) and the seed model's fixed choices."""
     if profile is not None:
         if (profile, config.model) not in PROFILES:
-            raise UserError(f"--profile: unknown profile {profile!r} (choose quick, budget or full)")
+            raise UserError(f"--profile: unknown profile {profile!r} (choose quick, budget, full or dry-run)")
         config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
     if config.model == "seed":
         config = replace(config, warmup=0, augment=False)   # one fixed layout, as in 2017: no warm-up, no distortion

@@ -72,7 +72,7 @@ def train(
                                 specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
                                 max_seconds=max_seconds, precision=precision.value, ema=ema,
                                 distort=distort),
-                     profile.value)
+                     "dry-run" if dry_run else profile.value)
     if train_size is not None:
         config = replace(config, train_size=train_size)
     if epochs is not None:
@@ -83,9 +83,6 @@ def train(
         config = replace(config, warmup=warmup or 0)
     if test_count is not None:
         config = replace(config, test_count=test_count, val_size=min(config.val_size, test_count))
-    if dry_run:
-        config = replace(config, train_size=8, warmup=min(config.warmup, 8), epochs=1, batch_size=4, val_size=4,
-                         test_count=4)
     config = resolve(config, None)
     _report(*run_training(config, out, data_dir, device))
 

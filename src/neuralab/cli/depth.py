@@ -49,10 +49,8 @@ def run(
     if resume is not None:
         _resume(resume, data_dir, device.value)
         return
-    if dry_run:
-        variant, activations, depths, epochs, seeds = ["keras"], "relu", "1", 1, 1
-    grids = plan.make_plan(profile.value if profile else None, variants=variant, activations=activations, depths=depths,
-                           epochs=epochs, seeds=seeds)
+    chosen = "dry-run" if dry_run else (profile.value if profile else None)
+    grids = plan.make_plan(chosen, variants=variant, activations=activations, depths=depths, epochs=epochs, seeds=seeds)
     configs = [replace(config, holdout=holdout) for config in plan.plan_configs(grids)]   # checked here, before any run
     data = experiment.load_tensors(data_dir, pick_device(device))
     runs = experiment.run_configs(configs, data, out)

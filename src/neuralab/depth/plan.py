@@ -42,6 +42,7 @@ PROFILES: dict[str, list[Grid]] = {
     "budget": [replace(ASSIGNMENT, seeds=1)],
     "quick": [replace(ASSIGNMENT, seeds=1, epochs=2),
               Grid(tuple(VARIANTS), ("sigmoid",), (3,), seeds=1, epochs=2)],
+    "dry-run": [Grid(("keras",), ("relu",), (1,), seeds=1, epochs=1)],   # one run of one epoch: tests, CI
 }
 # The report's budget profile adds the variant table at depth 3 (sigmoid, one seed) with as many
 # epochs as what is left of its share allows, or none: see `variant_grid`.
