@@ -170,3 +170,32 @@ def folds(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[Fold]
     if (real := load_result(bench_dir, "calc/real-test.json")) is not None:
         found.append(Fold("Reading people's pictures: photos, scans, strips and drawings", "\n".join(real_table(real))))
     return found
+
+
+def confusion_rows(result: dict) -> list[str]:
+    """`bench/calc_confusion.py`'s file: which digit each held-out image was read as."""
+    lines = ["| digit | " + " | ".join(f"read {d}" for d in range(10)) + " |", "|---" * 11 + "|"]
+    for digit, row in enumerate(result["confusion"]):
+        lines.append(f"| {digit} | " + " | ".join(f"**{n}**" if n == max(row) else str(n) for n in row) + " |")
+    lines += ["", f"N={result['digits']}, seed {result['seed']} ({result['precision']}), on {result['count']:,} "
+              f"{result['images']} digits (trained on from sums, their labels never seen): read right "
+              f"{100 * result['accuracy']:.2f}%, read as a digit of the same residue mod 3 "
+              f"{100 * result['same_residue_mod3']:.2f}%. Checkpoint `{result['checkpoint']}`."]
+    return lines
+
+
+def misread_rows(result: dict) -> list[str]:
+    """`bench/calc_misread.py`'s file: the images several readers misread together."""
+    readers = result["readers"]
+    lines = ["| MNIST-train image | label | read together as | its probability | the label's | readers wrong |",
+             "|---|---|---|---|---|---|"]
+    for m in result["misread"]:
+        lines.append(f"| #{m['mnist_train_index']} | {m['label']} | {m['read_as']} | {m['p_read_as']:.2f} "
+                     f"| {m['p_label']:.2f} | {m['readers_wrong']} of {len(readers)} |")
+    alone = ", ".join(f"{100 * r['read_right']:.2f}%" for r in readers)
+    lines += ["", f"{len(readers)} readers (N={readers[0]['digits']}, seeds "
+              f"{', '.join(str(r['seed']) for r in readers)}, {readers[0]['precision']}) on the {result['count']:,} "
+              f"images {result['images']}, which they never trained on: alone they read {alone} right, together "
+              f"{100 * result['read_right_together']:.2f}%; {result['misread_by_every_reader']} images are misread "
+              "by every one of them."]
+    return lines

@@ -26,3 +26,31 @@ def result_rows(result: dict) -> list[str]:
             f"{split}, {n['count']} test clips: caption kept on {n['kept']:.3f}, exact match {n['nearby_exact_match']:.3f} "
             f"against {n['exact_match']:.3f} unmoved" for split, n in nearby) + "."]
     return lines
+
+
+def errors_rows(result: dict) -> list[str]:
+    """`bench/caption_errors.py`'s file: the wrong clips by how many digits they hold, and the wrong words by kind."""
+    lines = ["| digits in the clip | clips | wrong | exact match |", "|---|---|---|---|"]
+    for actors, n in result["clips"].items():
+        wrong = result["wrong_clips"].get(actors, 0)
+        lines.append(f"| {actors} | {n} | {wrong} | {1 - wrong / n:.3f} |")
+    lines += ["", "Wrong words by kind: " + ", ".join(f"{kind} {n}" for kind, n in result["wrong_words"].items())
+              + f" ({result['encoder']} encoder, {result['split']} split, {result['count']} validation clips, greedy)."]
+    return lines
+
+
+def runs_rows(result: dict) -> list[str]:
+    """`bench/caption_runs.py`'s file: the learned encoder's runs, each changed from the first."""
+    early = result["runs"][0]["early_seconds"]
+    lines = [f"| run | changed from the first | epochs | validation exact match: after {early:.0f} s | best (epoch) | last "
+             "| training batches, last epoch | test exact match (printed by the run) | training |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for i, r in enumerate(result["runs"], 1):
+        changed = ", ".join(f"`{k}` {v}" for k, v in r["changed"].items()) or "the first"
+        lines.append(f"| {i} | {changed} | {r['epochs']} | {r['val_exact_match_early']:.4f} "
+                     f"| {r['best_val_exact_match']:.4f} ({r['best_epoch']}) | {r['last_val_exact_match']:.4f} "
+                     f"| {r['last_train_accuracy']:.3f} | {r['test_exact_match']:.4f} | {r['train_seconds']:.0f} s |")
+    lines += ["", f"Validation on {result['runs'][0]['val_clips']} clips, test on {result['runs'][0]['test_clips']}; "
+              f"\"after {early:.0f} s\" is the last validation within the first {early:.0f} s of caption training "
+              "(pretraining and the cache not counted)."]
+    return lines
