@@ -256,7 +256,8 @@ def test_the_notebook_runs_top_to_bottom_at_smoke_scale(tiny_report, monkeypatch
     already = [c for c in notebook.cells if c.cell_type == "code" and c.outputs]
     assert len(already) == len(report.sections)   # this run's answers are in place before it is run
     (parameters,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
-    parameters.source = f'SCALE = "smoke"\nRUNS = "{root / "runs"}"\nOUT = "{root / "nb"}"'
+    assert 'SCALE = "budget"' in parameters.source and "BUDGET = 60 " in parameters.source   # the report's own budget
+    parameters.source = f'SCALE = "smoke"\nBUDGET = 60\nRUNS = "{root / "runs"}"\nOUT = "{root / "nb"}"'
     monkeypatch.setenv("NEURALAB_MNIST", str(root / "mnist.npz"))
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
     code = [c for c in notebook.cells if c.cell_type == "code"]

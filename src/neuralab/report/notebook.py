@@ -53,13 +53,16 @@ def smoke(setitem=operator.setitem, setattr_=setattr) -> None:
 class Notebook:
     """The notebook's session: one plan over the parts, as the report has, and each answer as HTML."""
 
-    def __init__(self, scale: str = "budget", runs: str = "runs", out: str = "notebook-files"):
+    def __init__(self, scale: str = "budget", runs: str = "runs", out: str = "notebook-files", budget: float | None = None):
+        """`budget`: seconds for the whole notebook on the budget scale (default the scale's), so that the
+        report's runs are reused when it had another budget."""
         if scale not in SCALES:
             raise ValueError(f"SCALE: {scale!r} is not one of {', '.join(SCALES)}")
-        profile, budget = SCALES[scale]
+        profile, seconds = SCALES[scale]
         if scale == "smoke":
             smoke()
-        self.config = ReportConfig(out_dir=Path(out), runs_root=Path(runs), profile=profile, budget=budget or 600.0)
+        self.config = ReportConfig(out_dir=Path(out), runs_root=Path(runs), profile=profile,
+                                   budget=budget if budget and scale == "budget" else seconds or 600.0)
         self.plan = make_plan(self.config)
 
     def answer(self, key: str):
@@ -89,10 +92,11 @@ def write_notebook(config: ReportConfig, sections: list[RenderedSection], header
     cells = [
         new_markdown_cell(f"# Assignment 4, completed by neuralab\n\n{header}"),
         new_code_cell(f'SCALE = "{scale}"   # "smoke": seconds, for tests; "budget": the report\'s 10 minutes; '
-                      f'"full": the assignment\'s scale\nRUNS = {json.dumps(runs)}   # finished runs are reused from '
+                      f'"full": the assignment\'s scale\nBUDGET = {config.budget:g}   # seconds, on the budget scale: '
+                      f'the report\'s\nRUNS = {json.dumps(runs)}   # finished runs are reused from '
                       'here\nOUT = "notebook-files"   # where this notebook writes its figures',
                       metadata={"tags": ["parameters"]}),
-        new_code_cell("from neuralab.report.notebook import Notebook\n\nnotebook = Notebook(SCALE, RUNS, OUT)"),
+        new_code_cell("from neuralab.report.notebook import Notebook\n\nnotebook = Notebook(SCALE, RUNS, OUT, BUDGET)"),
     ]
     for section in sections:
         question = f"\n\n**Question.** {section.question}" if section.question else ""
