@@ -1,7 +1,7 @@
 """The MNIST-addition benchmark's protocol as library code, for `bench/calc_nesy.py` and the scripts
-beside it: the config of an N-digit run, its learning curve, which images a model reads right (by
-the 10-digit rule), and the timers of one training step and one predicted sum. The 2017 model's
-peer comparison takes its configs from `peer_configs`.
+beside it: the config of an N-digit run, its learning curve, which images a model reads right (by the
+10-digit rule; `held_out_reading` reads every image a run kept out), and the timers of one training
+step and one predicted sum. The 2017 model's peer comparison takes its configs from `peer_configs`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ import numpy as np
 import torch
 
 from neuralab.calc import arith
-from neuralab.calc.config import CalcConfig, resolve
+from neuralab.calc.config import KIND, CalcConfig, resolve
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.digits import reported_digits
+from neuralab.calc.evaluate import load_model
 from neuralab.calc.layout import Layout
 from neuralab.calc.metrics import read_images
 from neuralab.calc.reading import digit_view
 from neuralab.core import mnist
+from neuralab.core.runs import load_checkpoint
 
 IMAGES_PER_STEP = 256      # sums per step = this / 2N: every step reads about as many images
 
@@ -118,3 +120,20 @@ def peer_configs(budget: float, count: int, seed: int) -> dict[str, CalcConfig]:
         "seed": replace(resolve(CalcConfig(model="seed"), "full"), batch_size=128, **common),
         "operands": replace(symbolic, format="operands", digits=4, operands=3),
     }
+
+
+def held_out_reading(checkpoint, holdout: int, device: str = "cpu") -> dict:
+    """Every held-out MNIST-train image read by the kept weights and, for a run that averaged its
+    weights, by the trained weights of the same run too (`last` keeps both): validation images only,
+    all of them, where the validation sums hold about 2,000."""
+    model, config, _ = load_model(checkpoint, device=device)
+    _, val_bank = Bank.train_and_val(mnist.load(), config.specials, holdout)
+    kept_right = read_right(model, val_bank, device)
+    out = {"images": len(kept_right), "digit_accuracy": float(kept_right.float().mean())}
+    if config.ema:
+        model.load_state_dict(load_checkpoint(checkpoint, KIND)[2]["trained"])
+        trained_right = read_right(model, val_bank, device)
+        out.update(trained_digit_accuracy=float(trained_right.float().mean()),
+                   only_averaged_right=int((kept_right & ~trained_right).sum()),
+                   only_trained_right=int((trained_right & ~kept_right).sum()))
+    return out
