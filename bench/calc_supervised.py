@@ -16,35 +16,22 @@ import argparse
 import logging
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import torch
-import torch.nn.functional as F
 
-from neuralab.calc.data import Bank, Examples, make_examples
-from neuralab.calc.metrics import score
-from neuralab.calc.models import build
+from neuralab.calc.data import Bank
+from neuralab.calc.evaluate import load_model
 from neuralab.calc.protocol import config_for, learning_curve, read_right
-from neuralab.calc.train import epoch_batches, epoch_sizes
+from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.args import number_in, output_file, script_main, whole_numbers
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
 from neuralab.core.reader import READERS
-from neuralab.core.runs import Run
-from neuralab.core.runtime import seed_everything
-from neuralab.core.train import Cosine, Loop, fit
 
-PART = "calc-supervised"   # its own run folder: these runs are not calculators learned from sums
 LOSS = "cross-entropy of every image's digit label"
 MAX_SEEDS = 16
-
-
-class Labelled(Examples):
-    """The protocol's examples with every slot's digit label as the target (B, 2N), not the sum."""
-
-    def targets(self, layout, rows) -> torch.Tensor:
-        return torch.from_numpy(self.symbol[rows])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -66,41 +53,18 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def supervised_run(N: int, seed: int, budget: float, holdout: int, out: str, reader: str = "vgg") -> dict:
-    """Train the reader on labelled digits for `budget` seconds; read every held-out and test image."""
-    config = config_for(N, seed, budget, resampled=10000, precision="bf16", holdout=holdout, reader=reader)
+    """Train the reader on labelled digits for `budget` seconds (calc's own training, `supervise="labels"`);
+    read every held-out and test image."""
+    config = replace(config_for(N, seed, budget, resampled=10000, precision="bf16", holdout=holdout, reader=reader),
+                     supervise="labels")
     data = mnist.load()
-    train_bank, val_bank = Bank.train_and_val(data, config.specials, config.holdout)
-    seed_everything(config.seed)
-    model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision)
-    recorded = {**asdict(config), "loss": LOSS}
-    run = Run.create(out, PART, recorded, None, data.sha256)
-    val = make_examples(config.layout, val_bank, config.val_size, seed=config.seed + 10_000)
-
-    def batches(epoch: int):
-        sums = epoch_batches(config, train_bank, epoch)          # the benchmark's images, order and distortions
-        e = sums.examples
-        sums.examples = Labelled(e.image, e.symbol, e.numbers)
-        return sums
-
-    def step(m, batch):
-        images, labels, _ = batch                                  # (B, 2N, 1, 28, 28), (B, 2N)
-        logp = m(images)                                           # (B, 2N, 12), over the 10 digits
-        return F.nll_loss(logp.flatten(0, 1), labels.flatten()), {"count": labels.numel()}
-
-    def validate(m) -> dict:                                       # the same validation sums as the benchmark's
-        return {f"val_{k}": v for k, v in score(m, config.layout, val_bank, val, torch.device("cpu")).items()}
-
-    steps = sum(-(-n // config.batch_size) for n in epoch_sizes(config, train_bank))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    loop = Loop(epochs=config.epochs, batches=batches, step=step, evaluate=validate,
-                schedule=Cosine(config.lr, steps, budget), deadline=time.perf_counter() + budget,
-                clip_norm=config.clip_norm)
-    fit(run, model, optimizer, loop, kind=PART, config=recorded, data_hash=data.sha256)
-    test_bank = Bank.from_mnist(data, "test", config.specials)
+    run, kept, _ = train(config, out, data=data)
+    model, _, _ = load_model(kept, device="cpu")
+    _, val_bank = Bank.train_and_val(data, config.specials, config.holdout)
     curve = learning_curve(run)
     return {"digits": N, "seed": seed, "config": asdict(config), "loss": LOSS, "run": str(run.path),
             "train_seconds": curve[-1]["seconds"] if curve else 0.0, "curve": curve,
-            "held_out": reading(model, val_bank), "test": reading(model, test_bank)}
+            "held_out": reading(model, val_bank), "test": reading(model, Bank.from_mnist(data, "test", config.specials))}
 
 
 def reading(model, bank: Bank) -> dict:

@@ -12,7 +12,7 @@ from neuralab.core.reader import READERS, VIEW_SHIFTS
 from neuralab.core.runtime import MAX_SEED, PRECISIONS
 
 KIND = "calc"   # the run folder and checkpoint kind
-SUPERVISION = ("final", "running")
+SUPERVISION = ("final", "running", "labels")   # labels: the yardstick reader, told every digit
 KEEPS = ("best", "last")
 SCHEDULES = ("constant", "cosine")
 MAX_EPOCHS = 10_000
@@ -62,7 +62,7 @@ class CalcConfig:
         if self.model not in MODELS:
             raise UserError(f"--model: unknown model {self.model!r} (choose from {', '.join(MODELS)})")
         if self.supervise not in SUPERVISION:
-            raise UserError(f"--supervise: {self.supervise!r} is not final or running")
+            raise UserError(f"--supervise: {self.supervise!r} is not final, running or labels")
         if self.supervise == "running" and self.format != "operands":
             raise UserError("--supervise running needs --format operands")
         if self.keep not in KEEPS:

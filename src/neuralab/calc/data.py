@@ -142,6 +142,14 @@ class Examples:
         return add_digits(operands.flip(-1))                              # (B, N + 1)
 
 
+class Labelled(Examples):
+    """Examples whose target is every slot's symbol (B, T), not the sum: the yardstick reader is told
+    every digit (`--supervise labels`), where a calculator learns from sums alone."""
+
+    def targets(self, layout: Layout, rows) -> torch.Tensor:
+        return torch.from_numpy(self.symbol[rows])
+
+
 def _value(digits: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
     """Big-endian digits (n, K, N) of which the first `lengths` (n, K) count -> numbers (n, K);
     None past int64 (only `fixed` sums get there, and they are learned from digit columns)."""

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from neuralab.calc import arith
@@ -75,13 +76,16 @@ class SymbolicCalc(nn.Module):
 
     def loss(self, images: torch.Tensor, target: torch.Tensor, supervise: str = "final",
              layout: Layout | None = None) -> torch.Tensor:
-        """Mean negative log-likelihood of the observed final total (or of every running total).
+        """Mean negative log-likelihood of the observed final total (or of every running total, or with
+        `labels` of each slot's symbol).
 
         `target` is what `Examples.targets` gives. `layout` defaults to the model's; any other
         layout works too (the CNN reads single images).
         """
         layout = layout or self.layout
         logp = self(images)
+        if supervise == "labels":      # the yardstick: each slot's symbol (B, T), no arithmetic
+            return F.nll_loss(logp.flatten(0, 1), target.flatten())
         if supervise == "running":
             return -arith.loglik_each(logp, layout, target).mean()
         total = target if layout.format == "fixed" else target.sum(-1)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from neuralab.calc.config import KIND, CalcConfig
-from neuralab.calc.data import Bank, Batches, make_examples
+from neuralab.calc.data import Bank, Batches, Labelled, make_examples
 from neuralab.calc.evaluate import evaluate_checkpoint
 from neuralab.calc.metrics import score
 from neuralab.calc.models import build
@@ -110,6 +110,8 @@ def epoch_batches(config: CalcConfig, bank: Bank, epoch: int) -> Batches:
         layout = replace(layout, digits=min(2, layout.digits))
     size = None if config.format == "fixed" else config.warmup if warming else config.train_size
     examples = make_examples(layout, bank, size, seed=config.seed * 1000 + epoch)
+    if config.supervise == "labels":
+        examples = Labelled(examples.image, examples.symbol, examples.numbers)
     order = torch.randperm(len(examples), generator=epoch_generator(config.seed, epoch)).numpy()
     distort = Augment().scaled(config.distort) if config.augment else None
     return Batches(bank, examples, config.batch_size, order, layout, distort, epoch_generator(config.seed + 1, epoch))

@@ -30,7 +30,8 @@ def train(
     digits: int = typer.Option(5, help="N: digits per number (at most)."),
     operands: int = typer.Option(2, help="K: numbers per example."),
     specials: Specials = typer.Option("noise", help="'+' and blank images: noise (as in 2017) or glyph."),
-    supervise: Supervision = typer.Option("final", help="operands format: learn from the final total or every running total."),
+    supervise: Supervision = typer.Option("final", help="operands format: learn from the final total or every running "
+                                          "total; labels: the yardstick reader, told every digit (no sums)."),
     train_size: Optional[int] = typer.Option(None, help="Sums drawn per epoch (default: from the profile)."),
     epochs: Optional[int] = typer.Option(None, help="Epochs (default: from the profile)."),
     batch_size: Optional[int] = typer.Option(None, help="Sums per step (default: from the profile); 1 for 1,000-digit sums."),
