@@ -36,7 +36,7 @@ def _box(page, selector: str, index: int = 0) -> dict:
 
 
 def score_browser(model, kind: str, numbers, pen_strokes, tally):
-    """Draw every number of `numbers` on the page and add the readings to `tally` (a `calc_real.Tally`)."""
+    """Draw every number of `numbers` on the page and add the readings to `tally` (a `calc.kinds.Tally`)."""
     from playwright.sync_api import sync_playwright
 
     with in_background(create_app(DigitReader(model), Limits())) as base, sync_playwright() as p:

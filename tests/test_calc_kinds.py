@@ -1,0 +1,41 @@
+"""calc.kinds, the pictures bench/calc_real.py scores: numbers without a leading zero, one picture per
+page of numbers in each kind, and a tally that counts a number right only when every digit is."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neuralab.calc.kinds import KINDS, Tally, draw_numbers, pictures
+
+from .test_caption import fake_mnist
+
+
+def test_numbers_have_no_leading_zero_and_keep_their_labels():
+    data = fake_mnist(n_train=600, n_test=600)
+    numbers = draw_numbers(data, "test", 200, np.random.default_rng(0))
+    assert len(numbers) == 200 and all(1 <= len(labels) <= 5 for _, labels in numbers)
+    assert all(labels[0] != 0 for _, labels in numbers if len(labels) > 1)
+    assert all(images.shape == (len(labels), 28, 28) for images, labels in numbers)
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k not in ("canvas", "wide", "camera")])
+def test_each_kind_renders_every_number_once(kind):
+    data = fake_mnist(n_train=600, n_test=600)
+    numbers = draw_numbers(data, "test", 7, np.random.default_rng(1))
+    pages = list(pictures(kind, numbers, np.random.default_rng(2)))
+    assert [labels for _, page in pages for labels in page] == [labels for _, labels in numbers]
+    assert all(Image.open(io.BytesIO(data)).format == ("PNG" if kind in ("strip", "scan") else "JPEG")
+               for data, _ in pages)
+
+
+def test_the_tally_counts_a_number_right_only_when_every_digit_is():
+    tally = Tally()
+    tally.add([[1, 2], [3]], [[1, 2], [4]], None)      # one number wrong
+    tally.add([[5]], None, None)                       # a picture refused
+    tally.add([[6, 7]], [[6, 7], [8]], None)           # numbers found != numbers written: layout wrong
+    figures = tally.figures()
+    assert (figures["numbers"], figures["digits"]) == (4, 6)
+    assert figures["number_accuracy"] == 1 / 4 and figures["digit_accuracy"] == 2 / 6
+    assert figures["layout_accuracy"] == 1 / 3
