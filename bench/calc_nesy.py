@@ -24,19 +24,14 @@ import json
 import logging
 import sys
 import time
-from dataclasses import asdict
 
 import torch
 
 from neuralab.calc.nesy_tables import DESIGN, nesy_table
 from neuralab.calc.config import PRECISIONS, CalcConfig
-from neuralab.calc.data import Bank
-from neuralab.calc.evaluate import evaluate_checkpoint, load_model
-from neuralab.calc.protocol import config_for, held_out_reading, learning_curve, time_prediction, time_training_step
+from neuralab.calc.protocol import accuracy_configs, accuracy_row, held_out_line, scale_configs, scale_row
 from neuralab.calc.published import CITATIONS, PUBLISHED
-from neuralab.calc.train import train
 from neuralab.core import mnist
-from neuralab.core.errors import UserError
 from neuralab.core.args import output_file, script_main, whole_numbers
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
@@ -78,78 +73,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def design_of(args) -> dict:
-    """The design choices given on the command line, as config_for takes them."""
-    return {name: getattr(args, name) for name in DESIGN}
-
-
-def budget_for(args, N: int) -> float:
-    """N's training wall seconds from --budget: one figure for every N, or N:seconds pairs."""
-    try:
-        if ":" not in args.budget:
-            return float(args.budget)
-        budgets = dict(item.split(":", 1) for item in args.budget.split(","))
-        return float(budgets[str(N)])
-    except (ValueError, KeyError):
-        raise UserError(f"--budget: {args.budget!r} gives no number of seconds for N={N}") from None
-
-
 def planned_configs(args) -> list[CalcConfig]:
-    """Every run's config, in order: the scale runs (one seed; a resampled count that stays cheap at
-    large N) or the accuracy runs (every N and seed, with the design choices given)."""
+    """Every run's config, checked before the first one trains: the scale runs or the accuracy runs."""
     if args.scale:
-        return [config_for(N, 0, budget_for(args, N), args.resampled if N <= 100 else min(args.resampled, 1000),
-                           precision=args.precision) for N in args.scale]
-    return [config_for(N, seed, budget_for(args, N), args.resampled, **design_of(args))
-            for N in args.digits for seed in args.seeds]
+        return scale_configs(args.scale, args.budget, args.resampled, args.precision)
+    return accuracy_configs(args.digits, args.seeds, args.budget, args.resampled,
+                            {name: getattr(args, name) for name in DESIGN})
 
 
 def accuracy_runs(args, configs: list[CalcConfig]) -> list[dict]:
     rows = []
     for config in configs:
-        N, seed = config.digits, config.seed
-        run, checkpoint, resampled = train(config, args.out, device=args.device)
-        protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=args.device)
-        rows.append({"digits": N, "seed": seed, "device": args.device, "config": asdict(config),
-                     "checkpoint": str(checkpoint),
-                     "train_seconds": resampled["train_seconds"], "protocol": protocol, "resampled": resampled,
-                     "curve": learning_curve(run)})
-        if config.holdout:
-            rows[-1]["held_out"] = held_out_reading(checkpoint, config.holdout, args.device)
-            print(held_out_line(rows[-1]["held_out"]), flush=True)
-        print(f"N={N:<3} seed {seed}: {protocol['count']} protocol sums {100 * protocol['exact_sum_accuracy']:6.2f}%, "
-              f"{resampled['count']} resampled {100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy "
-              f"{100 * protocol['digit_accuracy']:6.2f}% (ceiling {100 * protocol['ceiling']:6.2f}%), "
-              f"trained {resampled['train_seconds']:.0f} s", flush=True)
+        rows.append(row := accuracy_row(config, args.out, args.device))
+        if "held_out" in row:
+            print(held_out_line(row["held_out"]), flush=True)
+        protocol, resampled = row["protocol"], row["resampled"]
+        print(f"N={config.digits:<3} seed {config.seed}: {protocol['count']} protocol sums "
+              f"{100 * protocol['exact_sum_accuracy']:6.2f}%, {resampled['count']} resampled "
+              f"{100 * resampled['exact_sum_accuracy']:6.2f}%, digit accuracy {100 * protocol['digit_accuracy']:6.2f}% "
+              f"(ceiling {100 * protocol['ceiling']:6.2f}%), trained {resampled['train_seconds']:.0f} s", flush=True)
     return rows
 
 
-def held_out_line(c: dict) -> str:
-    line = f"  all {c['images']} held-out validation images: {100 * c['digit_accuracy']:.2f}% read right"
-    if "trained_digit_accuracy" in c:
-        line += (f" by the averaged weights, {100 * c['trained_digit_accuracy']:.2f}% by the trained ones; only the "
-                 f"average right on {c['only_averaged_right']}, only the trained on {c['only_trained_right']}")
-    return line
-
-
 def scale_runs(args, configs: list[CalcConfig]) -> list[dict]:
-    data = mnist.load()
-    test_bank = Bank.from_mnist(data, "test", "noise")
-    rows = []
+    data, rows = mnist.load(), []
     for config in configs:
-        N, resampled = config.digits, config.test_count
-        run, checkpoint, test = train(config, args.out, device=args.device)
-        model, _, _ = load_model(checkpoint, device=args.device)
-        row = {"digits": N, "config": asdict(config), "trained": test,
-               "step_seconds": time_training_step(N, model, Bank.from_mnist(data, "train", "noise")),
-               "predict_seconds": time_prediction(N, model, test_bank)}
-        if args.reader_of:
-            row["reader_of"] = evaluate_checkpoint(args.reader_of, digits=N, count=resampled, data=data, device=args.device)
-        rows.append(row)
+        rows.append(row := scale_row(config, args.out, args.device, data, args.reader_of))
+        test = row["trained"]
         shown = f", N=1 reader {100 * row['reader_of']['exact_sum_accuracy']:.2f}% (ceiling " \
                 f"{100 * row['reader_of']['ceiling']:.2f}%)" if args.reader_of else ""
-        print(f"N={N:<5} step {1000 * row['step_seconds']:8.1f} ms  predict {1000 * row['predict_seconds']:8.1f} ms/sum  "
-              f"trained {test['train_seconds']:.0f} s: exact {100 * test['exact_sum_accuracy']:.2f}% on {test['count']} "
+        print(f"N={config.digits:<5} step {1000 * row['step_seconds']:8.1f} ms  predict {1000 * row['predict_seconds']:8.1f} "
+              f"ms/sum  trained {test['train_seconds']:.0f} s: exact {100 * test['exact_sum_accuracy']:.2f}% on {test['count']} "
               f"resampled, digit {100 * test['digit_accuracy']:.2f}% (ceiling {100 * test['ceiling']:.2g}%){shown}", flush=True)
     return rows
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -17,11 +17,13 @@ from neuralab.calc import arith
 from neuralab.calc.config import KIND, CalcConfig, resolve
 from neuralab.calc.data import Bank, make_examples
 from neuralab.calc.digits import reported_digits
-from neuralab.calc.evaluate import load_model
+from neuralab.calc.evaluate import evaluate_checkpoint, load_model
 from neuralab.calc.layout import Layout
 from neuralab.calc.metrics import read_images
 from neuralab.calc.reading import digit_view
+from neuralab.calc.train import train
 from neuralab.core import mnist
+from neuralab.core.errors import UserError
 from neuralab.core.runs import load_checkpoint
 
 IMAGES_PER_STEP = 256      # sums per step = this / 2N: every step reads about as many images
@@ -137,3 +139,60 @@ def held_out_reading(checkpoint, holdout: int, device: str = "cpu") -> dict:
                    only_averaged_right=int((kept_right & ~trained_right).sum()),
                    only_trained_right=int((trained_right & ~kept_right).sum()))
     return out
+
+
+def held_out_line(c: dict) -> str:
+    """`held_out_reading`'s figures in one printed line."""
+    line = f"  all {c['images']} held-out validation images: {100 * c['digit_accuracy']:.2f}% read right"
+    if "trained_digit_accuracy" in c:
+        line += (f" by the averaged weights, {100 * c['trained_digit_accuracy']:.2f}% by the trained ones; only the "
+                 f"average right on {c['only_averaged_right']}, only the trained on {c['only_trained_right']}")
+    return line
+
+
+def scale_row(config: CalcConfig, runs_root, device: str, data: mnist.MNIST, reader_of: str | None = None) -> dict:
+    """One N of the scale runs: train to the budget, time a training step and a predicted sum, and
+    score the N=1 reader `reader_of` (if given) on the same N-digit sums."""
+    run, checkpoint, test = train(config, runs_root, device=device, data=data)
+    model, _, _ = load_model(checkpoint, device=device)
+    row = {"digits": config.digits, "config": asdict(config), "trained": test,
+           "step_seconds": time_training_step(config.digits, model, Bank.from_mnist(data, "train", "noise")),
+           "predict_seconds": time_prediction(config.digits, model, Bank.from_mnist(data, "test", "noise"))}
+    if reader_of:
+        row["reader_of"] = evaluate_checkpoint(reader_of, digits=config.digits, count=config.test_count, data=data,
+                                               device=device)
+    return row
+
+
+def budget_for(budget: str, N: int) -> float:
+    """N's training wall seconds from `--budget`: one figure for every N, or N:seconds pairs."""
+    try:
+        if ":" not in budget:
+            return float(budget)
+        return float(dict(item.split(":", 1) for item in budget.split(","))[str(N)])
+    except (ValueError, KeyError):
+        raise UserError(f"--budget: {budget!r} gives no number of seconds for N={N}") from None
+
+
+def accuracy_configs(digits: list[int], seeds: list[int], budget: str, resampled: int, design: dict) -> list[CalcConfig]:
+    """The accuracy runs: every N and seed, with the design choices given."""
+    return [config_for(N, seed, budget_for(budget, N), resampled, **design) for N in digits for seed in seeds]
+
+
+def scale_configs(ns: list[int], budget: str, resampled: int, precision: str) -> list[CalcConfig]:
+    """The scale runs: one seed each, with a resampled count that stays cheap at large N."""
+    return [config_for(N, 0, budget_for(budget, N), resampled if N <= 100 else min(resampled, 1000), precision=precision)
+            for N in ns]
+
+
+def accuracy_row(config: CalcConfig, runs_root, device: str) -> dict:
+    """One accuracy run: trained, scored on the protocol's test sums and the resampled ones, its curve, and
+    with a holdout every held-out image read."""
+    run, checkpoint, resampled = train(config, runs_root, device=device)
+    protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=device)
+    row = {"digits": config.digits, "seed": config.seed, "device": device, "config": asdict(config),
+           "checkpoint": str(checkpoint), "train_seconds": resampled["train_seconds"], "protocol": protocol,
+           "resampled": resampled, "curve": learning_curve(run)}
+    if config.holdout:
+        row["held_out"] = held_out_reading(checkpoint, config.holdout, device)
+    return row
