@@ -139,3 +139,18 @@ def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
     if config.model == "seed":
         config = replace(config, warmup=0, augment=False)   # one fixed layout, as in 2017: no warm-up, no distortion
     return config
+
+
+def from_flags(config: CalcConfig, profile: str, sizes: dict) -> CalcConfig:
+    """`calc train`'s config: the profile's sizes, then each size given on the command line (None: the
+    profile's). The fixed protocol's epoch is its own, and it learns from N-digit sums only (no warm-up)."""
+    if config.format == "fixed" and sizes.get("train_size") is not None:
+        raise UserError("--train-size: the fixed format's epoch is fixed by the protocol (each MNIST-train "
+                        "image once); leave it out")
+    config = resolve(config, profile)
+    given = {name: value for name, value in sizes.items() if value is not None}
+    if "test_count" in given:
+        given["val_size"] = min(config.val_size, given["test_count"])
+    if config.format == "fixed":
+        given["warmup"] = given.get("warmup") or 0
+    return resolve(replace(config, **given), None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional
 
@@ -57,7 +56,7 @@ def train(
     dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI): a few sums."),
 ) -> None:
     """Train a calculator from sums alone; print its test figures and, last, the checkpoint path."""
-    from neuralab.calc.config import KIND, CalcConfig, resolve
+    from neuralab.calc.config import KIND, CalcConfig, from_flags
     from neuralab.calc.train import train as run_training
     from neuralab.core.runs import resume_point
 
@@ -66,25 +65,11 @@ def train(
         previous, config = resume_point(resume, KIND, CalcConfig)
         _report(*run_training(config, out, data_dir, device, resume=previous))
         return
-    if format.value == "fixed" and train_size is not None:
-        raise UserError("--train-size: the fixed format's epoch is fixed by the protocol (each MNIST-train "
-                        "image once); leave it out")
-    config = resolve(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
-                                specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
-                                max_seconds=max_seconds, precision=precision.value, ema=ema,
-                                distort=distort),
-                     "dry-run" if dry_run else profile.value)
-    if train_size is not None:
-        config = replace(config, train_size=train_size)
-    if epochs is not None:
-        config = replace(config, epochs=epochs)
-    if batch_size is not None:
-        config = replace(config, batch_size=batch_size)
-    if warmup is not None or config.format == "fixed":   # the fixed protocol learns from N-digit sums only
-        config = replace(config, warmup=warmup or 0)
-    if test_count is not None:
-        config = replace(config, test_count=test_count, val_size=min(config.val_size, test_count))
-    config = resolve(config, None)
+    sizes = dict(train_size=train_size, epochs=epochs, batch_size=batch_size, warmup=warmup, test_count=test_count)
+    config = from_flags(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
+                                   specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
+                                   max_seconds=max_seconds, precision=precision.value, ema=ema, distort=distort),
+                        "dry-run" if dry_run else profile.value, sizes)
     _report(*run_training(config, out, data_dir, device))
 
 
