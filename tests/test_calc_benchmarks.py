@@ -6,6 +6,7 @@ import pytest
 
 from neuralab.calc import benchmarks, nesy_tables, published
 from neuralab.core.errors import UserError
+from neuralab.core.reference import load_results
 
 
 def _result(exact, digit, count=100):
@@ -210,7 +211,7 @@ def test_the_headline_row_of_each_n_is_chosen_on_val_not_on_test(tmp_path):
     write(tmp_path, "nesy-b.json", nesy | {"runs": [run(0, 0.990, 0.93, holdout=5000)]})
     write(tmp_path, "nesy-c.json", nesy | {"runs": [run(0, 0.996, 0.88, holdout=5000, ema=0.999),
                                                     run(1, 0.994, 0.90, holdout=5000, ema=0.999)]})
-    table = nesy_tables.chosen_table(nesy_tables.load_results(tmp_path, "calc/nesy*.json"))
+    table = nesy_tables.chosen_table(load_results(tmp_path, "calc/nesy*.json"))
     assert len(table) == 3   # header, rule, one row for N=15
     assert table[2].startswith("| 15 | fp32, 600 s, 5,000 images held out, weights averaged, decay 0.999, 2 seeds; "
                                "one of 3 settings | **89.00%** (88.6–89.4; 20,000 sums) | 86.4–91.2 (666 sums) |")   # Wilson, by hand: 593 of 666

@@ -152,7 +152,8 @@ def folds(bench_dir: Path | None, assets_dir: Path, out_dir: Path) -> list[Fold]
     if nesy := load_results(bench_dir, "calc/nesy*.json"):
         found.append(Fold("The MNIST-addition benchmark: one row per N, the setting chosen on val",
                           "\n".join(nesy_tables.headline(nesy))))
-    if every_run := nesy_tables.markdown(bench_dir, assets_dir, out_dir):
+    supervised = load_results(bench_dir, "calc/supervised*.json")   # each file loaded once, for every table
+    if every_run := nesy_tables.markdown(nesy, supervised, assets_dir, out_dir):
         found.append(Fold("Appendix: every MNIST-addition run, its learning curves and held-out readings",
                           "\n".join(every_run)))
     if (scale := load_result(bench_dir, "calc/scale.json")) is not None:

@@ -17,7 +17,7 @@ from neuralab.calc.config import CalcConfig
 from neuralab.calc.published import CITATIONS, cite
 from neuralab.core.io import save_figure
 from neuralab.core.mnist import SPLIT_SIZES
-from neuralab.core.reference import load_results, provenance_note
+from neuralab.core.reference import provenance_note
 
 # a run's design choices: a file written before a choice existed ran with CalcConfig's default for it
 DESIGN = ("precision", "starts", "start_seconds", "holdout", "ema", "reader", "distort", "weight_decay")
@@ -313,11 +313,12 @@ def supervised_rows(results: list[dict]) -> list[str]:
     return lines
 
 
-def markdown(bench_dir: Path, assets_dir: Path, out_dir: Path) -> list[str]:
-    """The MNIST-addition paragraphs: the table, the learning curves and where the runs spend their
-    time, the held-out readings and the supervised yardstick (empty when none of their files exist)."""
+def markdown(nesy: list[dict], supervised: list[dict], assets_dir: Path, out_dir: Path) -> list[str]:
+    """The MNIST-addition paragraphs from the loaded `nesy*.json` and `supervised*.json` files: the table,
+    the learning curves and where the runs spend their time, the held-out readings and the supervised
+    yardstick (empty when there are no files)."""
     lines = []
-    if nesy := load_results(bench_dir, "calc/nesy*.json"):
+    if nesy:
         lines += nesy_table(nesy)
         if measured := curves_figure(nesy, assets_dir / "calc_curves.png"):
             figure = (assets_dir / "calc_curves.png").relative_to(out_dir)
@@ -328,7 +329,7 @@ def markdown(bench_dir: Path, assets_dir: Path, out_dir: Path) -> list[str]:
         if held_out := held_out_rows(nesy):
             lines += ["", "Every held-out image read at the end of the runs that held images out (with a moving "
                       "average of the weights, also by the weights it averaged):", "", *held_out]
-    if supervised := load_results(bench_dir, "calc/supervised*.json"):
+    if supervised:
         lines += ["", "The same reader taught every digit's label instead (the N=15 runs' images, distortions, "
                   "rate and budget; `bench/calc_supervised.py`), the yardstick for the readers learned from sums:",
                   "", *supervised_rows(supervised)]
