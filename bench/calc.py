@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         print(f"  eval reproduces the printed figure: {same}")
         print(f"  reproduce: {command(args, key)}")
     if args.json:
-        atomic_write_json(args.json, {"provenance": provenance(), **results})
+        atomic_write_json(args.json, {**provenance(), **results})   # the one provenance layout: at the top
     return 0
 
 

@@ -111,7 +111,7 @@ def main(argv=None) -> int:
               f"{ratio:>6.3f} {100 * figures['layout_accuracy']:>6.1f}% {figures['read_seconds_p95'] or 0:>5.2f}s  {target}",
               flush=True)
     out = Path(args.json) if args.json else ROOT / "src" / "neuralab" / "results" / "calc" / f"real-{args.split}.json"
-    atomic_write_json(out, {"provenance": provenance(), "split": args.split, "seed": args.seed,
+    atomic_write_json(out, {**provenance(), "split": args.split, "seed": args.seed,
                             "checkpoint": str(args.checkpoint), "checkpoint_sha256": sha256_file(args.checkpoint),
                             "checkpoint_config": vars(config), "kinds": results})
     print(f"wrote {out}")

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from neuralab.cli.choices import Device as DeviceName
-from neuralab.cli.choices import DataDir
+from neuralab.cli.choices import DataDir, DeviceFlag
 from neuralab.cli.choices import Format, Keep, Model, Precision, Specials, Supervision, TrainProfile
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
@@ -18,7 +18,6 @@ from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="The MNIST calculator: handwritten numbers in, their running sum out.")
 
-Device = typer.Option("auto", "--device", help="Where to compute (auto: cuda if present).")
 Checkpoint = typer.Option(..., "--checkpoint", help="A calc checkpoint (.safetensors with its .json).")
 
 
@@ -49,7 +48,7 @@ def train(
                                   "stroke, blur, noise) times this, above 0 and at most 3 (1: sized to real pens)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Fixes the weights, the training sums and the batch order."),
-    device: DeviceName = Device,
+    device: DeviceName = DeviceFlag,
     data_dir: Optional[Path] = DataDir,
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run (its folder) "
                                           "with its saved config; the flags above are then not used."),
@@ -100,7 +99,7 @@ def evaluate(
     count: Optional[int] = typer.Option(None, help="Test sums (default 10000; fixed: the protocol's floor(10000/2N))."),
     seed: int = typer.Option(1, min=0, max=MAX_SEED, help="Draws the test sums from MNIST-test."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    device: DeviceName = Device,
+    device: DeviceName = DeviceFlag,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Score a checkpoint on sums of MNIST-test digits."""
@@ -129,7 +128,7 @@ def predict(
     doubt: float = typer.Option(0.9, min=0.0, max=1.0, help="A digit read with a probability under this is "
                                 "doubtful: marked '?' (and \"doubtful\" in --json); a picture whose marks are "
                                 "all (2 or more) or over a quarter (3 or more) doubtful gets no sum. 0 trusts every reading."),
-    device: DeviceName = Device,
+    device: DeviceName = DeviceFlag,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Read handwritten numbers and print their running sum."""

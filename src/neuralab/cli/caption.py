@@ -10,7 +10,7 @@ import typer
 
 from neuralab.caption.config import MAX_CLIPS
 from neuralab.cli.choices import Device as DeviceName
-from neuralab.cli.choices import DataDir
+from neuralab.cli.choices import DataDir, DeviceFlag
 from neuralab.cli.choices import Encoder, Split, TrainProfile
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
@@ -19,7 +19,6 @@ from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="Caption generated clips of moving coloured digits (S2VT design).")
 
-Device = typer.Option("auto", "--device", help="Where to compute (auto: cuda if present).")
 Checkpoint = typer.Option(..., "--checkpoint", help="A caption checkpoint (.safetensors with its .json).")
 Beam = typer.Option(None, "--beam", help="Beam width (1 = greedy). Default: the checkpoint's.")
 Json = typer.Option(False, "--json", help="Print one JSON object instead of text.")
@@ -35,7 +34,7 @@ def train(profile: TrainProfile = typer.Option("quick", "--profile", help="quick
           seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of clips, weights and dropout."),
           encoder: Encoder = typer.Option("attention", "--encoder", help="attention (learned from the RGB frames) "
                                           "or planes (the palette split by a fixed layer, centres computed)."),
-          device: DeviceName = Device, data_dir: Optional[Path] = DataDir,
+          device: DeviceName = DeviceFlag, data_dir: Optional[Path] = DataDir,
           dry_run: bool = typer.Option(False, "--dry-run", help="One tiny step of everything (tests, CI)."),
           resume: Optional[Path] = typer.Option(None, "--resume",
                                                 help="Continue an interrupted run (its folder).")) -> None:
@@ -66,7 +65,7 @@ def evaluate(checkpoint: Path = Checkpoint,
                                                  help="random or compositional. Default: the checkpoint's."),
              count: int = typer.Option(2000, "--count", help="Held-out clips to caption."),
              beam: Optional[int] = Beam, as_json: bool = Json,
-             device: DeviceName = Device, data_dir: Optional[Path] = DataDir) -> None:
+             device: DeviceName = DeviceFlag, data_dir: Optional[Path] = DataDir) -> None:
     """Exact match, per-word accuracy and BLEU-4 on held-out MNIST-test clips of a split."""
     from neuralab.caption.clips import DigitSource
     from neuralab.caption.config import TEST_SEED
@@ -97,7 +96,7 @@ def predict(clip: Optional[Path] = typer.Argument(None, help="An animated GIF: 1
             seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Caption generated test clip N instead."),
             show: Optional[Path] = typer.Option(None, "--show", help="Write the clip with its caption as a GIF."),
             beam: Optional[int] = Beam, as_json: bool = Json,
-            device: DeviceName = Device, data_dir: Optional[Path] = DataDir) -> None:
+            device: DeviceName = DeviceFlag, data_dir: Optional[Path] = DataDir) -> None:
     """Caption one clip: a GIF file, or generated MNIST-test clip --seed N (default 0)."""
     from neuralab.caption.clips import DigitSource, frames_to_tensor, make_clip
     from neuralab.caption.evaluate import caption_frames, load_model

@@ -46,3 +46,4 @@ OutputFormat = choices("OutputFormat", OUTPUT_FORMATS)
 
 DataDir = typer.Option(None, "--data-dir", help="Your own MNIST: a Keras mnist.npz, or a folder holding it or the "
                        "four IDX files (optionally .gz). Default: $NEURALAB_MNIST, else the cache.")
+DeviceFlag = typer.Option("auto", "--device", help="Where to compute (auto: cuda if present).")

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from neuralab.cli.choices import Device, TrainProfile
-from neuralab.cli.choices import DataDir
+from neuralab.cli.choices import DataDir, DeviceFlag
 from neuralab.core.runs import resume_point
 from neuralab.core.runtime import pick_device
 from neuralab.depth import experiment, plan
@@ -37,7 +37,7 @@ def run(
     out: Path = typer.Option(Path("runs"), help="Runs root: runs go in OUT/depth/<run>/, summary in OUT/depth/."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary rows as JSON."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One run of one epoch (ReLU, depth 1, one seed): tests, CI."),
-    device: Device = typer.Option("auto", help="Where to compute (auto: cuda if present)."),
+    device: Device = DeviceFlag,
     data_dir: Optional[Path] = DataDir,
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue one interrupted run (its folder) with "
                                           "its saved config; the grid flags are then not used."),
