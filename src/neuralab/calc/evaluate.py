@@ -20,8 +20,9 @@ from neuralab.core.runtime import pick_device
 
 
 def load_model(checkpoint: Path | str, device: str = "auto"):
-    """A checkpoint's model (in eval mode), its config and the layout it reads."""
-    return _load(checkpoint, device)[:3]
+    """(model in eval mode, its CalcConfig, checkpoint metadata): every part's loader has this form."""
+    model, config, _, meta = _load(checkpoint, device)
+    return model, config, meta
 
 
 def _load(checkpoint: Path | str, device: str, format: str | None = None, digits: int | None = None,

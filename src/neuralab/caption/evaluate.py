@@ -20,8 +20,8 @@ from neuralab.core.progress import bar
 from neuralab.core.runs import config_from, load_checkpoint, load_weights
 
 
-def load_model(path: Path | str, device: torch.device):
-    """(model in eval mode, its CaptionConfig, checkpoint metadata) from a caption checkpoint."""
+def load_model(path: Path | str, device: torch.device | str = "cpu"):
+    """(model in eval mode, its CaptionConfig, checkpoint metadata): every part's loader has this form."""
     state, meta, _ = load_checkpoint(path, KIND)
     config = config_from(meta["config"], CaptionConfig, str(path))
     if config.version != CaptionConfig.version:
