@@ -62,7 +62,7 @@ def main(argv=None) -> int:
         if key not in wanted:
             continue
         t0 = time.perf_counter()
-        run, checkpoint, test = train(config, args.out, device=args.device)
+        run, checkpoint, test, _ = train(config, args.out, device=args.device)
         wall = time.perf_counter() - t0
         again = evaluate_checkpoint(checkpoint, count=config.test_count, seed=config.test_seed, device=args.device)
         same = all(again[k] == test[k] for k in ("exact_sum_accuracy", "char_accuracy", "digit_accuracy"))

@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(min(2, torch.get_num_threads()))
     results = {}
     for key in ("symbolic", "seed"):
-        _, _, test = train(peer_configs(args.budget, args.count, args.seed)[key], args.out, device="cpu")
+        test = train(peer_configs(args.budget, args.count, args.seed)[key], args.out, device="cpu").test
         results[key] = {k: test[k] for k in ("count", "exact_sum_accuracy", "char_accuracy", "train_seconds")}
     results["keras-2017"] = run_keras(args.budget, args.count, args.seed)
     print(f"expression N=5 K=2, {args.count} MNIST-test sums, budget {args.budget:g} s per model, seed {args.seed}")

@@ -21,7 +21,6 @@ from dataclasses import asdict, replace
 import torch
 
 from neuralab.calc.data import Bank
-from neuralab.calc.evaluate import load_model
 from neuralab.calc.protocol import config_for, learning_curve, read_right
 from neuralab.calc.train import train
 from neuralab.core import mnist
@@ -58,8 +57,7 @@ def supervised_run(N: int, seed: int, budget: float, holdout: int, out: str, rea
     config = replace(config_for(N, seed, budget, resampled=10000, precision="bf16", holdout=holdout, reader=reader),
                      supervise="labels")
     data = mnist.load()
-    run, kept, _ = train(config, out, data=data)
-    model, _, _ = load_model(kept, device="cpu")
+    run, _, _, model = train(config, out, data=data)
     _, val_bank = Bank.train_and_val(data, config.specials, config.holdout)
     curve = learning_curve(run)
     return {"digits": N, "seed": seed, "config": asdict(config), "loss": LOSS, "run": str(run.path),

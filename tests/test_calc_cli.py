@@ -270,7 +270,7 @@ def test_bad_inputs_give_one_line_and_exit_2(symbolic, fake_mnist, tmp_path):
 def test_short_starts_go_on_from_the_lowest_training_loss(fake_mnist, tmp_path):
     config = CalcConfig(format="fixed", digits=2, warmup=0, epochs=50, batch_size=8, val_size=10, test_count=20,
                         keep="last", views=1, max_seconds=8, starts=3, start_seconds=1.5)
-    run, _, test = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
+    run, _, test, _ = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
     metrics = run.metrics()
     last_loss = {m["stage"]: m["train_loss"] for m in metrics if m.get("stage", "").startswith("start")}
     assert sorted(last_loss) == ["start1", "start2", "start3"]
@@ -312,7 +312,7 @@ def test_held_out_images_are_never_in_the_training_bank_and_make_the_validation_
 def test_a_run_with_a_holdout_trains_on_the_rest_and_saves_it_in_its_config(fake_mnist, tmp_path):
     config = CalcConfig(format="fixed", digits=25, warmup=0, epochs=1, batch_size=60, val_size=2, test_count=2,
                         keep="last", views=1, reader="lenet", holdout=30000)
-    run, checkpoint, _ = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
+    run, checkpoint, _, _ = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
     epochs = [m for m in run.metrics() if "epoch" in m]
     assert [m["train_steps"] for m in epochs] == [10]      # the 30,000 kept images once: 600 sums of 50, 60 a step
     assert json.loads(checkpoint.with_suffix(".json").read_text())["config"]["holdout"] == 30000

@@ -21,11 +21,11 @@ from neuralab.core.runtime import pick_device
 
 def load_model(checkpoint: Path | str, device: str = "auto"):
     """(model in eval mode, its CalcConfig, checkpoint metadata): every part's loader has this form."""
-    model, config, _, meta = _load(checkpoint, device)
+    model, config, _, meta = read_checkpoint(checkpoint, device)
     return model, config, meta
 
 
-def _load(checkpoint: Path | str, device: str, format: str | None = None, digits: int | None = None,
+def read_checkpoint(checkpoint: Path | str, device: str, format: str | None = None, digits: int | None = None,
           operands: int | None = None):
     """(model, config, layout, sidecar) from one read of the checkpoint; the symbolic model may read
     another layout than it was trained on (any of format, digits, operands given)."""
@@ -49,8 +49,13 @@ def evaluate_checkpoint(checkpoint: Path | str, *, format: str | None = None, di
 
     count=None: the `fixed` protocol's floor(10000 / 2N) sums, each image once; 10,000 sums otherwise.
     """
-    model, config, layout, meta = _load(checkpoint, device, format, digits, operands)
-    data = data or mnist.load(data_dir)
+    return score_loaded(read_checkpoint(checkpoint, device, format, digits, operands), count=count, seed=seed,
+                        data=data or mnist.load(data_dir), device=device)
+
+
+def score_loaded(loaded: tuple, *, count: int | None, seed: int, data: mnist.MNIST, device: str) -> dict:
+    """`evaluate_checkpoint` on a checkpoint already read by `read_checkpoint`: (model, config, layout, sidecar)."""
+    model, config, layout, meta = loaded
     # the MNIST files scored here are the copy the checkpoint was trained from (its hash); the caller warns when not
     same_data = meta["data_hash"] in ("", data.sha256)
     bank = Bank.from_mnist(data, "test", layout.specials)

@@ -153,8 +153,7 @@ def held_out_line(c: dict) -> str:
 def scale_row(config: CalcConfig, runs_root, device: str, data: mnist.MNIST, reader_of: str | None = None) -> dict:
     """One N of the scale runs: train to the budget, time a training step and a predicted sum, and
     score the N=1 reader `reader_of` (if given) on the same N-digit sums."""
-    run, checkpoint, test = train(config, runs_root, device=device, data=data)
-    model, _, _ = load_model(checkpoint, device=device)
+    run, checkpoint, test, model = train(config, runs_root, device=device, data=data)
     row = {"digits": config.digits, "config": asdict(config), "trained": test,
            "step_seconds": time_training_step(config.digits, model, Bank.from_mnist(data, "train", "noise")),
            "predict_seconds": time_prediction(config.digits, model, Bank.from_mnist(data, "test", "noise"))}
@@ -188,7 +187,7 @@ def scale_configs(ns: list[int], budget: str, resampled: int, precision: str) ->
 def accuracy_row(config: CalcConfig, runs_root, device: str) -> dict:
     """One accuracy run: trained, scored on the protocol's test sums and the resampled ones, its curve, and
     with a holdout every held-out image read."""
-    run, checkpoint, resampled = train(config, runs_root, device=device)
+    run, checkpoint, resampled, _ = train(config, runs_root, device=device)
     protocol = evaluate_checkpoint(checkpoint, count=None, seed=config.test_seed, device=device)
     row = {"digits": config.digits, "seed": config.seed, "device": device, "config": asdict(config),
            "checkpoint": str(checkpoint), "train_seconds": resampled["train_seconds"], "protocol": protocol,

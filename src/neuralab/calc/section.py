@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 from PIL import Image
+from torch import nn
 
 from neuralab.calc import benchmarks, pages, predict
 from neuralab.calc.config import KIND, CalcConfig, resolve
@@ -37,10 +38,14 @@ QUESTION = ("Design and train a model that takes a sequence of numbers written a
             "their running sum, learning the addition from the image data.")
 
 
-def _run(ctx: SectionContext, config: CalcConfig, data: mnist.MNIST) -> Run:
-    """A finished run with this config: reused when allowed, else trained now."""
-    return (find_reusable(ctx.runs_root, KIND, config, ctx.reuse, data.sha256)
-            or train(config, ctx.runs_root, data=data)[0])
+def _run(ctx: SectionContext, config: CalcConfig, data: mnist.MNIST) -> tuple[Run, nn.Module | None]:
+    """A finished run with this config: reused when allowed (its model not read yet: None), else trained
+    now, with its kept model in hand (read once, to be scored), so the figures need no second read."""
+    found = find_reusable(ctx.runs_root, KIND, config, ctx.reuse, data.sha256)
+    if found is not None:
+        return found, None
+    trained = train(config, ctx.runs_root, data=data)
+    return trained.run, trained.model
 
 
 def _reference(ctx: SectionContext) -> str:
@@ -101,11 +106,13 @@ def build(ctx: SectionContext) -> Section:
     config = resolve(CalcConfig(max_seconds=0 if ctx.profile == "full" else round(ctx.seconds * (1 - FIGURES_SHARE))),
                      ctx.profile)
     data = mnist.load()   # once, for training, the examples and the photo
-    runs = {"expression": _run(ctx, config, data)}
+    run, model = _run(ctx, config, data)
+    runs = {"expression": run}
     if ctx.profile == "full":
-        runs["operands"] = _run(ctx, replace(config, format="operands", digits=4, operands=3), data)
-    ours = runs["expression"].result["test"]
-    model, _, _ = load_model(runs["expression"].result["checkpoint"], device="cpu")
+        runs["operands"] = _run(ctx, replace(config, format="operands", digits=4, operands=3), data)[0]
+    ours = run.result["test"]
+    if model is None:
+        model, _, _ = load_model(run.result["checkpoint"], device="cpu")
     pictures = [_example(ctx, model, data, text, f"calc_example_{i}.png") for i, text in enumerate(EXAMPLES)]
     (pair_png, pair), (run_png, running) = pictures
     photo_png, photo_truth, photo = _photo_example(ctx, model, data, "calc_photo_read.png")

@@ -4,8 +4,8 @@ Each epoch draws fresh training sums from MNIST-train images, by (seed, epoch). 
 chosen on `val_size` sums that also come from MNIST-train images (never from MNIST-test): with
 `holdout`, from its last images, which training never sees; without, from the training images. With
 `keep="last"` the final epoch is kept. The figure printed at the end is that checkpoint scored on
-`test_count` sums of MNIST-test images by `evaluate_checkpoint`, the very function `calc eval`
-calls, so the two agree.
+`test_count` sums of MNIST-test images by `score_loaded`, which `calc eval`
+runs too, so the two agree.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
+from torch import nn
 
 from neuralab.calc.config import KIND, CalcConfig
 from neuralab.calc.data import Bank, Batches, Labelled, make_examples
-from neuralab.calc.evaluate import evaluate_checkpoint
+from neuralab.calc.evaluate import read_checkpoint, score_loaded
 from neuralab.calc.metrics import score
 from neuralab.calc.models import build
 from neuralab.core import mnist
@@ -29,10 +31,17 @@ from neuralab.core.runtime import MAX_SEED, pick_device, seed_everything
 from neuralab.core.train import Cosine, Loop, fit
 
 
+class Trained(NamedTuple):
+    run: Run
+    checkpoint: Path     # the kept checkpoint (best or last)
+    test: dict           # its figures on MNIST-test sums
+    model: nn.Module     # the kept model, in eval mode: scored, and ready for figures without another read
+
+
 def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | str | None = None,
           device: str = "auto", name: str | None = None, resume: Run | None = None,
-          data: mnist.MNIST | None = None) -> tuple[Run, Path, dict]:
-    """Train, keep the best (or last) epoch, score it on MNIST-test sums. Returns (run, checkpoint, test figures).
+          data: mnist.MNIST | None = None) -> Trained:
+    """Train, keep the best (or last) epoch, score it on MNIST-test sums. Returns (run, checkpoint, test figures, model).
 
     With `warmup`, epoch 1 is a warm-up on sums of numbers of at most 2 digits in the same format (sums
     alone): the CNN first learns digits where the arithmetic is short, then the real epochs follow.
@@ -76,10 +85,11 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     result = fit(run, model, optimizer, loop(seconds=remaining), kind=KIND, config=config, data_hash=data.sha256,
                  resume=resume is not None)
     kept = result.last_path if config.keep == "last" else result.best_path
-    test = evaluate_checkpoint(kept, count=config.test_count, seed=config.test_seed, data=data, device=device)
+    loaded = read_checkpoint(kept, device)           # (model, config, layout, sidecar): read once, scored, handed back
+    test = score_loaded(loaded, count=config.test_count, seed=config.test_seed, data=data, device=device)
     test["train_seconds"] = sum(m.get("seconds", 0.0) for m in run.metrics())   # the short starts' too
     run.finish({"checkpoint": str(kept.resolve()), "test": test})
-    return run, kept, test
+    return Trained(run, kept, test, loaded[0])
 
 
 def short_starts(config: CalcConfig, run: Run, loop, device: torch.device, data_hash: str) -> dict:

@@ -62,14 +62,14 @@ def train(
     check_folder(out, "--out")
     if resume is not None:
         previous, config = resume_point(resume, KIND, CalcConfig)
-        _report(*run_training(config, out, data_dir, device, resume=previous))
+        _report(*run_training(config, out, data_dir, device, resume=previous)[:3])
         return
     sizes = dict(train_size=train_size, epochs=epochs, batch_size=batch_size, warmup=warmup, test_count=test_count)
     config = from_flags(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
                                    specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
                                    max_seconds=max_seconds, precision=precision.value, ema=ema, distort=distort),
                         "dry-run" if dry_run else profile.value, sizes)
-    _report(*run_training(config, out, data_dir, device))
+    _report(*run_training(config, out, data_dir, device)[:3])
 
 
 def _report(run, checkpoint, test) -> None:

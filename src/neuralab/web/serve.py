@@ -51,7 +51,7 @@ def resolve_checkpoint(checkpoint: Path | None, runs_root: Path, data_dir: Path 
     from neuralab.calc.train import train
 
     log.info("no calc run in %s: training the quick calculator first", runs_root)
-    _, best, _ = train(resolve(CalcConfig(), "quick"), runs_root, data_dir)
+    best = train(resolve(CalcConfig(), "quick"), runs_root, data_dir).checkpoint
     return best
 
 
