@@ -55,7 +55,8 @@ def build(ctx: SectionContext) -> Section:
     ctx.assets_dir.mkdir(parents=True, exist_ok=True)
     link = lambda p: Path(os.path.relpath(p, ctx.out_dir)).as_posix()  # noqa: E731
     results = {split: run.result for split, run in runs.items()}
-    trained, trained_config, _ = load_model(runs["random"].path / CHECKPOINT, device)
+    models = {split: load_model(run.path / CHECKPOINT, device)[:2] for split, run in runs.items()}   # each read once
+    trained, trained_config = models["random"]
     if learned is None:   # full profile: the learned encoder is the one trained here
         learned = {"model": trained, "config": trained_config, "result": results["random"], "source": "trained"}
     model, config = learned["model"], learned["config"]
@@ -71,7 +72,7 @@ def build(ctx: SectionContext) -> Section:
     if ctx.profile != "full":
         folds.append(Fold("The colour-plane baseline: what it knows by construction",
                           _baseline(trained_config, trained, clip, ctx, link)))
-    folds += [Fold("Examples: held-out clips and the captions the models wrote", _examples(ctx, runs, learned, source, link)),
+    folds += [Fold("Examples: held-out clips and the captions the models wrote", _examples(ctx, runs, models, learned, source, link)),
               Fold("The published answer", _published()), *_reference(ctx)]
     ours = {f"{s} exact match": round(r["exact_match"], 4) for s, r in results.items()}
     ours |= {f"{s} BLEU-4": round(r["bleu4"], 4) for s, r in results.items()}
@@ -204,13 +205,14 @@ def _intro(config) -> str:
             "model and its saved config.")
 
 
-def _examples(ctx: SectionContext, runs: dict, learned: dict, data: DigitSource, link) -> str:
-    """Held-out clips of each split, captioned by the learned encoder (random split) and by each run's model."""
+def _examples(ctx: SectionContext, runs: dict, trained: dict, learned: dict, data: DigitSource, link) -> str:
+    """Held-out clips of each split, captioned by the learned encoder (random split) and by each run's model
+    (`trained`: split -> (model, config), as the section read them)."""
     lines = ["Held-out MNIST-test clips; the caption under each clip is the model's.", "",
              "| clip | encoder | predicted | true |", "|---|---|---|---|"]
     models = {("attention", "random", "learned"): (learned["model"], learned["config"])} if learned["source"] == "shipped" else {}
     for split, run in runs.items():
-        model, config, _ = load_model(run.path / CHECKPOINT, torch.device("cpu"))
+        model, config = trained[split]
         models[(config.encoder, split, run.path.name)] = (model, config)
     for (encoder, split, name), (model, config) in models.items():
         for i in range(EXAMPLES):
