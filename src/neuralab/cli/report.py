@@ -12,7 +12,7 @@ from neuralab.core.budget import parse_duration
 from neuralab.core.errors import UserError
 from neuralab.core.io import check_folder
 from neuralab.core.provenance import REFERENCE_RESULTS
-from neuralab.report.build import PARTS, PDF, ReportConfig, build_report
+from neuralab.report.parts import PARTS, ReportConfig
 
 
 def report(
@@ -28,6 +28,8 @@ def report(
                                                  "figures (default: those shipped with neuralab)."),
 ) -> None:
     """Run (or reuse) every part and write one self-contained HTML page plus Markdown."""
+    from neuralab.report.build import PDF, build_report   # the notebook and page writers: only when a report runs
+
     seconds = parse_duration(budget)
     known = [p for p, _, _ in PARTS]
     chosen = tuple(p.strip() for p in parts.split(",") if p.strip())

@@ -3,16 +3,21 @@ table of docs/benchmarks.md, one per part, each figure printed from its own resu
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from pathlib import Path
 
 from neuralab.calc.nesy_tables import chosen_table
+from neuralab.core.errors import UserError
+from neuralab.core.reference import load_result, load_results
 from neuralab.depth.findings import PUBLISHED
 
+
 def _load(results: Path, relative: str) -> dict:
-    return json.loads((results / relative).read_text())
+    """A result file the headlines need (`core.reference.load_result`, which names an unreadable one)."""
+    if (record := load_result(results, relative)) is None:
+        raise UserError(f"{results / relative}: missing; the headline table is printed from it")
+    return record
 
 
 def _verdict(met: bool) -> str:
@@ -96,7 +101,7 @@ def headline_rows(results: Path) -> list[str]:
     lines += [f"| numbers right, {kind} pictures | {100 * r['number_accuracy']:.2f}% | {r['target'].split(':')[0]} "
               f"| {100 * r['arrays']['number_accuracy']:.2f}% as arrays | {_verdict('MISSED' not in r['target'])} |"
               for kind, r in notebook.items() if kind in ("photo", "squared", "lined", "tilted")]
-    nesy = [json.loads(f.read_text()) for f in sorted(results.glob("calc/nesy*.json"))]
+    nesy = load_results(results, "calc/nesy*.json")
     lines += ["", "MNIST addition, one row per N, chosen on val:", "", *chosen_table(nesy)]
     load, pictures, abuse = _load(results, "web/load.json"), _load(results, "web/pictures.json"), _load(results, "abuse.json")
     lines += ["", "**The web page and hostile input** (`web/load.json`, `web/pictures.json`, `abuse.json`):", "", *head,
