@@ -27,6 +27,11 @@ def _num(v) -> float:
     return float(v)
 
 
+def _vector(values: tuple) -> float | list[float]:
+    """One number as a number (a chain's x and y), several as a list."""
+    return _num(values[0]) if len(values) == 1 else [_num(v) for v in values]
+
+
 def _params_json(params: dict) -> dict:
     return {k: _num(v) for k, v in params.items()}
 
@@ -35,7 +40,7 @@ def result_json(config: BackpropConfig, steps: list[Step]) -> dict:
     """The `--json` object: final weights, every step, and exact text of the final numbers."""
     out_steps = []
     for k, step in enumerate(steps, start=1):
-        points = [{"x": _num(p.x), "y": _num(p.y), "loss": _num(p.graph.loss.data), "grad": _params_json(p.grad),
+        points = [{"x": _vector(p.x), "y": _vector(p.y), "loss": _num(p.graph.loss.data), "grad": _params_json(p.grad),
                    "nodes": [{"name": n.label, "op": n.op, "value": _num(n.data), "grad": _num(n.grad)}
                              for n in p.visit if n.label]} for p in step.passes]
         out_steps.append({"step": k, "points": points, "before": _params_json(step.before),
@@ -44,8 +49,12 @@ def result_json(config: BackpropConfig, steps: list[Step]) -> dict:
     return {"final": _params_json(final), "final_exact": {k: num_text(v) for k, v in final.items()},
             "exact": all(isinstance(v, (int, Fraction)) for v in final.values()),
             "loss": config.loss, "reduction": config.reduction, "lr": _num(config.lr),
-            "activations": list(config.activations), "initial": _params_json(config.initial_params()),
+            "activations": list(config.activations), "layers": list(config.layers), "initial": _params_json(config.initial_params()),
             "steps": out_steps}
+
+
+def _vector_text(values: tuple) -> str:
+    return num_text(values[0]) if len(values) == 1 else "(" + ", ".join(num_text(v) for v in values) + ")"
 
 
 def open_run(config: BackpropConfig, out: Path | None, runs_root: Path | str = "runs") -> Run:
@@ -76,8 +85,11 @@ def solve(config: BackpropConfig, out: Path | None = None, runs_root: Path | str
     for stale in run.path.glob("graph-point*"):   # a reused --out keeps no graph of an earlier exercise
         stale.unlink()
     for index, (step, point) in enumerate(points, start=1):
-        title = (f"data point {index}: (x, y) = ({num_text(point.x)}, {num_text(point.y)}), "
-                 f"loss {config.loss}, weights " + ", ".join(f"{k} = {num_text(v)}" for k, v in step.before.items()))
+        where = (f"(x, y) = ({num_text(point.x[0])}, {num_text(point.y[0])})" if config.is_chain()
+                 else f"x = {_vector_text(point.x)}, y = {_vector_text(point.y)}")
+        title = f"data point {index}: {where}, loss {config.loss}"
+        if len(step.before) <= 4:   # a wider network's weights are in its boxes: the title stays one line
+            title += ", weights " + ", ".join(f"{k} = {num_text(v)}" for k, v in step.before.items())
         draw(point.visit, set(step.before), title, run.path / f"graph-point{index}")
     with atomic_path(run.path / "derivation.md") as tmp:
         tmp.write_text(derivation)

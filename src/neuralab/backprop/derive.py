@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from neuralab.backprop import matrix
+from neuralab.backprop.matrix import column_tex, matrix_tex
 from neuralab.backprop.network import LOSS_TEX, BackpropConfig, PointPass, Step
 from neuralab.backprop.symbolic import (
     Analysis,
@@ -51,6 +53,34 @@ def network_tex(config: BackpropConfig) -> str:
     return rf"\hat{{y}} = {h}"
 
 
+def layers_lines(config: BackpropConfig) -> list[str]:
+    """A wider network, layer by layer, with its starting matrices."""
+    params = config.initial_params()
+    lines = [f"**Network.** layers {'-'.join(map(str, config.layers))}: {config.layers[0]} input(s), then "
+             + ", ".join(f"{n} {act} neuron(s)" for n, act in zip(config.layers[1:], config.activations))
+             + ("" if config.bias else ", no biases") + ". Layer $l$ computes:", "",
+             "$$z^{(l)} = W^{(l)} a^{(l-1)}" + (" + b^{(l)}" if config.bias else "")
+             + r", \quad a^{(l)} = f_l\left(z^{(l)}\right), \quad a^{(-1)} = x, \quad \hat{y} = a^{(\text{last})}$$", "",
+             r"with $w^{(l)}_{jk}$ the weight from input $k$ to neuron $j$. The starting matrices:", ""]
+    rows = []
+    for l, (n_in, n_out) in enumerate(zip(config.layers, config.layers[1:])):
+        w = [[params[config.weight_name(l, j, k)] for k in range(n_in)] for j in range(n_out)]
+        row = f"W^{{({l})}} &= {matrix_tex(w)}"
+        if config.bias:
+            row += rf", \quad b^{{({l})}} = {column_tex([params[config.bias_name(l, j)] for j in range(n_out)])}"
+        rows.append(row)
+    return lines + [_aligned(rows), ""]
+
+
+def point_tex(config: BackpropConfig, x: tuple, y: tuple) -> str:
+    """(x, y) = (1, 2) for a chain; x = (1, 2), y = 3 for a wider network."""
+    def vec(values):
+        return num_tex(values[0]) if len(values) == 1 else "(" + ", ".join(num_tex(v) for v in values) + ")"
+    if config.is_chain():
+        return f"(x, y) = ({vec(x)}, {vec(y)})"
+    return f"x = {vec(x)}, y = {vec(y)}"
+
+
 def params_tex(params: dict) -> str:
     return ", ".join(f"{name_tex(k)} = {num_tex(v)}" for k, v in params.items())
 
@@ -60,16 +90,22 @@ def _aligned(rows: list[str]) -> str:
 
 
 def header(config: BackpropConfig) -> list[str]:
-    points = ", ".join(f"$({num_tex(x)}, {num_tex(y)})$" for x, y in config.data)
+    if config.is_chain():
+        points = ", ".join(f"$({num_tex(x)}, {num_tex(y)})$" for x, y in config.data)
+        network = [f"**Network.** ${network_tex(config)}$, one neuron per layer"
+                   + ("" if config.bias else ", no biases") + ".", ""]
+    else:
+        points = "; ".join(f"${point_tex(config, *config.split(p))}$" for p in config.data)
+        network = layers_lines(config)
     return [
-        "# Backpropagation by hand: one gradient-descent step", "",
-        f"**Network.** ${network_tex(config)}$, one neuron per layer"
-        + ("" if config.bias else ", no biases") + ".", "",
+        "# Backpropagation by hand: one gradient-descent step", "", *network,
         f"**Start.** ${params_tex(config.initial_params())}$; learning rate $\\eta = {num_tex(config.lr)}$.", "",
-        f"**Data** $(x, y)$: {points}.", "",
+        f"**Data** {'$(x, y)$' if config.is_chain() else 'points'}: {points}.", "",
         "## Loss", "",
         f"**{config.loss}**: $L = {LOSS_TEX[config.loss]}$, with $\\hat{{y}}$ the prediction and $y$ the "
-        f"target. Why: {LOSS_WHY[config.loss]}", "",
+        f"target. Why: {LOSS_WHY[config.loss]}"
+        + ("" if config.layers[-1] == 1 else f" With {config.layers[-1]} outputs the loss is the sum of one such "
+           f"term per output: $L = " + " + ".join(f"L_{{{j}}}" for j in range(config.layers[-1])) + "$."), "",
         "**How the data points are used.** " + REDUCTION_HOW[config.reduction], "",
     ]
 
@@ -96,7 +132,18 @@ def partials_section(analysis: Analysis) -> list[str]:
     for name, rule in analysis.rules.items():
         lines += [_aligned([f"\\frac{{\\partial L}}{{\\partial {name_tex(name)}}} &= {rule.factors_tex()}",
                             f"&= {rule.locals_tex()}", f"&= {tex(rule.simplified)}"]), ""]
+    two_paths = [name_tex(n) for n, rule in analysis.rules.items() if len(rule.paths) > 1]
+    if two_paths:
+        lines += [f"${', '.join(two_paths)}$ reach the loss by more than one path: their partial derivative "
+                  "is the sum of one product per path.", ""]
     return lines
+
+
+def matrix_section(config: BackpropConfig) -> list[str]:
+    if config.is_chain():
+        return []
+    return ["## Matrix form", "", "The same partial derivatives, a layer at a time, with $f_l'$ applied "
+            "element-wise and $\\odot$ the element-wise product:", "", _aligned(matrix.FORMULAS), ""]
 
 
 def update_section(config: BackpropConfig, params: list[str]) -> list[str]:
@@ -111,9 +158,10 @@ def update_section(config: BackpropConfig, params: list[str]) -> list[str]:
             _aligned(rows), ""]
 
 
-def point_lines(analysis: Analysis, index: int, point: PointPass) -> list[str]:
+def point_lines(config: BackpropConfig, analysis: Analysis, index: int, point: PointPass,
+                params: dict) -> list[str]:
     forward = [n for n in reversed(point.visit) if n.op]
-    lines = [f"**Forward**, point {index} $(x, y) = ({num_tex(point.x)}, {num_tex(point.y)})$: "
+    lines = [f"**Forward**, point {index} ${point_tex(config, point.x, point.y)}$: "
              + "$" + ", ".join(f"{name_tex(n.label)} = {num_tex(n.data)}" for n in forward) + "$", "",
              "**Backward**, in visiting order:", "",
              "| node | value | $\\partial L / \\partial$ node |", "|---|---|---|"]
@@ -123,7 +171,8 @@ def point_lines(analysis: Analysis, index: int, point: PointPass) -> list[str]:
         products = [r" \cdot ".join(factor_num_tex(v) for v in row) for row in numeric_factors(rule, point.visit)]
         rows.append(f"\\frac{{\\partial L_{{{index}}}}}{{\\partial {name_tex(name)}}} &= "
                     f"{' + '.join(products)} = {num_tex(point.grad[name])}")
-    return lines + ["", _aligned(rows), ""]
+    lines += ["", _aligned(rows), ""]
+    return lines if config.is_chain() else lines + matrix.lines(config, params, index, point)
 
 
 def step_lines(config: BackpropConfig, analysis: Analysis, steps: list[Step]) -> list[str]:
@@ -133,7 +182,7 @@ def step_lines(config: BackpropConfig, analysis: Analysis, steps: list[Step]) ->
         title = f"## Step {k}: data point {k}" if config.reduction == "sgd" else f"## The step: all {len(step.passes)} points"
         lines += [title, "", f"Weights before: ${params_tex(step.before)}$.", ""]
         for i, point in enumerate(step.passes, start=first):
-            lines += point_lines(analysis, i, point)
+            lines += point_lines(config, analysis, i, point, step.before)
         lr = num_tex(config.lr)
         rows = []
         for name in step.before:
@@ -163,5 +212,5 @@ def render(config: BackpropConfig, analysis: Analysis, steps: list[Step], pictur
     note = ["*All numbers are exact.*" if exact else "*sigmoid and tanh leave exact arithmetic: numbers are shown "
             "to 6 significant digits (result.json holds them in full).*", ""]
     lines = (header(config) + note + graph_section(config, analysis, pictures) + partials_section(analysis)
-             + update_section(config, params) + step_lines(config, analysis, steps) + final_lines(config, steps))
+             + matrix_section(config) + update_section(config, params) + step_lines(config, analysis, steps) + final_lines(config, steps))
     return "\n".join(lines)

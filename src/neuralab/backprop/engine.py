@@ -151,6 +151,24 @@ class Value:
         out._local = lambda o, a: (sign_fn(a),)  # d|a|/da = sign(a), 0 at a == 0
         return out
 
+    @staticmethod
+    def affine(weights: list[Value], inputs: list[Value], bias: Value | None = None) -> Value:
+        """sum_k w_k a_k (+ b): one neuron's pre-activation as one node, children (w_0, a_0, w_1, a_1, ..., b)."""
+        children = tuple(v for pair in zip(weights, inputs) for v in pair) + ((bias,) if bias is not None else ())
+        data = sum((w.data * a.data for w, a in zip(weights, inputs)), bias.data if bias is not None else 0)
+        out = Value(data, children, "affine")
+        # d/dw_k = a_k, d/da_k = w_k, d/db = 1
+        out._local = lambda o, *c: tuple(c[i + 1] if i % 2 == 0 else c[i - 1] for i in range(2 * len(weights))) \
+            + ((1,) if bias is not None else ())
+        return out
+
+    @staticmethod
+    def total(terms: list[Value]) -> Value:
+        """sum_j t_j as one node: a vector output's loss adds one term per component."""
+        out = Value(sum((t.data for t in terms[1:]), terms[0].data), tuple(terms), "sum")
+        out._local = lambda o, *c: (1,) * len(c)  # d(sum)/d t_j = 1
+        return out
+
     # -- derived operations reuse the ones above ----------------------------------------------
     def __neg__(self) -> Value:
         return self * -1

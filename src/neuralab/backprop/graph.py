@@ -18,24 +18,35 @@ _COLORS = {"param": "#fde2c4", "input": "#d6e6fa", "const": "#eeeeee", "op": "#f
 _DX, _DY = 2.5, 1.5  # column and row spacing in data units; a box is about 2.1 x 1.1
 
 
-def layout(visit: list[Value]) -> dict[int, tuple[int, int]]:
-    """(column, row) of every node, by id(node)."""
+def layout(visit: list[Value]) -> dict[int, tuple[int, float]]:
+    """(column, row) of every node, by id(node); a row may be a half."""
+    # a tree layout: every node is drawn beside its first parent; each node gets a band of rows as
+    # tall as the leaves below it, and its children share the band in order, so no wires cross
+    owner: dict[int, Value] = {}
+    for node in visit:  # parents before children
+        for child in node.children:
+            owner.setdefault(id(child), node)
     col: dict[int, int] = {}
     for node in reversed(visit):  # children before parents
         col[id(node)] = 1 + max((col[id(c)] for c in node.children), default=-1)
-    for node in visit:  # a leaf goes one column left of the node that uses it
-        for child in node.children:
-            if not child.children:
-                col[id(child)] = col[id(node)] - 1
-    columns: dict[int, list[Value]] = {}
-    for node in visit:
-        columns.setdefault(col[id(node)], []).append(node)
-    pos = {}
-    for c, nodes in columns.items():
-        nodes.sort(key=lambda n: (not n.children, n.id))  # computed nodes on top, then leaves by creation
-        for r, node in enumerate(nodes):
-            pos[id(node)] = (c, r)
-    return pos
+    for node in visit:  # a leaf goes one column left of the node that first uses it
+        if not node.children and node is not visit[0]:
+            col[id(node)] = col[id(owner[id(node)])] - 1
+    kids = {id(n): list({id(c): c for c in n.children if owner[id(c)] is n}.values()) for n in visit}
+    size: dict[int, int] = {}
+    for node in reversed(visit):  # children before parents
+        size[id(node)] = max(1, sum(size[id(k)] for k in kids[id(node)]))
+    top = {id(visit[0]): 0}
+    for node in visit:  # parents before children: each hands out its band
+        row = top[id(node)]
+        for kid in kids[id(node)]:
+            top[id(kid)] = row
+            row += size[id(kid)]
+    row_of: dict[int, float] = {}
+    for node in reversed(visit):  # a node sits level with the middle of its computed inputs: the data flows straight
+        inner = [row_of[id(k)] for k in kids[id(node)] if k.children]
+        row_of[id(node)] = (inner[0] + inner[-1]) / 2 if inner else top[id(node)] + (size[id(node)] - 1) / 2
+    return {k: (col[k], row) for k, row in row_of.items()}
 
 
 def _kind(node: Value, root: Value, params: set[str]) -> str:
@@ -58,7 +69,7 @@ def draw(visit: list[Value], params: set[str], title: str, stem: Path) -> list[P
     """Draw the graph whose nodes `visit` lists (after backward()); write stem.png and stem.svg."""
     pos = layout(visit)
     n_cols = 1 + max(c for c, _ in pos.values())
-    n_rows = 1 + max(r for _, r in pos.values())
+    n_rows = 1 + max(r for _, r in pos.values())  # rows are floats: the span of the packed columns
     fig = Figure(figsize=(1.0 + 1.9 * n_cols, 1.0 + 1.2 * n_rows))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - 0.4 / (1.0 + 1.2 * n_rows)))  # fixed layout: no tight-bbox redraw
     ax.set_axis_off()

@@ -7,6 +7,7 @@ in the order `backward()` visits it, so what is printed is what the engine compu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -17,8 +18,19 @@ from neuralab.backprop.engine import Number, Value
 from neuralab.backprop.network import BackpropConfig, build_graph
 
 
+_LAYERED = re.compile(r"^([a-zA-Z]+)(\d+)_(\d+)(?:_(\d+))?$")   # w0_1_0, z1_0: layer, neuron (, input)
+
+
 class _Tex(LatexPrinter):
-    """sympy's LaTeX, with 1[z > 0] for relu's derivative and relu(z) for max(0, z)."""
+    """sympy's LaTeX, with 1[z > 0] for relu's derivative, relu(z) for max(0, z), and a layer's
+    names as w^{(l)}_{jk}, z^{(l)}_{j}."""
+
+    def _print_Symbol(self, expr, style="plain"):
+        match = _LAYERED.match(expr.name)
+        if match is None:
+            return super()._print_Symbol(expr, style)
+        base, layer, row, col = match.groups()
+        return f"{base}^{{({layer})}}_{{{row}{col or ''}}}"
 
     def _print_Heaviside(self, expr, exp=None):
         tex = rf"\mathbb{{1}}[{self._print(expr.args[0])} > 0]"
@@ -68,7 +80,7 @@ class ChainRule:
     """dL/dparam as a sum over the graph's paths of products of local derivatives."""
 
     param: str
-    paths: list[list[Edge]]  # a chain network has exactly one path per parameter
+    paths: list[list[Edge]]  # one per route from the loss back to the parameter
     simplified: sp.Expr
 
     def factors_tex(self) -> str:
@@ -97,6 +109,11 @@ _OP_TEX = {"+": "{} + {}", "-": "{} - {}", "*": "{} {}", "relu": r"\operatorname
 
 def definition_tex(node: Value) -> str:
     args = [name_tex(c.label) if c.label else tex(symbol_of(c)) for c in node.children]
+    if node.op == "affine":  # children w_0, a_0, w_1, a_1, ... (, b)
+        products = [f"{w} {a}" for w, a in zip(args[0::2], args[1::2])]
+        return " + ".join(products + args[2 * len(products):])
+    if node.op == "sum":
+        return " + ".join(args)
     if node.op.startswith("**"):
         return f"{args[0]}^{{{node.op[2:]}}}"
     if node.op == "*" and not node.children[1].label:  # a constant factor reads better in front
@@ -113,7 +130,8 @@ def _simplify(expr: sp.Expr) -> sp.Expr:
 def analyse(config: BackpropConfig) -> Analysis:
     """Definitions, local derivatives and chain-rule products of the config's network."""
     # the graph's shape does not depend on the numbers: build it on zeros, read it by node names
-    graph = build_graph(config.activations, dict.fromkeys(config.initial_params(), 0.0), 0.0, 0.0, config.loss)
+    zeros = (0.0,) * (config.layers[0] + config.layers[-1])
+    graph = build_graph(config, dict.fromkeys(config.initial_params(), 0.0), *config.split(zeros))
     visit = graph.loss.backward_order()  # the order backward() multiplies the local derivatives in
     definitions = [(n.label, definition_tex(n)) for n in reversed(visit) if n.op]
     edges: list[Edge] = []
