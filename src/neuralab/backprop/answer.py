@@ -57,6 +57,19 @@ def _vector_text(values: tuple) -> str:
     return num_text(values[0]) if len(values) == 1 else "(" + ", ".join(num_text(v) for v in values) + ")"
 
 
+def draw_points(config: BackpropConfig, steps: list[Step], prefix: Path,
+                suffixes: tuple[str, ...] = (".png", ".svg"), limit: int | None = None) -> None:
+    """One compute-graph picture per data point (the first `limit`): prefix1.png, prefix2.png, ..."""
+    points = [(step, point) for step in steps for point in step.passes][:limit]
+    for index, (step, point) in enumerate(points, start=1):
+        where = (f"(x, y) = ({num_text(point.x[0])}, {num_text(point.y[0])})" if config.is_chain()
+                 else f"x = {_vector_text(point.x)}, y = {_vector_text(point.y)}")
+        title = f"data point {index}: {where}, loss {config.loss}"
+        if len(step.before) <= 4:   # a wider network's weights are in its boxes: the title stays one line
+            title += ", weights " + ", ".join(f"{k} = {num_text(v)}" for k, v in step.before.items())
+        draw(point.visit, set(step.before), title, prefix.with_name(f"{prefix.name}{index}"), suffixes)
+
+
 def open_run(config: BackpropConfig, out: Path | None, runs_root: Path | str = "runs") -> Run:
     """`runs_root/backprop/<time>/`, or exactly `out` when given (created if missing)."""
     if out is None:
@@ -84,13 +97,7 @@ def solve(config: BackpropConfig, out: Path | None = None, runs_root: Path | str
     run = open_run(config, out, runs_root)
     for stale in run.path.glob("graph-point*"):   # a reused --out keeps no graph of an earlier exercise
         stale.unlink()
-    for index, (step, point) in enumerate(points, start=1):
-        where = (f"(x, y) = ({num_text(point.x[0])}, {num_text(point.y[0])})" if config.is_chain()
-                 else f"x = {_vector_text(point.x)}, y = {_vector_text(point.y)}")
-        title = f"data point {index}: {where}, loss {config.loss}"
-        if len(step.before) <= 4:   # a wider network's weights are in its boxes: the title stays one line
-            title += ", weights " + ", ".join(f"{k} = {num_text(v)}" for k, v in step.before.items())
-        draw(point.visit, set(step.before), title, run.path / f"graph-point{index}")
+    draw_points(config, steps, run.path / "graph-point")
     with atomic_path(run.path / "derivation.md") as tmp:
         tmp.write_text(derivation)
     result["run_dir"] = str(run.path)

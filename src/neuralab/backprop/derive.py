@@ -90,6 +90,23 @@ def _aligned(rows: list[str]) -> str:
 
 
 def header(config: BackpropConfig) -> list[str]:
+    return (["# Backpropagation by hand: one gradient-descent step", ""] + problem_lines(config)
+            + ["## Loss", "", loss_line(config), "", "**How the data points are used.** " + REDUCTION_HOW[config.reduction], ""])
+
+
+def loss_line(config: BackpropConfig, why: bool = True) -> str:
+    """The loss, and (for an answer) why it fits."""
+    line = f"**{config.loss}**: $L = {LOSS_TEX[config.loss]}$, with $\\hat{{y}}$ the prediction and $y$ the target."
+    if why:
+        line += f" Why: {LOSS_WHY[config.loss]}"
+    if config.layers[-1] > 1:
+        line += (f" With {config.layers[-1]} outputs the loss is the sum of one such term per output: $L = "
+                 + " + ".join(f"L_{{{j}}}" for j in range(config.layers[-1])) + "$.")
+    return line
+
+
+def problem_lines(config: BackpropConfig) -> list[str]:
+    """The exercise as given: the network, its start, the learning rate and the data."""
     if config.is_chain():
         points = ", ".join(f"$({num_tex(x)}, {num_tex(y)})$" for x, y in config.data)
         network = [f"**Network.** ${network_tex(config)}$, one neuron per layer"
@@ -97,17 +114,9 @@ def header(config: BackpropConfig) -> list[str]:
     else:
         points = "; ".join(f"${point_tex(config, *config.split(p))}$" for p in config.data)
         network = layers_lines(config)
-    return [
-        "# Backpropagation by hand: one gradient-descent step", "", *network,
-        f"**Start.** ${params_tex(config.initial_params())}$; learning rate $\\eta = {num_tex(config.lr)}$.", "",
-        f"**Data** {'$(x, y)$' if config.is_chain() else 'points'}: {points}.", "",
-        "## Loss", "",
-        f"**{config.loss}**: $L = {LOSS_TEX[config.loss]}$, with $\\hat{{y}}$ the prediction and $y$ the "
-        f"target. Why: {LOSS_WHY[config.loss]}"
-        + ("" if config.layers[-1] == 1 else f" With {config.layers[-1]} outputs the loss is the sum of one such "
-           f"term per output: $L = " + " + ".join(f"L_{{{j}}}" for j in range(config.layers[-1])) + "$."), "",
-        "**How the data points are used.** " + REDUCTION_HOW[config.reduction], "",
-    ]
+    return [*network,
+            f"**Start.** ${params_tex(config.initial_params())}$; learning rate $\\eta = {num_tex(config.lr)}$.", "",
+            f"**Data** {'$(x, y)$' if config.is_chain() else 'points'}: {points}.", ""]
 
 
 def graph_section(config: BackpropConfig, analysis: Analysis, pictures: list[tuple[str, str]]) -> list[str]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from neuralab.backprop.engine import Value
-from neuralab.backprop.symbolic import name_tex, num_text
+from neuralab.backprop.symbolic import name_text, num_text
 from neuralab.core.io import save_figure
 
 _COLORS = {"param": "#fde2c4", "input": "#d6e6fa", "const": "#eeeeee", "op": "#ffffff", "loss": "#f8d0d0"}
@@ -60,12 +62,34 @@ def _kind(node: Value, root: Value, params: set[str]) -> str:
 
 
 def _box_text(node: Value) -> str:
-    name = f"${name_tex(node.label)}$" if node.label else num_text(node.data)
+    name = name_text(node.label) if node.label else num_text(node.data)   # Unicode, not mathtext: 2x faster
     head = f"{name}   [{node.op}]" if node.op else name
     return f"{head}\nvalue {num_text(node.data)}\ngrad {num_text(node.grad)}"
 
 
-def draw(visit: list[Value], params: set[str], title: str, stem: Path) -> list[Path]:
+def _half_sizes(fig: Figure, ax, boxes: dict) -> dict[int, np.ndarray]:
+    """Each box's half width and height in data units, from its text's laid-out extent plus the pad."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    to_data = ax.transData.inverted()
+    pad = 0.4 * 10 * fig.dpi / 72 + 1   # boxstyle pad (in font sizes) and the edge line, in pixels
+    half = {}
+    for key, text in boxes.items():
+        extent = text.get_window_extent(renderer)
+        corners = to_data.transform([[extent.x0 - pad, extent.y0 - pad], [extent.x1 + pad, extent.y1 + pad]])
+        half[key] = np.abs(corners[1] - corners[0]) / 2
+    return half
+
+
+def _edge_point(center: np.ndarray, toward: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """Where the line from a box's center toward `toward` leaves the box: arrows touch the boxes' edges
+    (computed here once; matplotlib's clipping to a patch costs half of the drawing)."""
+    d = toward - center
+    scale = min(half[0] / abs(d[0]) if d[0] else np.inf, half[1] / abs(d[1]) if d[1] else np.inf)
+    return center + d * min(scale, 1.0)
+
+
+def draw(visit: list[Value], params: set[str], title: str, stem: Path,
+         suffixes: tuple[str, ...] = (".png", ".svg")) -> list[Path]:
     """Draw the graph whose nodes `visit` lists (after backward()); write stem.png and stem.svg."""
     pos = layout(visit)
     n_cols = 1 + max(c for c, _ in pos.values())
@@ -82,14 +106,14 @@ def draw(visit: list[Value], params: set[str], title: str, stem: Path) -> list[P
         boxes[id(node)] = ax.text(c * _DX, -r * _DY, _box_text(node), ha="center", va="center", fontsize=10,
                                   bbox=dict(boxstyle="round,pad=0.4", fc=_COLORS[_kind(node, visit[0], params)],
                                             ec="#555555"))
+    half = _half_sizes(fig, ax, boxes)
     for node in visit:
         for child in node.children:
             (c0, r0), (c1, r1) = pos[id(child)], pos[id(node)]
-            ax.annotate("", xy=(c1 * _DX, -r1 * _DY), xytext=(c0 * _DX, -r0 * _DY),
-                        arrowprops=dict(arrowstyle="-|>", color="#555555", lw=0.8,
-                                        patchA=boxes[id(child)].get_bbox_patch(),
-                                        patchB=boxes[id(node)].get_bbox_patch()))
+            start, end = np.array([c0 * _DX, -r0 * _DY]), np.array([c1 * _DX, -r1 * _DY])
+            ax.annotate("", xy=_edge_point(end, start, half[id(node)]), xytext=_edge_point(start, end, half[id(child)]),
+                        arrowprops=dict(arrowstyle="-|>", color="#555555", lw=0.8, shrinkA=0, shrinkB=1))
     paths = []
-    for suffix in (".png", ".svg"):
+    for suffix in suffixes:
         paths.append(save_figure(fig, stem.with_suffix(suffix), dpi=150))
     return paths

@@ -7,6 +7,7 @@ in the order `backward()` visits it, so what is printed is what the engine compu
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,6 +52,23 @@ def tex(expr) -> str:
 def name_tex(label: str) -> str:
     """The LaTeX of a node name: "w0" -> "w_{0}", "yhat" -> "\\hat{y}"."""
     return tex(sp.Symbol(label))
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+_INDEXED = re.compile(r"^([a-zA-Z]+?)(\d*)$")
+
+
+def name_text(label: str) -> str:
+    """A node name as plain Unicode, for pictures: "w0_1_0" -> "w⁽⁰⁾₁₀", "yhat" -> "ŷ", "x1" -> "x₁"."""
+    if match := _LAYERED.match(label):
+        base, layer, row, col = match.groups()
+        index = f"({layer})".translate(_SUP) + (row + (col or "")).translate(_SUB)
+    elif match := _INDEXED.match(label):
+        base, index = match.group(1), match.group(2).translate(_SUB)
+    else:
+        return label
+    return ("ŷ" if base == "yhat" else base) + index
 
 
 def symbol_of(node: Value):
@@ -128,10 +146,17 @@ def _simplify(expr: sp.Expr) -> sp.Expr:
 
 
 def analyse(config: BackpropConfig) -> Analysis:
-    """Definitions, local derivatives and chain-rule products of the config's network."""
-    # the graph's shape does not depend on the numbers: build it on zeros, read it by node names
-    zeros = (0.0,) * (config.layers[0] + config.layers[-1])
-    graph = build_graph(config, dict.fromkeys(config.initial_params(), 0.0), *config.split(zeros))
+    """Definitions, local derivatives and chain-rule products of the config's network (shared, read-only:
+    the graph's shape does not depend on the numbers, so each shape is analysed once)."""
+    return _analyse(tuple(config.layers), tuple(config.activations), config.bias, config.loss)
+
+
+@functools.lru_cache(maxsize=64)
+def _analyse(layers: tuple[int, ...], activations: tuple[str, ...], bias: bool, loss: str) -> Analysis:
+    n_weights = sum(a * b for a, b in zip(layers, layers[1:]))
+    config = BackpropConfig(activations=list(activations), layers=list(layers), weights=[0] * n_weights,
+                            bias=bias, data=[(0,) * (layers[0] + layers[-1])], loss=loss)
+    graph = build_graph(config, dict.fromkeys(config.initial_params(), 0.0), *config.split(config.data[0]))
     visit = graph.loss.backward_order()  # the order backward() multiplies the local derivatives in
     definitions = [(n.label, definition_tex(n)) for n in reversed(visit) if n.op]
     edges: list[Edge] = []

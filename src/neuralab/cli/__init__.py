@@ -28,6 +28,7 @@ def _register() -> None:
         caption,
         data,
         depth,
+        exercise,
         filters,
         report,
         serve,
@@ -39,6 +40,7 @@ def _register() -> None:
     app.add_typer(filters.app, name="filters")
     app.add_typer(caption.app, name="caption")
     app.add_typer(calc.app, name="calc")
+    app.add_typer(exercise.app, name="exercise")
     app.command(name="report")(report.report)
     app.command(name="serve")(serve.serve)
 

@@ -9,6 +9,7 @@ from typing import get_args
 
 import typer
 
+from neuralab.backprop.exercise import LEVELS
 from neuralab.backprop.network import LOSSES, REDUCTIONS
 from neuralab.calc.config import KEEPS, PRECISIONS, SUPERVISION
 from neuralab.calc.layout import FORMATS, SPECIALS
@@ -28,6 +29,7 @@ def choices(name: str, values) -> type[StrEnum]:
 
 
 Device = choices("Device", DEVICES)
+Level = choices("Level", LEVELS)
 Profile = choices("Profile", get_args(ProfileName))
 TrainProfile = choices("TrainProfile", get_args(TrainProfileName))
 Model = choices("Model", MODELS)

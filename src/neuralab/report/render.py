@@ -63,7 +63,7 @@ def figures_with_captions(page: str) -> str:
     return _LONE_IMG.sub(lambda m: f"<figure>{m.group(1)}<figcaption>{m.group(2)}</figcaption></figure>", page)
 
 
-def _html_environment() -> Environment:
+def html_environment() -> Environment:
     md = markdown_renderer()
     env = Environment(loader=PackageLoader("neuralab.report", "templates"), autoescape=select_autoescape(),
                       trim_blocks=True, lstrip_blocks=True)
@@ -73,13 +73,13 @@ def _html_environment() -> Environment:
 
 
 def render_html(context: dict, base_dir: Path) -> str:
-    page = _html_environment().get_template("report.html.j2").render(**context)
+    page = html_environment().get_template("report.html.j2").render(**context)
     return inline_images(page, base_dir)
 
 
 def render_section_html(section, base_dir: Path) -> str:
     """One section as the page shows it (a notebook cell's output), its images inlined."""
-    return inline_images(_html_environment().get_template("section.html.j2").render(s=section), base_dir)
+    return inline_images(html_environment().get_template("section.html.j2").render(s=section), base_dir)
 
 
 def render_markdown(context: dict) -> str:
