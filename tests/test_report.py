@@ -206,6 +206,19 @@ def test_the_real_parts_render_from_tiny_runs_within_a_tiny_budget(tiny_report):
     assert "reference checkpoint, scored in this run" in page   # 1.6's headline: the learned encoder
 
 
+def test_1_1_and_1_4_link_to_a_sample_sheet_and_key_written_beside_the_page(tiny_report):
+    import re
+
+    root, _ = tiny_report
+    html = (root / "r" / "index.html").read_text()
+    for folder in ("exercises/backprop", "exercises/filters"):
+        for stem in ("sheet", "key"):
+            assert f'href="{folder}/{stem}.html"' in html
+            assert "Exercise 3" in (root / "r" / folder / f"{stem}.html").read_text()
+    links = re.findall(r'href="(exercises/[^"]+)"', html)
+    assert len(links) == 4 and all((root / "r" / link).is_file() for link in links)
+
+
 SCREEN = 1000   # px: a 1280×1000 screen
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from neuralab.backprop.answer import PART, solve
 from neuralab.backprop.network import BackpropConfig
 from neuralab.core.runs import Run, find_reusable
-from neuralab.core.section import Fold, Section, SectionContext
+from neuralab.core.section import Fold, Section, SectionContext, teachers_fold
 
 TITLE = "Backpropagation by hand"
 # The 2017 solution: it names its loss "mean squared error" but differentiates 1/2 (yhat - y)^2
@@ -26,6 +26,11 @@ VARIANTS = {  # key -> (loss, reduction), the issue's three reference cases
     "squared, sgd": ("squared", "sgd"),
     "half-squared, mean": ("half-squared", "mean"),
 }
+
+
+TEACHERS = ("new one-step exercises on small networks (a 1-1-1 chain, 1-2-1, or 1-2-2 and 2-2-2 where a weight "
+            "reaches the loss by two paths), each with clean numbers and a teaching point its key names: an "
+            "inactive ReLU, a point already fitted, a weight with two paths")
 
 
 def _run(config: BackpropConfig, ctx: SectionContext) -> Run:
@@ -76,7 +81,9 @@ def build(ctx: SectionContext) -> Section:
                       "The published solution labels the prediction $y_2$ and the target $\\hat{y}$; here "
                       "$\\hat{y}$ is the prediction.\n\n" + _embed(runs["half-squared, sgd"], ctx))
     return Section(key="backprop", number="1.1", title=TITLE,
-                   question=question, answer=answer, lead=_variants_table(results), folds=[derivation],
+                   question=question, answer=answer, lead=_variants_table(results),
+                   folds=[derivation, teachers_fold(PART, "neuralab exercise backprop --level easy|medium|hard "
+                                                          "--count N --seed S", TEACHERS)],
                    published={f"{k} (half-squared, per point)": v for k, v in PUBLISHED.items()},
                    ours={f"{k} (half-squared, per point)": v for k, v in ours.items()},
                    run_dirs=[str(run.path) for run in runs.values()],

@@ -58,3 +58,16 @@ class Section:
         parts = [self.question, self.answer, self.lead]
         parts += [f"**{fold.title}**\n\n{fold.markdown}" for fold in self.folds]
         return "\n\n".join(part for part in parts if part)
+
+
+# The report writes a short sample sheet and key for these parts (report.exercises), here under out_dir
+SAMPLE_SHEETS = {"backprop": "exercises/backprop", "filters": "exercises/filters"}
+
+
+def teachers_fold(part: str, command: str, what: str) -> Fold:
+    """The one paragraph for teachers under a question that `neuralab exercise` makes variants of."""
+    folder = SAMPLE_SHEETS[part]
+    return Fold("For teachers: fresh variants of this question, with answer keys",
+                f"`{command}` writes {what}: a students' sheet and a teacher's key (Markdown, HTML and PDF) and "
+                f"`key.json`, and `neuralab exercise grade --key key.json answers.csv` marks students' numeric "
+                f"answers. A sample from this run: [the sheet]({folder}/sheet.html) and [its key]({folder}/key.html).")

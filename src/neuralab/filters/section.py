@@ -15,7 +15,7 @@ import numpy as np
 
 from neuralab.core.reference import load_result, reference_paragraph
 from neuralab.core.runs import Run, find_reusable
-from neuralab.core.section import Fold, Section, SectionContext
+from neuralab.core.section import Fold, Section, SectionContext, teachers_fold
 from neuralab.filters.apply import build_model, panels_figure, run_model
 from neuralab.filters.explain import describe
 from neuralab.filters.images import SAMPLE_PHOTO, load_rgb, sample_photo
@@ -25,6 +25,11 @@ from neuralab.filters.tables import throughput_rows
 FIGURES = ("filters-photo.png", "filters-padding.png")
 PUBLISHED = {"layers": 2, "filters per layer": "3, 3", "filter shapes": "1x1x3, 5x5x3",
              "output size": "124x124 (text), 128x128 (conclusion)"}
+
+
+TEACHERS = ("new filter-design exercises: one or two fixed convolutions (greyscale, inversion, box blur, sharpen, "
+            "emboss, Sobel edges, a Gaussian of another size and sigma) on other image sizes, paddings and strides, "
+            "each key checked against scipy")
 
 
 @dataclass
@@ -150,7 +155,8 @@ def build(ctx: SectionContext) -> Section:
             "output size": ", ".join(f"{'x'.join(map(str, s))} ({p})" for p, s in answer["output_shape"].items())}
     return Section(key="filters", number="1.4", title="A CNN with fixed weights: sepia and Gaussian blur",
                    question=QUESTION, answer=_answer(answer), lead=_lead(answer, links[0]),
-                   folds=_folds(answer, links[1]) + _reference(ctx),
+                   folds=_folds(answer, links[1]) + _reference(ctx) + [teachers_fold(
+                       "filters", "neuralab exercise filters --count N --seed S", TEACHERS)],
                    published=dict(PUBLISHED), ours=ours,
                    run_dirs=[str(run.path)],
                    summary=f"{ours['layers']} layers of {ours['filters per layer']} filters, shapes "

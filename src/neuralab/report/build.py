@@ -20,6 +20,7 @@ from pathlib import Path
 from neuralab.core.io import atomic_write_bytes
 from neuralab.core.progress import bar, live
 from neuralab.core.provenance import machine, provenance
+from neuralab.report.exercises import write_samples
 from neuralab.report.notebook import write_notebook
 from neuralab.report.parts import (PARTS, RENDER_RESERVE, WEIGHTS, RenderedSection, ReportConfig,  # noqa: F401
                                    build_section, make_plan, section_context)
@@ -77,7 +78,8 @@ def build_report(config: ReportConfig) -> Report:
               f"torch {where['torch']}. Each answer below is this run's; `index.html` beside this notebook is the "
               "same report as one page.")
     write_notebook(config, sections, header, out / NOTEBOOK)
-    written = [out / "index.html", out / "index.md", out / NOTEBOOK]
+    samples = write_samples(out, [s.key for s in sections if not s.failed])
+    written = [out / "index.html", out / "index.md", out / NOTEBOOK, *(folder / "sheet.html" for folder in samples)]
     if (problem := write_pdf(out / "index.html", out / PDF)) is None:
         written.append(out / PDF)
     else:

@@ -18,10 +18,10 @@ from neuralab.backprop import exercise as backprop_exercise
 from neuralab.backprop.answer import draw_points
 from neuralab.core.io import atomic_write_json
 from neuralab.core.provenance import provenance
+from neuralab.core.section import SAMPLE_SHEETS
 from neuralab.filters import exercise as filters_exercise
 from neuralab.report.handout import write_handouts
 
-SAMPLE_DIR = "exercises"   # the report's sample sheets, beside index.html
 # |given - expected| <= atol + rtol |expected|: backprop answers are short exact decimals; filter
 # weights such as 1/273 are fair to three significant figures
 TOLERANCE = {"backprop": {"rtol": 1e-6, "atol": 1e-6}, "filters": {"rtol": 1e-3, "atol": 1e-6}}
@@ -79,3 +79,23 @@ def write_filters(out: Path, seed: int, count: int, pdf: bool = True, argv: list
     record = {"seed": seed, "count": count, "provenance": provenance(argv),
               "exercises": [ex.to_json() for ex in exercises]}
     return _write(out, "filters", "A CNN with fixed weights", sheet, key, answers, record, pdf, started)
+
+
+SAMPLE = {"count": 3, "seed": 0, "level": "medium"}   # a short sample: the report answers first
+
+
+def write_samples(out_dir: Path, parts: list[str]) -> list[Path]:
+    """The report's sample sheet and key for each chosen part that has exercises (no PDF: the page is
+    printed already); returns the folders written."""
+    folders = []
+    for part in parts:
+        if part in SAMPLE_SHEETS:
+            folder = out_dir / SAMPLE_SHEETS[part]
+            argv = ["neuralab", "exercise", part, "--count", str(SAMPLE["count"]), "--seed", str(SAMPLE["seed"])]
+            if part == "backprop":
+                write_backprop(folder, SAMPLE["level"], SAMPLE["seed"], SAMPLE["count"], pdf=False,
+                               argv=argv + ["--level", SAMPLE["level"]])
+            else:
+                write_filters(folder, SAMPLE["seed"], SAMPLE["count"], pdf=False, argv=argv)
+            folders.append(folder)
+    return folders
