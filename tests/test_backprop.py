@@ -11,6 +11,7 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from neuralab.backprop import reference
 from neuralab.backprop.engine import Value
 from neuralab.backprop.network import (
     ACTIVATIONS,
@@ -23,48 +24,7 @@ from neuralab.backprop.symbolic import analyse, num_text
 
 from .helpers import run_cli
 
-TORCH_ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "linear": lambda z: z}
-TORCH_LOSS = {"half-squared": lambda yhat, y: 0.5 * (yhat - y) ** 2, "squared": lambda yhat, y: (yhat - y) ** 2,
-              "absolute": lambda yhat, y: (yhat - y).abs()}
-
-
-def torch_point_loss(config, params, point, kinks):
-    """The network's loss for one point in torch; records relu inputs and errors (where the kinks are)."""
-    x, y = config.split(point)
-    h = [torch.tensor(float(v), dtype=torch.float64) for v in x]
-    for l, act in enumerate(config.activations):
-        layer = []
-        for j in range(config.layers[l + 1]):
-            z = sum(params[config.weight_name(l, j, k)] * h[k] for k in range(len(h)))
-            if config.bias:
-                z = z + params[config.bias_name(l, j)]
-            if act == "relu":
-                kinks.append(z.item())
-            layer.append(TORCH_ACT[act](z))
-        h = layer
-    total = 0.0
-    for out, target in zip(h, y):
-        target = torch.tensor(float(target), dtype=torch.float64)
-        if config.loss == "absolute":
-            kinks.append((out - target).item())
-        total = total + TORCH_LOSS[config.loss](out, target)
-    return total
-
-
-def torch_descend(config):
-    """Reference gradient descent with torch.autograd: (per-step gradients, final params, kinks)."""
-    params = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True)
-              for k, v in config.initial_params().items()}
-    groups = [[p] for p in config.data] if config.reduction == "sgd" else [list(config.data)]
-    grads, kinks = [], []
-    for group in groups:
-        losses = [torch_point_loss(config, params, point, kinks) for point in group]
-        total = torch.stack(losses).mean() if config.reduction == "mean" else torch.stack(losses).sum()
-        g = torch.autograd.grad(total, list(params.values()), allow_unused=True)
-        g = {k: 0.0 if gi is None else gi.item() for k, gi in zip(params, g)}
-        grads.append(g)
-        params = {k: (p - float(config.lr) * g[k]).detach().requires_grad_() for k, p in params.items()}
-    return grads, {k: p.item() for k, p in params.items()}, kinks
+torch_descend = reference.descend
 
 
 def close(a, b):

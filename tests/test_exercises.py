@@ -10,74 +10,26 @@ import pypdf
 import pytest
 import torch
 
+from neuralab.backprop import reference
 from neuralab.backprop.exercise import LEVELS, PLANS, generate
 from neuralab.filters import exercise as filters_exercise
 
 from .helpers import run_cli
-from .test_backprop import torch_descend, torch_point_loss
 
 SEEDS = range(12)
-
-
-def _torch_params(config, values):
-    return {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for k, v in values.items()}
 
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_keys_agree_with_torch_float64(level):
     for seed in SEEDS:
         for ex in generate(level, seed, 3):
-            ref_grads, ref_final, _ = torch_descend(ex.config)
+            ref_grads, ref_final, _ = reference.descend(ex.config)
             answers = ex.answers()
             for k, grads in enumerate(ref_grads, start=1):
                 for name, g in grads.items():
                     assert math.isclose(float(Fraction(answers[f"{ex.number}.step{k}.grad.{name}"])), g, abs_tol=1e-9)
             for name, w in ref_final.items():
                 assert math.isclose(float(Fraction(answers[f"{ex.number}.final.{name}"])), w, abs_tol=1e-9)
-
-
-def _holds_in_torch(point_name: str, ex) -> bool:
-    """The teaching point, seen in torch alone."""
-    config = ex.config
-    for step in ex.steps:
-        for p in step.passes:
-            params = _torch_params(config, step.before)
-            point = (*p.x, *p.y)
-            kinks = []
-            loss = torch_point_loss(config, params, point, kinks)
-            if point_name == "fitted-point" and loss.item() == 0:
-                return True
-            if point_name == "inactive-relu" and any(k < 0 for k in kinks):
-                return True
-            if point_name == "two-paths" and _two_outputs_carry_gradient(config, step.before, point):
-                return True
-    return False
-
-
-def _two_outputs_carry_gradient(config, values, point) -> bool:
-    """Some weight gets a non-zero gradient from two outputs' losses: two paths that both count."""
-    x, y = config.split(point)
-    carrying = {}
-    for keep in range(config.layers[-1]):
-        params = _torch_params(config, values)
-        grads = torch.autograd.grad(_single_output_loss(config, params, x, y, keep), list(params.values()),
-                                    allow_unused=True)
-        for name, g in zip(params, grads):
-            carrying[name] = carrying.get(name, 0) + int(g is not None and g.item() != 0)
-    return max(carrying.values()) >= 2
-
-
-def _single_output_loss(config, params, x, y, keep):
-    h = [torch.tensor(float(v), dtype=torch.float64) for v in x]
-    for l, act in enumerate(config.activations):
-        h = [_act(act, sum(params[config.weight_name(l, j, k)] * h[k] for k in range(len(h)))
-                  + (params[config.bias_name(l, j)] if config.bias else 0.0)) for j in range(config.layers[l + 1])]
-    e = h[keep] - float(y[keep])
-    return {"half-squared": 0.5 * e ** 2, "squared": e ** 2, "absolute": e.abs()}[config.loss]
-
-
-def _act(name, z):
-    return torch.relu(z) if name == "relu" else z
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -88,7 +40,7 @@ def test_every_variant_holds_the_teaching_points_it_aims_for_and_the_key_names(l
             wanted = aims[(ex.number - 1) % len(aims)]
             assert set(wanted) <= set(ex.teaching)
             for point in ex.teaching:
-                assert _holds_in_torch(point, ex), (level, seed, ex.number, point)
+                assert reference.holds(point, ex.config, ex.steps), (level, seed, ex.number, point)
 
 
 def test_the_same_seed_writes_the_same_sheet_and_another_seed_does_not(tmp_path):

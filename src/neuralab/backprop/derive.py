@@ -18,7 +18,9 @@ from neuralab.backprop.symbolic import (
     Analysis,
     factor_num_tex,
     name_tex,
+    name_text,
     num_tex,
+    num_text,
     numeric_factors,
     partial_tex,
     tex,
@@ -173,8 +175,9 @@ def point_lines(config: BackpropConfig, analysis: Analysis, index: int, point: P
     lines = [f"**Forward**, point {index} ${point_tex(config, point.x, point.y)}$: "
              + "$" + ", ".join(f"{name_tex(n.label)} = {num_tex(n.data)}" for n in forward) + "$", "",
              "**Backward**, in visiting order:", "",
-             "| node | value | $\\partial L / \\partial$ node |", "|---|---|---|"]
-    lines += [f"| ${name_tex(n.label)}$ | ${num_tex(n.data)}$ | ${num_tex(n.grad)}$ |" for n in point.visit if n.label]
+             "| node | value | ∂L / ∂node |", "|---|---|---|"]
+    # plain text, as in the graph picture: a table of math cells is most of a long key's MathML
+    lines += [f"| {name_text(n.label)} | {num_text(n.data)} | {num_text(n.grad)} |" for n in point.visit if n.label]
     rows = []
     for name, rule in analysis.rules.items():
         products = [r" \cdot ".join(factor_num_tex(v) for v in row) for row in numeric_factors(rule, point.visit)]

@@ -43,9 +43,9 @@ def write_pdfs(pages: list[tuple[Path, Path]], outline: bool = True) -> str | No
             try:
                 for page, pdf in pages:
                     tab = browser.new_page()
+                    tab.emulate_media(media="print")   # before loading: the page is laid out once, for print (-1.5 s on a long key)
                     tab.goto(page.resolve().as_uri(), wait_until="load", timeout=LOAD_MS)
                     tab.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-                    tab.emulate_media(media="print")
                     printed.append((pdf, tab.pdf(format="A4", print_background=True, outline=outline, tagged=outline)))
                     tab.close()
             finally:
