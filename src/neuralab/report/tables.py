@@ -111,4 +111,23 @@ def headline_rows(results: Path) -> list[str]:
               f"| {_verdict(pictures['peak_rss_mb'] <= pictures['anchors']['peak_rss_mb'])} |",
               f"| hostile inputs with a traceback or a 5xx | {abuse['tracebacks'] + abuse['server_errors']} of {len(abuse['rows'])} "
               f"| 0 | – | {_verdict(abuse['tracebacks'] + abuse['server_errors'] == 0)} |"]
+    lines += ["", "**Teachers' exercises** (`exercises.json`):", "", *head, *exercise_rows(_load(results, "exercises.json"))]
     return lines
+
+
+def exercise_rows(result: dict) -> list[str]:
+    """`bench/exercises.py`'s file: each level's keys against torch, the filter keys against scipy, the
+    teaching points held, and the time to write a 20-exercise sheet (rows of the headline table)."""
+    agree, target = result["agree"], result["sheet_seconds_target"]
+    rows = []
+    for level, r in result["backprop"].items():
+        rows += [f"| backprop {level}: largest \\|key − torch float64\\|, {r['variants']:,} variants of {r['seeds']:,} seeds "
+                 f"| {r['max_abs_gap']:.1e} | ≤ {agree:g} | – | {_verdict(r['max_abs_gap'] <= agree)} |",
+                 f"| backprop {level}: teaching points held in torch | {r['teaching_held']:,} of {r['teaching_named']:,} "
+                 f"| all | – | {_verdict(r['teaching_held'] == r['teaching_named'])} |"]
+    f = result["filters"]
+    rows.append(f"| filters: largest \\|key's CNN − scipy\\|, {f['variants']:,} variants | {f['max_abs_gap']:.1e} "
+                f"| ≤ {agree:g} | – | {_verdict(f['max_abs_gap'] <= agree)} |")
+    rows += [f"| 20-exercise sheet and key (Markdown, HTML, PDF), {name}, as a command | {seconds:.1f} s | < {target:g} s "
+             f"| – | {_verdict(seconds < target)} |" for name, seconds in result["sheets"].items()]
+    return rows
