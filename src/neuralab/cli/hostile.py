@@ -41,11 +41,14 @@ def files(root: Path) -> dict[str, str]:
     tiny = [Image.new("RGB", (1, 1), (t % 250, 0, 0)) for t in range(20000)]
     tiny[0].save(root / "frames.gif", format="GIF", save_all=True, append_images=tiny[1:])
     (root / "a-file").write_text("not a folder")
+    (root / "key.json").write_text(json.dumps({"answers": {"1.final.w0": "0.6"}, "tolerance": {"rtol": 1e-6, "atol": 1e-6}}))
+    (root / "answers-big.csv").write_text("1.final.w0,0.6\n" * 150_000)                # 2.2 MB
     (root / "dir.png").mkdir()
     unreadable(root)
     out.update({k: str(root / v) for k, v in (("bomb_png", "bomb.png"), ("big_png", "big.png"), ("bomb_gif", "bomb.gif"),
                                                ("cut_gif", "cut.gif"), ("frames_gif", "frames.gif"),
-                                               ("file", "a-file"), ("dir_png", "dir.png"))})
+                                               ("file", "a-file"), ("dir_png", "dir.png"), ("key", "key.json"),
+                                               ("answers_big", "answers-big.csv"))})
     out.update({name: str(root / name) for name in UNREADABLE})
     out.update(second_round(root, out["calc"]))
     return out
@@ -172,4 +175,14 @@ def cli_rows(f: dict[str, str], scratch: str) -> list[tuple[str, list[str]]]:
         ("calc predict, a name with a newline", ["calc", "predict", scratch + "/a\nb.png", "--checkpoint", f["calc"]]),
         ("filters apply 3 pictures --out /proc/x", ["filters", "apply", f["big_png"], f["big_png"], f["big_png"],
                                                     "--out", "/proc/x"]),
+        ("backprop --layers 6,6,6,6,6 (144 weights)", ["backprop", "--layers", "6,6,6,6,6", "--activations",
+                                                       "relu,relu,relu,linear", "--weights", ",".join(["1"] * 144),
+                                                       "--out", scratch + "/bp"]),
+        ("exercise backprop --count 10^9", ["exercise", "backprop", "--count", "1000000000", "--out", scratch + "/ex"]),
+        ("exercise filters --count -1", ["exercise", "filters", "--count", "-1", "--out", scratch + "/ex"]),
+        ("exercise backprop --out /proc/x", ["exercise", "backprop", "--count", "1", "--out", "/proc/x"]),
+        ("exercise grade --key /dev/zero", ["exercise", "grade", "--key", "/dev/zero", f["key"]]),
+        ("exercise grade, answers a FIFO", ["exercise", "grade", "--key", f["key"], f["fifo_png"]]),
+        ("exercise grade, a 9000x9000 PNG as answers", ["exercise", "grade", "--key", f["key"], f["big_png"]]),
+        ("exercise grade, 2 MB of answers", ["exercise", "grade", "--key", f["key"], f["answers_big"]]),
     ]
