@@ -56,6 +56,8 @@ def test_the_same_seed_writes_the_same_sheet_and_another_seed_does_not(tmp_path)
     assert "Exercise 4" in a and "teaching" not in a.lower()   # questions only
     key_md = (tmp_path / "a" / "key.md").read_text()
     assert "**Teaching points.**" in key_md and "figures/backprop-1-point1.svg" in key_md
+    assert run_cli(["exercise", "backprop", "--count", "2", "--out", str(tmp_path / "a"), "--no-pdf"]).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "a" / "figures").iterdir()) == ["backprop-1-point1.svg", "backprop-2-point1.svg"]
 
 
 def test_filter_keys_agree_with_scipy_and_a_wrong_key_is_caught():
@@ -134,7 +136,9 @@ def test_the_grader_refuses_malformed_answers_in_one_line(key_file, tmp_path, na
 def test_the_grader_refuses_a_file_that_is_not_a_key(tmp_path):
     answers = tmp_path / "a.csv"
     answers.write_text("1.final.w0,1\n")
-    for key, where in ((answers, "not JSON"), (tmp_path / "missing.json", "no such file")):
+    negative = tmp_path / "negative.json"
+    negative.write_text(json.dumps({"answers": {"1.final.w0": "1"}, "tolerance": {"rtol": -1, "atol": 0}}))
+    for key, where in ((answers, "not JSON"), (tmp_path / "missing.json", "no such file"), (negative, "negative")):
         r = run_cli(["exercise", "grade", "--key", str(key), str(answers)])
         assert r.exit_code == 2 and where in r.stderr and len(r.stderr.strip().splitlines()) == 1
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from neuralab.backprop.derive import REDUCTION_HOW, loss_line, problem_lines, render
 from neuralab.backprop.network import BackpropConfig, Step, build_graph, descend
-from neuralab.backprop.symbolic import Analysis, analyse, num_text
+from neuralab.backprop.symbolic import Analysis, analyse, num_text, numeric_factors
 from neuralab.core.errors import UserError
 
 LEVELS = ("easy", "medium", "hard")
@@ -69,19 +69,10 @@ def teaching_points(config: BackpropConfig, steps: list[Step], analysis: Analysi
         held.append("inactive-relu")
     if any(p.graph.loss.data == 0 for p in passes):
         held.append("fitted-point")
-    if any(sum(_path_value(path, p) != 0 for path in rule.paths) >= 2 for rule in analysis.rules.values()
-           for p in passes):
-        held.append("two-paths")
+    if any(sum(math.prod(row) != 0 for row in numeric_factors(rule, p.visit)) >= 2
+           for rule in analysis.rules.values() for p in passes):
+        held.append("two-paths")   # two paths that both carry gradient: dropping either changes the answer
     return held
-
-
-def _path_value(path, point) -> Fraction:
-    nodes = {n.label: n for n in point.visit if n.label}
-    factors = []
-    for edge in path:
-        parent = nodes[edge.parent]
-        factors.append(next(d for c, d in zip(parent.children, parent.local_derivatives()) if c.label == edge.child))
-    return math.prod(factors)
 
 
 def _clean(steps: list[Step]) -> bool:

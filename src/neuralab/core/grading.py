@@ -65,6 +65,8 @@ def load_key(path: Path) -> tuple[dict[str, str], dict[str, float]]:
     if not isinstance(key, dict) or not isinstance(key.get("answers"), dict) or not isinstance(key.get("tolerance"), dict):
         raise UserError(f"{where}: not an exercise key (no answers and tolerance; `neuralab exercise` writes key.json)")
     tolerance = {name: float(_number(key["tolerance"].get(name), f"{where}: tolerance {name}")) for name in ("rtol", "atol")}
+    if min(tolerance.values()) < 0:
+        raise UserError(f"{where}: a tolerance is negative ({tolerance})")
     for part, value in key["answers"].items():
         _number(value, f"{where}: part {one_line(part)[:40]}")
     return key["answers"], tolerance

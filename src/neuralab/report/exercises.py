@@ -54,6 +54,8 @@ def write_backprop(out: Path, level: str, seed: int, count: int, pdf: bool = Tru
     started = time.perf_counter()
     exercises = backprop_exercise.generate(level, seed, count)
     (out / "figures").mkdir(parents=True, exist_ok=True)
+    for stale in (out / "figures").glob("backprop-*"):   # a reused --out keeps no figure of an earlier sheet
+        stale.unlink()
     sheet, key, answers = [], [], {}
     with matplotlib.rc_context({"svg.fonttype": "none"}):   # text stays text: 3x faster, a third the size
         for ex in exercises:
