@@ -8,7 +8,6 @@ from fractions import Fraction
 import numpy as np
 import pypdf
 import pytest
-import torch
 
 from neuralab.backprop import reference
 from neuralab.backprop.exercise import LEVELS, PLANS, generate
