@@ -18,9 +18,9 @@ from neuralab.backprop.derive import REDUCTION_HOW, loss_line, problem_lines, re
 from neuralab.backprop.network import BackpropConfig, Step, build_graph, descend
 from neuralab.backprop.symbolic import Analysis, analyse, num_text, numeric_factors
 from neuralab.core.errors import UserError
+from neuralab.core.grading import check_count
 
 LEVELS = ("easy", "medium", "hard")
-MAX_COUNT = 100          # a sheet longer than this is no longer one assignment
 TEACHING_POINTS = {
     "inactive-relu": "a ReLU is inactive ($z < 0$) for one point: no gradient flows back through it, so the "
                      "weights before it do not move for that point",
@@ -104,8 +104,7 @@ def generate(level: str, seed: int, count: int) -> list[Exercise]:
     """`count` variants at `level`; the same (level, seed, count) gives the same exercises."""
     if level not in LEVELS:
         raise UserError(f"--level: unknown level {level!r} (choose from {', '.join(LEVELS)})")
-    if not 1 <= count <= MAX_COUNT:
-        raise UserError(f"--count: {count} is not 1..{MAX_COUNT}")
+    check_count(count)
     exercises = []
     for number in range(1, count + 1):
         aims = PLANS[level][1][(number - 1) % len(PLANS[level][1])]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from neuralab.backprop.engine import Value
@@ -69,6 +68,8 @@ def _box_text(node: Value) -> str:
 
 def _half_sizes(fig: Figure, ax, boxes: dict) -> dict[int, np.ndarray]:
     """Each box's half width and height in data units, from its text's laid-out extent plus the pad."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # only when drawing: -0.2 s on every command's start
+
     renderer = FigureCanvasAgg(fig).get_renderer()
     to_data = ax.transData.inverted()
     pad = 0.4 * 10 * fig.dpi / 72 + 1   # boxstyle pad (in font sizes) and the edge line, in pixels

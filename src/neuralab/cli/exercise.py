@@ -10,12 +10,12 @@ import typer
 
 from neuralab.cli.choices import Level
 from neuralab.core.grading import grade as grade_answers
-from neuralab.core.grading import load_answers, load_key
+from neuralab.core.grading import MAX_EXERCISES, load_answers, load_key
 from neuralab.core.io import check_folder
 
 app = typer.Typer(no_args_is_help=True, help="Exercise sheets and answer keys for teachers, and grading.")
 
-COUNT_HELP = "Exercises on the sheet, 1..100."
+COUNT_HELP = f"Exercises on the sheet, 1..{MAX_EXERCISES}."
 SEED_HELP = "The same seed writes the same sheet."
 PDF_HELP = "Also print sheet.pdf and key.pdf with Chromium (the report's PDF route)."
 

@@ -1,4 +1,5 @@
-"""Marking students' numeric answers against an exercise key.
+"""Exercise sheets' shared rules: how many exercises a sheet holds, and marking students' numeric
+answers against a sheet's key.
 
 A key (`key.json`, written with each sheet) holds every answer by part id, as exact text ("0.6",
 "1/3", "124"), and its tolerance: a part is right when |given - expected| <= atol + rtol |expected|.
@@ -20,8 +21,15 @@ from pathlib import Path
 from neuralab.core.errors import UserError, one_line
 from neuralab.core.io import path_fault
 
+MAX_EXERCISES = 100      # a sheet longer than this is no longer one assignment
 MAX_BYTES = 1_000_000    # an answers file or key of a 100-exercise sheet is far smaller
 MAX_PARTS = 20_000
+
+
+def check_count(count: int) -> None:
+    """The number of exercises a sheet is asked for, refused outside 1..MAX_EXERCISES."""
+    if not 1 <= count <= MAX_EXERCISES:
+        raise UserError(f"--count: {count} is not 1..{MAX_EXERCISES}")
 
 
 @dataclass

@@ -17,9 +17,8 @@ import torch
 import torch.nn.functional as F
 from scipy.signal import correlate2d
 
-from neuralab.core.errors import UserError
+from neuralab.core.grading import check_count
 
-MAX_COUNT = 100
 AGREE = 1e-9   # the key's CNN against scipy, largest absolute difference on a [0, 1] image
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601 greyscale
 SHARPEN = ((0, -1, 0), (-1, 5, -1), (0, -1, 0))
@@ -176,8 +175,7 @@ def _draw(rng: random.Random, number: int) -> FilterExercise:
 
 def generate(seed: int, count: int) -> list[FilterExercise]:
     """`count` variants; the same (seed, count) gives the same exercises. Each key is checked against scipy."""
-    if not 1 <= count <= MAX_COUNT:
-        raise UserError(f"--count: {count} is not 1..{MAX_COUNT}")
+    check_count(count)
     exercises = []
     for number in range(1, count + 1):
         ex = _draw(random.Random(f"filters/{seed}/{number}"), number)
