@@ -31,7 +31,11 @@ OVER = 1.3             # a pixel 1.3x as dark as the printed line under it is a 
 UNBROKEN = 0.85        # a printed line is seen along 85% of its span; digits lined up in a column leave gaps
 RULED = 0.5            # a ruling's lines cross half the page (the aligned tops of written digits do not)
 PAGE_WIDE = 0.85       # a vertical line across 85% of the page is a margin, however dark
+STRETCH = 0.3          # a line's own strength is its median over 30% of its length: a digit's side is less
+NEAR_LINE = 6          # pixels: a printed line at the working size is thinner, with its blur
+LINES_PER_RUN = 4      # printed lines told apart within one run of joined ink
 GRAIN = 5              # pixels: a line's strength is averaged over 2 * 5 + 1 along it
+BORDER = 0.5           # ink beside half of a line's length, on one side: the border of the table or a shadow
 FAINT = 0.08           # a printed line is at least 8% darker than its paper (the pen's floor is 12%)
 SLANTS = {"horizontal": (-2.0, 0.0, 2.0), "vertical": (-9.0, -6.0, -3.0, 0.0, 3.0, 6.0, 9.0)}
 
@@ -117,21 +121,27 @@ class _Line:
     def take_out(self, out: np.ndarray, mask: np.ndarray, flat: np.ndarray, band: np.ndarray) -> None:
         """Clear the line's band from `out`. Where ink lies on both sides of the band a stroke crosses
         the line, and that column is kept, so the stroke stays whole; where ink touches it from one
-        side, pixels darker than the line (`OVER`) stay, in a short run that a stroke touches: a
-        stroke along a light line (a '+' drawn on a grid line). The band's pixels as light as the
-        line are marked in `band`."""
+        side, pixels darker than the line (`OVER`) stay, in a run that a stroke touches: a stroke
+        along a light line (a 0's side or a '+' drawn on a grid line). The line's own strength is
+        taken along a stretch of it (`STRETCH`) longer than any stroke along it, so a stretch of line
+        darker than the rest (a shadow's edge, heavier print) is still line. The band's pixels as
+        light as the line are marked in `band`."""
         h = out.shape[0]
         centre, span = self.centre, self.span
         above, below = _ink_beside(mask, centre, span, -self.half), _ink_beside(mask, centre, span, self.half)
+        if max(above.mean(), below.mean()) > BORDER:                  # the border of a dark area, not a line
+            return
         crossed, touched = above & below, above | below
-        cut = OVER * self.dark if self.pen > OVER * self.dark else np.inf
+        stretch = max(3, int(STRETCH * len(span)))
+        own = np.maximum(ndimage.median_filter(_strength(self.fit, flat, span), stretch, mode="nearest"), self.dark)
+        cut = np.where(self.pen > OVER * own, OVER * own, np.inf)      # (n,) per column
         offsets = np.arange(-np.floor(self.half), np.floor(self.half) + 1)
         rows = np.round(centre[None, :] + offsets[:, None]).astype(int)   # (k, n) the band, row by row
         cols = np.broadcast_to(span, rows.shape)
         within = (rows >= 0) & (rows < h)
         light = np.ones_like(within)
-        light[within] = flat[rows[within], cols[within]] < cut
-        stroke = _runs_touching(~light.all(0), touched, max(3, len(span) // 10))
+        light[within] = flat[rows[within], cols[within]] < np.broadcast_to(cut, rows.shape)[within]
+        stroke = _runs_touching(~light.all(0), touched, stretch // 2)
         gone = within & ~crossed & (light | ~stroke)
         band[rows[within & light], cols[within & light]] = True
         out[rows[gone], cols[gone]] = False
@@ -148,11 +158,19 @@ def _printed(lines: np.ndarray, flat: np.ndarray, mask: np.ndarray, vertical: bo
     long = []
     for r in regionprops(labels):
         extent = r.bbox[3] - r.bbox[1]
-        if extent >= LONG * page and extent >= THIN * r.area / max(extent, 1):
-            seen = np.unique(r.coords[:, 1])
-            line = _fitted(r.coords, mask.shape[1])
-            line.dark, line.pen = _darkness(line, flat, seen), pen
-            long.append((line, extent, r.centroid[0], len(seen) / extent >= UNBROKEN))
+        if extent < LONG * page or extent < THIN * r.area / extent:      # short, or a blob (a shadow's grain)
+            continue
+        coords = r.coords
+        for _ in range(LINES_PER_RUN):         # strokes that cross from one printed line to the next join them
+            if len(coords) == 0 or np.ptp(coords[:, 1]) + 1 < LONG * page:
+                break
+            line, on = _fitted(coords, page)
+            seen = np.unique(coords[on, 1])
+            extent = seen.max() - seen.min() + 1
+            if extent >= LONG * page and extent >= THIN * on.sum() / extent:
+                line.dark, line.pen = _darkness(line, flat, seen), pen
+                long.append((line, extent, float(np.median(line.centre)), len(seen) / extent >= UNBROKEN))
+            coords = coords[~on]
     places = sorted(place for _, _, place, _ in long)
     pitch = float(np.median(np.diff(places))) if len(places) >= 3 else None
     family = float(np.median([line.dark for line, _, _, _ in long])) if long else 0.0
@@ -169,24 +187,32 @@ def _printed(lines: np.ndarray, flat: np.ndarray, mask: np.ndarray, vertical: bo
     return found
 
 
-def _fitted(coords: np.ndarray, width: int) -> _Line:
-    """A line's curve and thickness from its pixels (n, 2) (row, col)."""
+def _fitted(coords: np.ndarray, width: int) -> tuple[_Line, np.ndarray]:
+    """A line's curve and thickness from the pixels (n, 2) (row, col) of a run it lies on, with the
+    pixels (n,) on it. Its thickness is the median over columns: a digit touching it widens a few."""
     rows, cols = coords[:, 0].astype(float), coords[:, 1]
     fit = _centre_line(rows, cols, 2.0)
-    thickness = max(2.0, len(cols) / (cols.max() - cols.min() + 1))    # all its pixels over its span
-    on_line = np.abs(rows - np.polyval(fit, cols)) <= thickness
-    per_col = np.bincount(cols[on_line] - cols.min())
-    extra = (cols.max() - cols.min()) // 8
-    span = np.arange(max(cols.min() - extra, 0), min(cols.max() + extra + 1, width))
-    return _Line(fit, span, float(np.median(per_col[per_col > 0])) / 2 + 2)
+    off = np.abs(rows - np.polyval(fit, cols))
+    per_col = np.bincount(cols[off <= NEAR_LINE])
+    half = float(np.median(per_col[per_col > 0])) / 2 + 2 if per_col.any() else 2.0
+    on = off <= half
+    if not on.any():
+        return _Line(fit, cols[:1], half), on
+    first, last = cols[on].min(), cols[on].max()
+    extra = (last - first) // 8
+    return _Line(fit, np.arange(max(first - extra, 0), min(last + extra + 1, width)), half), on
+
+
+def _strength(fit: np.ndarray, flat: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """A line's ink strength (n,) at the columns `cols`: the darkest of the 3 pixels across its centre."""
+    rows = np.round(np.polyval(fit, cols)).astype(int)
+    return np.max([flat[np.clip(rows + d, 0, flat.shape[0] - 1), cols] for d in (-1, 0, 1)], axis=0)
 
 
 def _darkness(line: _Line, flat: np.ndarray, cols: np.ndarray) -> float:
-    """A line's ink strength: the median along its centre (the darkest of the 3 pixels across), over
-    the columns `cols` where it was seen (not the gaps its dashes were joined across)."""
-    rows = np.round(np.polyval(line.fit, cols)).astype(int)
-    samples = [flat[np.clip(rows + d, 0, flat.shape[0] - 1), cols] for d in (-1, 0, 1)]
-    return float(np.median(np.max(samples, axis=0)))
+    """A line's ink strength: the median along it over the columns `cols` where it was seen (not the
+    gaps its dashes were joined across)."""
+    return float(np.median(_strength(line.fit, flat, cols)))
 
 
 def _centre_line(rows: np.ndarray, cols: np.ndarray, tol: float) -> np.ndarray:

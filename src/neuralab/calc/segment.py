@@ -33,6 +33,8 @@ WORK_SIDE = 1200       # longer side pictures are scaled down to: a digit of a 1
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
 MIN_CONTRAST = 0.12    # ink must be at least 12% darker than its paper: below that is grain and noise
 BACKGROUND = 0.12      # the paper is estimated at 12% of the short side: wider than any pen stroke
+NEAR = 3               # pixels: faint specks this close to a shape that runs off the page go with it
+FAINT_SHAPE = 0.5      # a shape whose mean ink is under half the pen's is faint: the table's grain, a shadow's
 TALL = 3.0             # a shape over 3 digit heights tall is no digit (a stray line, a page edge)
 MAX_MARKS = 300        # marks on one picture: 20 numbers of 12 digits, with room for a '+' and strokes
 MIN_DIGIT = 12         # pixels at the picture's size, or at the working size of a small picture
@@ -119,16 +121,26 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
         frame_edge &= ~ndimage.minimum_filter(frame_edge, size=7, mode="constant", cval=0)
     labels = label(mask, connectivity=2)
     if frame_edge is not None:
-        labels = _off_the_page(labels, frame_edge)
+        labels = _off_the_page(labels, flat, frame_edge)
     return _Ink(flat, labels, scale, back)
 
 
-def _off_the_page(labels: np.ndarray, frame_edge: np.ndarray) -> np.ndarray:
+def _off_the_page(labels: np.ndarray, flat: np.ndarray, frame_edge: np.ndarray) -> np.ndarray:
     """Labels without the shapes that run into the picture's edge: the table beside the page, the
     page's own edge, a shadow's border, and the slivers of background a leaning page leaves at its
-    sides (small ones too: they were read as 1s). Writing stays inside the picture."""
-    edge = [k for k in np.unique(labels[frame_edge]) if k]
-    labels[np.isin(labels, edge)] = 0
+    sides (small ones too: they were read as 1s). Faint shapes a few pixels from those go with them
+    (the grain of a table's edge); a pen's strokes do not, however close. Writing stays inside the
+    picture."""
+    count = int(labels.max())
+    if count == 0:
+        return labels
+    strength = ndimage.mean(flat, labels, np.arange(1, count + 1))         # (count,) each shape's mean ink
+    faint = np.flatnonzero(strength < FAINT_SHAPE * np.percentile(flat[labels > 0], 90)) + 1
+    edge = np.unique(labels[frame_edge])
+    edge = edge[edge > 0]
+    reach = label(ndimage.binary_dilation(np.isin(labels, np.union1d(edge, faint)), iterations=NEAR), connectivity=2)
+    off = np.unique(reach[frame_edge])
+    labels[np.isin(labels, edge) | (np.isin(reach, off[off > 0]) & np.isin(labels, faint))] = 0
     return labels
 
 
@@ -198,25 +210,26 @@ def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
     """Group glyphs into lines (top to bottom), each sorted left to right; rules end the sum."""
     reference = float(np.median([g.height for g in glyphs if not (g.plus or g.rule)] or [1]))
     rules = [g for g in glyphs if g.rule]
-    tall = sorted((g for g in glyphs if g.height >= 0.5 * reference and g not in rules), key=lambda g: g.box[1])
+    # digits make the lines: a '+' sits between two lines' heights as often as on one
+    tall = sorted((g for g in glyphs if g.height >= 0.5 * reference and not (g.plus or g.rule)), key=lambda g: g.box[1])
     lines: list[tuple[list[int], list[_Glyph]]] = []                     # ([top, bottom], glyphs)
     for g in tall:
-        for span, members in lines:
-            overlap = min(span[1], g.box[3]) - max(span[0], g.box[1])
-            if overlap >= 0.5 * g.height:
-                members.append(g)
-                span[0], span[1] = min(span[0], g.box[1]), max(span[1], g.box[3])
-                break
+        overlaps = [min(span[1], g.box[3]) - max(span[0], g.box[1]) for span, _ in lines]
+        best = int(np.argmax(overlaps)) if overlaps else -1
+        if best >= 0 and overlaps[best] >= 0.5 * g.height:                # the line it overlaps most
+            span, members = lines[best]
+            members.append(g)
+            span[0], span[1] = min(span[0], g.box[1]), max(span[1], g.box[3])
         else:
             lines.append(([g.box[1], g.box[3]], [g]))
     for g in glyphs:                                                     # small parts: a 5's top, a '+'
-        if g in tall or g in rules:
+        if g in tall or g.rule:
             continue
         centre = (g.box[1] + g.box[3]) / 2
-        for span, members in lines:
-            if span[0] - 0.25 * reference <= centre <= span[1] + 0.25 * reference:
-                members.append(g)
-                break
+        near = [(abs(centre - (span[0] + span[1]) / 2), k) for k, (span, _) in enumerate(lines)
+                if span[0] - 0.25 * reference <= centre <= span[1] + 0.25 * reference]
+        if near:                                                         # the line whose middle is nearest
+            lines[min(near)[1]][1].append(g)
     if rules:
         top_rule = min(r.box[1] for r in rules)
         lines = [line for line in lines if (line[0][0] + line[0][1]) / 2 < top_rule]
