@@ -39,3 +39,19 @@ def test_the_tally_counts_a_number_right_only_when_every_digit_is():
     assert (figures["numbers"], figures["digits"]) == (4, 6)
     assert figures["number_accuracy"] == 1 / 4 and figures["digit_accuracy"] == 2 / 6
     assert figures["layout_accuracy"] == 1 / 3
+
+
+def test_a_looser_hand_writes_small_digits_and_wide_gaps_where_its_boxes_say():
+    from neuralab.calc.pages import PAPER, Hand, write_page
+
+    data = fake_mnist(n_train=600, n_test=600)
+    numbers = draw_numbers(data, "test", 3, np.random.default_rng(3))
+    images, labels = [n[0] for n in numbers], [n[1] for n in numbers]
+    tidy = write_page(images, labels, np.random.default_rng(4), height=60)
+    loose = write_page(images, labels, np.random.default_rng(4), height=60, hand=Hand(spacing=(0.5, 0.6), small=1.0))
+    assert all(y1 - y0 >= 0.8 * 60 for boxes in tidy.boxes for _, y0, _, y1 in boxes)
+    assert all(y1 - y0 <= 0.75 * 60 for boxes in loose.boxes for _, y0, _, y1 in boxes)
+    for boxes in loose.boxes:
+        assert all(b[0] - a[2] >= 0.5 * 60 - 1 for a, b in zip(boxes, boxes[1:]))
+        for x0, y0, x1, y1 in boxes:
+            assert loose.image[y0:y1, x0:x1].min() < PAPER - 0.5       # the digit's ink is in its box

@@ -108,7 +108,8 @@ REAL_KINDS = {"strip": "clean strips (one number per picture)", "photo": "phone 
               "lined": "photos on lined notebook paper (3 inks, half shadowed)",
               "turned": "photos on plain paper turned up to 10°, shadowed",
               "tilted": "photos leaning up to 25° from the camera (keystone)",
-              "camera": "squared-paper photos at 12 megapixels (4000×3000)"}
+              "camera": "squared-paper photos at 12 megapixels (4000×3000)",
+              "hands": "phone photos of column sums in a looser hand (spacing, small digits, '+' sizes)"}
 
 
 def real_rows(real: dict) -> list[str]:

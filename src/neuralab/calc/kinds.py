@@ -1,6 +1,7 @@
 """The kinds of people's pictures that `bench/calc_real.py` scores: numbers drawn from MNIST, written
-on strips, photographed column sums and rows, scans and exercise-book pages (`calc.pages`,
-`calc.paper`), read as `calc predict` reads them, and tallied beside the same digits as raw arrays.
+on strips, photographed column sums and rows, scans, exercise-book pages (`calc.pages`,
+`calc.paper`) and column sums in a looser hand (wide and uneven spacing, small digits, '+' signs of
+any size: `pages.HANDS`), read as `calc predict` reads them, and tallied beside the same digits as raw arrays.
 The browser kinds (`canvas`, `wide`) are drawn on the page by `web.browser`.
 """
 
@@ -14,14 +15,14 @@ import numpy as np
 from PIL import Image
 
 from neuralab.calc.inputs import read_picture
-from neuralab.calc.pages import Page, photograph, scan, write_page
+from neuralab.calc.pages import HANDS, Hand, Page, photograph, scan, write_page
 from neuralab.calc.paper import INKS, on_paper
 from neuralab.calc.predict import read_numbers
 from neuralab.calc.reading import read_digits
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
 
-KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera")
+KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera", "hands")
 PAPER_KINDS = ("squared", "lined", "turned", "tilted", "camera")
 CAMERA = (4000, 3000)                           # a 12-megapixel phone photo
 TARGETS = {"ratio": 0.98, "photo": 0.97}        # the issue's targets: of the raw-array figure; photo numbers right
@@ -54,11 +55,11 @@ def pictures(kind: str, numbers, rng: np.random.Generator):
         else:
             page = write_page(images, labels, rng, height=int(rng.integers(56, 113)),
                               layout="row" if kind == "row" else "column", plus=bool(rng.random() < 0.7),
-                              rule=kind != "row" and bool(rng.random() < 0.7))
-            page = photograph(page, rng) if kind in ("photo", "row") else scan(page, rng)
+                              rule=kind != "row" and bool(rng.random() < 0.7), hand=HANDS if kind == "hands" else Hand())
+            page = photograph(page, rng) if kind in ("photo", "row", "hands") else scan(page, rng)
         buffer = io.BytesIO()
         image = page.image if page.image.dtype == np.uint8 else np.round(page.image * 255).astype(np.uint8)
-        photo = kind in ("photo", "row") or kind in PAPER_KINDS
+        photo = kind in ("photo", "row", "hands") or kind in PAPER_KINDS
         Image.fromarray(image).save(buffer, format="JPEG" if photo else "PNG",
                                     **({"quality": int(rng.integers(60, 90))} if photo else {}))
         yield buffer.getvalue(), labels

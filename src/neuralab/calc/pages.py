@@ -41,8 +41,19 @@ def _pen(image: np.ndarray, height: int) -> np.ndarray:
     return np.clip(rescale(crop, height / crop.shape[0], order=1, anti_aliasing=False), 0.0, 1.0)
 
 
-def _plus(height: int) -> np.ndarray:
-    size, stroke = max(5, int(0.55 * height)), max(2, height // 12)
+def _smaller(hand: Hand, rng: np.random.Generator) -> float:
+    """1, or the fraction a small digit is written at (drawn only for a hand that writes small ones)."""
+    return rng.uniform(*hand.smaller) if hand.small and rng.random() < hand.small else 1.0
+
+
+def _centred(sign: np.ndarray, height: int) -> int:
+    """How far down a '+' of another size than the tidy hand's goes, to keep the same middle."""
+    return (max(5, int(0.55 * height)) - sign.shape[0]) // 2
+
+
+def _plus(height: int, hand: Hand, rng: np.random.Generator) -> np.ndarray:
+    lo, hi = hand.plus
+    size, stroke = max(5, int((lo if lo == hi else rng.uniform(lo, hi)) * height)), max(2, height // 12)
     out = np.zeros((size, size))
     middle = size // 2
     out[middle - stroke // 2:middle - stroke // 2 + stroke, :] = 1.0
@@ -50,16 +61,32 @@ def _plus(height: int) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class Hand:
+    """How a person spaces and sizes what they write, in digit heights. The default is the tidy
+    hand every kind is written in; `HANDS` is looser."""
+    spacing: tuple[float, float] = (0.1, 0.3)    # the gap between two digits of a number
+    small: float = 0.0                           # the chance that a digit is written small ...
+    smaller: tuple[float, float] = (0.5, 0.7)    # ... this much of the height, and raised up to a third of it
+    plus: tuple[float, float] = (0.55, 0.55)     # the '+' sign's size
+
+
+HANDS = Hand(spacing=(0.1, 0.6), small=0.15, plus=(0.45, 0.7))
+
+
 def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random.Generator, *,
-               height: int = 56, layout: str = "column", plus: bool = True, rule: bool = True) -> Page:
+               height: int = 56, layout: str = "column", plus: bool = True, rule: bool = True,
+               hand: Hand = Hand()) -> Page:
     """Write numbers with MNIST digits: `digits[k]` (D_k, 28, 28) uint8 shows the number `labels[k]`.
 
     `layout` "column": one number per line, right-aligned (a '+' before the last, a rule under
-    it when asked); "row": one line, numbers joined by '+' signs.
+    it when asked); "row": one line, numbers joined by '+' signs. The default `hand` draws nothing
+    more from `rng` than the tidy hand always did, so every kind's pictures stay as they were.
     """
-    gap = lambda: int(rng.uniform(0.1, 0.3) * height)              # noqa: E731 - between digits
+    gap = lambda: int(rng.uniform(*hand.spacing) * height)         # noqa: E731 - between digits
     margin = height
-    inks = [[_pen(d, int(height * rng.uniform(0.9, 1.1))) for d in number] for number in digits]
+    sizes = [[height * rng.uniform(0.9, 1.1) * _smaller(hand, rng) for _ in number] for number in digits]
+    inks = [[_pen(d, int(size)) for d, size in zip(number, row)] for number, row in zip(digits, sizes)]
     widths = [sum(i.shape[1] for i in ink) + gap() * (len(ink) - 1) for ink in inks]
     if layout == "column":
         line_h = int(1.5 * height)
@@ -84,15 +111,19 @@ def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random
             x = margin + sum(widths[:k]) + k * 2 * height
             base = margin + int(1.5 * height)
         number_boxes = []
-        for glyph in ink:
+        for glyph, size in zip(ink, sizes[k]):
             y = base - glyph.shape[0] + int(rng.integers(-height // 12, height // 12 + 1))
+            if size < 0.8 * height:                                  # a small digit, written a little high
+                y -= int(rng.uniform(0, 1 / 3) * (height - glyph.shape[0]))
             number_boxes.append(put(glyph, x, y))
             x += glyph.shape[1] + gap()
         boxes.append(number_boxes)
         if plus and layout == "column" and k == len(inks) - 1 and k > 0:
-            put(_plus(height), margin + height // 3, base - int(0.75 * height))
+            sign = _plus(height, hand, rng)
+            put(sign, margin + height // 3, base - int(0.75 * height) + _centred(sign, height))
         if layout == "row" and k < len(inks) - 1:
-            put(_plus(height), x - gap() + int(0.7 * height), base - int(0.78 * height))
+            sign = _plus(height, hand, rng)
+            put(sign, x - gap() + int(0.7 * height), base - int(0.78 * height) + _centred(sign, height))
     if rule and layout == "column":
         y = margin + len(inks) * int(1.5 * height) + height // 5
         coverage[y:y + max(2, height // 14), margin:W - margin] = 1.0
