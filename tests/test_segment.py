@@ -181,6 +181,29 @@ def test_a_plus_written_high_stays_with_the_number_beside_it():
     assert [len(n.digits) for n in find_numbers(canvas, "plus")] == [3, 2]
 
 
+def typed_line(digits: list[tuple[int, int, int]], width: int = 600) -> np.ndarray:
+    """Typeset digits on white: (digit, left x, height) each, standing on one baseline."""
+    canvas = np.full((200, width), 1.0)
+    for d, x, size in digits:
+        ink = np.asarray(Image.fromarray(glyph(d)).resize((size, size)), np.float32) / 255
+        canvas[150 - size:150, x:x + size] = np.minimum(canvas[150 - size:150, x:x + size], 1.0 - ink)
+    return canvas
+
+
+def test_a_digit_written_small_stays_in_its_number():
+    """A 0 written at 45% of its neighbours' height, with room around it, is a digit of "608": it
+    is neither joined to the 6 as a stroke of it nor taken for a number of its own."""
+    found = find_numbers(typed_line([(6, 100, 90), (0, 180, 40), (8, 230, 90)]), "small")
+    assert [len(n.digits) for n in found] == [3]
+
+
+def test_a_hand_that_spaces_its_digits_widely_writes_one_number():
+    found = find_numbers(typed_line([(3, 40, 80), (5, 160, 80), (7, 280, 80), (2, 400, 80)]), "spaced")
+    assert [len(n.digits) for n in found] == [4]
+    found = find_numbers(typed_line([(3, 40, 80), (5, 110, 80), (7, 330, 80), (2, 400, 80)]), "two numbers")
+    assert [len(n.digits) for n in found] == [2, 2]
+
+
 def test_a_short_detached_stroke_joins_its_nearest_digit():
     canvas = np.full((140, 300), 1.0)
     canvas[30:110, 40:48] = 0.0                              # a 1

@@ -39,7 +39,10 @@ TALL = 3.0             # a shape over 3 digit heights tall is no digit (a stray 
 MAX_MARKS = 300        # marks on one picture: 20 numbers of 12 digits, with room for a '+' and strokes
 MIN_DIGIT = 12         # pixels at the picture's size, or at the working size of a small picture
 SPECK = 0.3            # a component whose longer side is under 30% of a digit's height is a speck
-GAP = 0.9              # a gap wider than 0.9 digit heights separates two numbers on one line
+GAP = 0.9              # a gap wider than 0.9 digit heights separates two numbers on one line ...
+SPREAD = 2.0           # ... and wider than twice the line's typical gap (a hand that spaces its digits widely)
+MERGED = 0.9           # a part under half the height joins its nearest digit: a stroke of it, if together
+SMALL = 0.4            # they are at most 0.9 heights wide or the part is under 0.4; else a digit written small
 PLUS = 0.8             # a '+' is under 80% of the digits' height
 FRAME_SIDE = 64        # a digit is framed from at most 64 px a side: 3x MNIST's 20, cost bounded
 STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner pens are thickened
@@ -239,7 +242,8 @@ def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
 
 def _merge(line: list[_Glyph]) -> list[_Glyph]:
     """Merge the strokes of one digit: a part whose middle lies over its neighbour's span (give or
-    take a tenth of their height); then a part too short to be a digit joins its nearest neighbour."""
+    take a tenth of their height); then a part too short to be a digit joins its nearest neighbour,
+    unless it stands apart as a digit written small (`SMALL`, `MERGED`)."""
     out: list[_Glyph] = []
     for g in line:
         last = out[-1] if out else None
@@ -255,23 +259,28 @@ def _merge(line: list[_Glyph]) -> list[_Glyph]:
         others = [g for g in out if g is not part and not g.plus and g.height >= 0.5 * height]
         if others:
             distance = lambda g: max(g.box[0] - part.box[2], part.box[0] - g.box[2], 0)  # noqa: E731
-            min(others, key=distance).absorb(part)
-            out.remove(part)
+            nearest = min(others, key=distance)
+            joined = max(nearest.box[2], part.box[2]) - min(nearest.box[0], part.box[0])
+            if part.height < SMALL * height or joined <= MERGED * height:   # else a small digit of its own
+                nearest.absorb(part)
+                out.remove(part)
     return out
 
 
 def _numbers(line: list[_Glyph]) -> list[list[_Glyph]]:
-    """Split a line at '+' signs and at wide gaps."""
+    """Split a line at '+' signs and at gaps wide for its digits' height and for its own spacing."""
     digits = [g for g in line if not g.plus]
     if not digits:
         return []
     height = float(np.median([g.height for g in digits]))
+    gaps = [b.box[0] - a.box[2] for a, b in zip(digits, digits[1:])]
+    wide = max(GAP * height, SPREAD * float(np.median(gaps)) if len(gaps) >= 3 else 0.0)
     numbers: list[list[_Glyph]] = [[]]
     for g in line:
         if g.plus:
             numbers.append([])
             continue
-        if numbers[-1] and g.box[0] - numbers[-1][-1].box[2] > GAP * height:
+        if numbers[-1] and g.box[0] - numbers[-1][-1].box[2] > wide:
             numbers.append([])
         numbers[-1].append(g)
     return [n for n in numbers if n]
