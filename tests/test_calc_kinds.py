@@ -55,3 +55,16 @@ def test_a_looser_hand_writes_small_digits_and_wide_gaps_where_its_boxes_say():
         assert all(b[0] - a[2] >= 0.5 * 60 - 1 for a, b in zip(boxes, boxes[1:]))
         for x0, y0, x1, y1 in boxes:
             assert loose.image[y0:y1, x0:x1].min() < PAPER - 0.5       # the digit's ink is in its box
+
+
+def test_the_looser_hand_keeps_every_digit_on_the_page():
+    from neuralab.calc.pages import HANDS, write_page
+
+    data = fake_mnist(n_train=600, n_test=600)
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        numbers = [(data.x_test[:5], [1, 2, 3, 4, 5]), (data.x_test[5:9], [6, 7, 8, 9])]
+        for layout in ("column", "row"):
+            page = write_page([n[0] for n in numbers], [n[1] for n in numbers], rng, height=60, layout=layout, hand=HANDS)
+            H, W = page.image.shape
+            assert all(0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H for boxes in page.boxes for x0, y0, x1, y1 in boxes)

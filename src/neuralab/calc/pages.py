@@ -88,12 +88,14 @@ def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random
     sizes = [[height * rng.uniform(0.9, 1.1) * _smaller(hand, rng) for _ in number] for number in digits]
     inks = [[_pen(d, int(size)) for d, size in zip(number, row)] for number, row in zip(digits, sizes)]
     widths = [sum(i.shape[1] for i in ink) + gap() * (len(ink) - 1) for ink in inks]
+    # each gap is drawn again as the digits are placed: a looser hand needs room for wider ones
+    slack = 0 if hand == Hand() else int((hand.spacing[1] - hand.spacing[0]) * height) * sum(map(len, inks))
     if layout == "column":
         line_h = int(1.5 * height)
-        W = 2 * margin + max(widths) + 2 * height
+        W = 2 * margin + max(widths) + 2 * height + slack
         H = 2 * margin + line_h * len(inks) + height
     else:
-        W = 2 * margin + sum(widths) + (len(inks) - 1) * 2 * height
+        W = 2 * margin + sum(widths) + (len(inks) - 1) * 2 * height + slack
         H = 2 * margin + 2 * height
     coverage = np.zeros((H, W))
     boxes = []
