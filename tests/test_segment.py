@@ -181,12 +181,13 @@ def test_a_plus_written_high_stays_with_the_number_beside_it():
     assert [len(n.digits) for n in find_numbers(canvas, "plus")] == [3, 2]
 
 
-def typed_line(digits: list[tuple[int, int, int]], width: int = 600) -> np.ndarray:
-    """Typeset digits on white: (digit, left x, height) each, standing on one baseline."""
-    canvas = np.full((200, width), 1.0)
+def typed_line(digits: list[tuple[int, int, int]], width: int = 600, height: int = 200, base: int = 150,
+               canvas: np.ndarray | None = None) -> np.ndarray:
+    """Typeset digits on white: (digit, left x, height) each, standing on the baseline `base`."""
+    canvas = np.full((height, width), 1.0) if canvas is None else canvas
     for d, x, size in digits:
         ink = np.asarray(Image.fromarray(glyph(d)).resize((size, size)), np.float32) / 255
-        canvas[150 - size:150, x:x + size] = np.minimum(canvas[150 - size:150, x:x + size], 1.0 - ink)
+        canvas[base - size:base, x:x + size] = np.minimum(canvas[base - size:base, x:x + size], 1.0 - ink)
     return canvas
 
 
@@ -202,6 +203,24 @@ def test_a_hand_that_spaces_its_digits_widely_writes_one_number():
     assert [len(n.digits) for n in found] == [4]
     found = find_numbers(typed_line([(3, 40, 80), (5, 110, 80), (7, 330, 80), (2, 400, 80)]), "two numbers")
     assert [len(n.digits) for n in found] == [2, 2]
+
+
+def test_a_number_whose_last_digits_climb_is_one_line():
+    """'10947' with its 4 and 7 written half their height higher than the rest, over '642': two numbers."""
+    canvas = typed_line([(1, 100, 80), (0, 160, 80), (9, 220, 80)], height=420, base=200)
+    canvas = typed_line([(4, 280, 80), (7, 340, 80)], base=175, canvas=canvas)
+    canvas = typed_line([(6, 160, 80), (4, 220, 80), (2, 280, 80)], base=330, canvas=canvas)
+    assert [len(n.digits) for n in find_numbers(canvas, "climbing")] == [5, 3]
+
+
+def test_a_plus_beside_small_digits_is_still_a_plus():
+    """The '+' is judged against the digits' height, not against the small digits and the '+' itself."""
+    canvas = typed_line([(6, 300, 90)], height=420, base=150)
+    canvas = typed_line([(6, 250, 90), (8, 350, 45)], base=300, canvas=canvas)
+    canvas[255:259, 100:142] = 0.0                           # a '+' of 42 px, beyond 80% of the small 8
+    canvas[236:278, 119:123] = 0.0
+    canvas[330:334, 60:420] = 0.0                            # the rule
+    assert [len(n.digits) for n in find_numbers(canvas, "plus")] == [1, 2]
 
 
 def test_a_short_detached_stroke_joins_its_nearest_digit():

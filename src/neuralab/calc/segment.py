@@ -41,6 +41,7 @@ MIN_DIGIT = 12         # pixels at the picture's size, or at the working size of
 SPECK = 0.3            # a component whose longer side is under 30% of a digit's height is a speck
 GAP = 0.9              # a gap wider than 0.9 digit heights separates two numbers on one line ...
 SPREAD = 2.0           # ... and wider than twice the line's typical gap (a hand that spaces its digits widely)
+SIDE = 0.3             # lines side by side whose heights overlap by 30% of the shorter are one line
 MERGED = 0.9           # a part under half the height joins its nearest digit: a stroke of it, if together
 SMALL = 0.4            # they are at most 0.9 heights wide or the part is under 0.4; else a digit written small
 PLUS = 0.8             # a '+' is under 80% of the digits' height
@@ -186,12 +187,17 @@ def _glyphs(ink: _Ink, where: str, most: int | None = None) -> list[_Glyph]:
                         f"({most}); is it a picture of texture or noise?")
     only_kept = np.zeros(len(boxes) + 1, ink.labels.dtype)
     only_kept[kept] = kept
-    # a '+' is written smaller than the digits: a cross as tall as they are is a 4 or a 7
-    return [_Glyph([r.label], (r.bbox[1], r.bbox[0], r.bbox[3], r.bbox[2]),
-                   r.bbox[2] - r.bbox[0] < PLUS * reference and _is_plus(r),
-                   r.axis_major_length >= 2 * reference and r.axis_minor_length <= 0.25 * reference
-                   and r.bbox[3] - r.bbox[1] >= 2 * (r.bbox[2] - r.bbox[0]))       # a rule lies along the line
-            for r in regionprops(only_kept[ink.labels])]
+    glyphs = [_Glyph([r.label], (r.bbox[1], r.bbox[0], r.bbox[3], r.bbox[2]), _is_plus(r),
+                     r.axis_major_length >= 2 * reference and r.axis_minor_length <= 0.25 * reference
+                     and r.bbox[3] - r.bbox[1] >= 2 * (r.bbox[2] - r.bbox[0]))     # a rule lies along the line
+              for r in regionprops(only_kept[ink.labels])]
+    # a '+' is written smaller than the digits (a cross as tall as they are is a 4 or a 7), measured
+    # against the shapes that are neither crosses nor rules: a few small digits do not make a '+' a digit
+    digits = [g.height for g in glyphs if not (g.plus or g.rule) and g.height >= SPECK * reference]
+    tallest_plus = PLUS * float(np.median(digits)) if digits else 0.0
+    for g in glyphs:
+        g.plus = g.plus and g.height < tallest_plus
+    return glyphs
 
 
 def _is_plus(region) -> bool:
@@ -225,6 +231,7 @@ def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
             span[0], span[1] = min(span[0], g.box[1]), max(span[1], g.box[3])
         else:
             lines.append(([g.box[1], g.box[3]], [g]))
+    lines = _side_by_side(lines)
     for g in glyphs:                                                     # small parts: a 5's top, a '+'
         if g in tall or g.rule:
             continue
@@ -238,6 +245,26 @@ def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
         lines = [line for line in lines if (line[0][0] + line[0][1]) / 2 < top_rule]
     lines.sort(key=lambda line: line[0][0])
     return [sorted(members, key=lambda g: g.box[0]) for _, members in lines]
+
+
+def _side_by_side(lines: list[tuple[list[int], list[_Glyph]]]) -> list[tuple[list[int], list[_Glyph]]]:
+    """Join two lines ([top, bottom], glyphs) whose heights overlap by `SIDE` of the shorter and whose
+    glyphs sit side by side: one line written unevenly (a number's last digits higher), not two. The
+    lines of a column sum lie under one another. One pass, top to bottom."""
+    out: list[tuple[list[int], list[_Glyph], list[int]]] = []             # ([top, bottom], glyphs, [left, right])
+    for span, members in sorted(lines, key=lambda line: line[0][0]):
+        across = [min(g.box[0] for g in members), max(g.box[2] for g in members)]
+        for other_span, others, other_across in out:
+            overlap = min(span[1], other_span[1]) - max(span[0], other_span[0])
+            apart = across[1] <= other_across[0] or other_across[1] <= across[0]
+            if apart and overlap >= SIDE * min(span[1] - span[0], other_span[1] - other_span[0]):
+                other_span[:] = [min(span[0], other_span[0]), max(span[1], other_span[1])]
+                other_across[:] = [min(across[0], other_across[0]), max(across[1], other_across[1])]
+                others.extend(members)
+                break
+        else:
+            out.append((span, members, across))
+    return [(span, members) for span, members, _ in out]
 
 
 def _merge(line: list[_Glyph]) -> list[_Glyph]:
@@ -272,7 +299,8 @@ def _numbers(line: list[_Glyph]) -> list[list[_Glyph]]:
     digits = [g for g in line if not g.plus]
     if not digits:
         return []
-    height = float(np.median([g.height for g in digits]))
+    tallest = max(g.height for g in digits)
+    height = float(np.median([g.height for g in digits if g.height >= 0.5 * tallest]))   # small digits aside
     gaps = [b.box[0] - a.box[2] for a, b in zip(digits, digits[1:])]
     wide = max(GAP * height, SPREAD * float(np.median(gaps)) if len(gaps) >= 3 else 0.0)
     numbers: list[list[_Glyph]] = [[]]
