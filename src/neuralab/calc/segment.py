@@ -33,6 +33,7 @@ WORK_SIDE = 1200       # longer side pictures are scaled down to: a digit of a 1
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
 MIN_CONTRAST = 0.12    # ink must be at least 12% darker than its paper: below that is grain and noise
 BACKGROUND = 0.12      # the paper is estimated at 12% of the short side: wider than any pen stroke
+NEAR = 3               # pixels: faint specks this close to a shape that runs off the page go with it
 FAINT_SHAPE = 0.5      # a shape whose mean ink is under half the pen's is faint: the table's grain, a shadow's
 TALL = 3.0             # a shape over 3 digit heights tall is no digit (a stray line, a page edge)
 MAX_MARKS = 300        # marks on one picture: 20 numbers of 12 digits, with room for a '+' and strokes
@@ -82,6 +83,7 @@ class _Glyph:
     box: tuple[int, int, int, int]
     plus: bool = False
     rule: bool = False               # a long thin stroke under the sum (it may be slanted)
+    faint: bool = False              # under half the pen's strength: no small digit (a piece of printed line)
 
     @property
     def height(self) -> int:
@@ -129,19 +131,21 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
 
 
 def _off_the_page(labels: np.ndarray, flat: np.ndarray, frame_edge: np.ndarray) -> np.ndarray:
-    """Labels without what is not writing: the shapes that run into the picture's edge (the table
-    beside the page, the page's own edge, a shadow's border, the slivers of background a leaning page
-    leaves at its sides, small ones too: they were read as 1s), and the faint shapes, under half the
-    pen's strength (the grain of a table or a shadow, a piece of printed line left over). Writing stays
-    inside the picture, in the pen's ink."""
-    edge = np.unique(labels[frame_edge])
-    labels[np.isin(labels, edge[edge > 0])] = 0
-    shapes = np.unique(labels)
-    shapes = shapes[shapes > 0]
-    if len(shapes) == 0:
+    """Labels without the shapes that run into the picture's edge: the table beside the page, the
+    page's own edge, a shadow's border, and the slivers of background a leaning page leaves at its
+    sides (small ones too: they were read as 1s). Faint shapes a few pixels from those go with them
+    (the grain of a table's edge); a pen's strokes do not, however close. Writing stays inside the
+    picture."""
+    count = int(labels.max())
+    if count == 0:
         return labels
-    strength = ndimage.mean(flat, labels, shapes)                         # (shapes,) each one's mean ink
-    labels[np.isin(labels, shapes[strength < FAINT_SHAPE * np.percentile(flat[labels > 0], 90)])] = 0
+    strength = ndimage.mean(flat, labels, np.arange(1, count + 1))         # (count,) each shape's mean ink
+    faint = np.flatnonzero(strength < FAINT_SHAPE * np.percentile(flat[labels > 0], 90)) + 1
+    edge = np.unique(labels[frame_edge])
+    edge = edge[edge > 0]
+    reach = label(ndimage.binary_dilation(np.isin(labels, np.union1d(edge, faint)), iterations=NEAR), connectivity=2)
+    off = np.unique(reach[frame_edge])
+    labels[np.isin(labels, edge) | (np.isin(reach, off[off > 0]) & np.isin(labels, faint))] = 0
     return labels
 
 
@@ -192,8 +196,11 @@ def _glyphs(ink: _Ink, where: str, most: int | None = None) -> list[_Glyph]:
     # against the shapes that are neither crosses nor rules: a few small digits do not make a '+' a digit
     digits = [g.height for g in glyphs if not (g.plus or g.rule) and g.height >= SPECK * reference]
     tallest_plus = PLUS * float(np.median(digits)) if digits else 0.0
-    for g in glyphs:
+    strength = ndimage.mean(ink.flat, ink.labels, [g.labels[0] for g in glyphs])    # (glyphs,) mean ink
+    pen = np.percentile(strength, 90) if len(glyphs) else 0.0
+    for g, ink_strength in zip(glyphs, strength):
         g.plus = g.plus and g.height < tallest_plus
+        g.faint = bool(ink_strength < FAINT_SHAPE * pen)
     return glyphs
 
 
@@ -285,7 +292,7 @@ def _merge(line: list[_Glyph]) -> list[_Glyph]:
             distance = lambda g: max(g.box[0] - part.box[2], part.box[0] - g.box[2], 0)  # noqa: E731
             nearest = min(others, key=distance)
             joined = max(nearest.box[2], part.box[2]) - min(nearest.box[0], part.box[0])
-            if part.height < SMALL * height or joined <= MERGED * height:   # else a small digit of its own
+            if part.height < SMALL * height or joined <= MERGED * height or part.faint:   # else a small digit
                 nearest.absorb(part)
                 out.remove(part)
     return out
