@@ -198,14 +198,6 @@ def test_a_digit_written_small_stays_in_its_number():
     assert [len(n.digits) for n in found] == [3]
 
 
-def test_a_faint_leftover_beside_a_number_is_no_digit_written_small():
-    """A piece of printed line left beside "68", as tall as a small digit but far lighter than the
-    pen, is not read as a digit of its own."""
-    canvas = typed_line([(6, 100, 90), (8, 180, 90)])
-    canvas[122:147, 260:264] = 0.75                          # 25 px of light grey line, 30 px from the 8
-    assert [len(n.digits) for n in find_numbers(canvas, "leftover")] == [2]
-
-
 def test_a_hand_that_spaces_its_digits_widely_writes_one_number():
     found = find_numbers(typed_line([(3, 40, 80), (5, 160, 80), (7, 280, 80), (2, 400, 80)]), "spaced")
     assert [len(n.digits) for n in found] == [4]

@@ -83,7 +83,6 @@ class _Glyph:
     box: tuple[int, int, int, int]
     plus: bool = False
     rule: bool = False               # a long thin stroke under the sum (it may be slanted)
-    faint: bool = False              # under half the pen's strength: no small digit (a piece of printed line)
 
     @property
     def height(self) -> int:
@@ -196,11 +195,8 @@ def _glyphs(ink: _Ink, where: str, most: int | None = None) -> list[_Glyph]:
     # against the shapes that are neither crosses nor rules: a few small digits do not make a '+' a digit
     digits = [g.height for g in glyphs if not (g.plus or g.rule) and g.height >= SPECK * reference]
     tallest_plus = PLUS * float(np.median(digits)) if digits else 0.0
-    strength = ndimage.mean(ink.flat, ink.labels, [g.labels[0] for g in glyphs])    # (glyphs,) mean ink
-    pen = np.percentile(strength, 90) if len(glyphs) else 0.0
-    for g, ink_strength in zip(glyphs, strength):
+    for g in glyphs:
         g.plus = g.plus and g.height < tallest_plus
-        g.faint = bool(ink_strength < FAINT_SHAPE * pen)
     return glyphs
 
 
@@ -292,7 +288,7 @@ def _merge(line: list[_Glyph]) -> list[_Glyph]:
             distance = lambda g: max(g.box[0] - part.box[2], part.box[0] - g.box[2], 0)  # noqa: E731
             nearest = min(others, key=distance)
             joined = max(nearest.box[2], part.box[2]) - min(nearest.box[0], part.box[0])
-            if part.height < SMALL * height or joined <= MERGED * height or part.faint:   # else a small digit
+            if part.height < SMALL * height or joined <= MERGED * height:   # else a small digit of its own
                 nearest.absorb(part)
                 out.remove(part)
     return out
