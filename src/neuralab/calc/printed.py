@@ -10,7 +10,10 @@ grids and margins of exercise books.
   only when the line is printed: unbroken (digits lined up in a column leave gaps), and lighter
   than the pen's ink, one of a regularly spaced family (a ruling or a grid), or a vertical line
   across most of the page (a margin). A single dark horizontal line is a rule the writer drew
-  under a sum, and stays.
+  under a sum, and stays. One run of line-like ink may hold several lines (a digit's strokes join
+  two grid lines): each is found in turn. The border of a dark area (the table beside the page, a
+  shadow) is no printed line. Taking a line out keeps the strokes of the pen: those that cross it,
+  and those that run along it, darker than the line's own strength there.
 """
 
 from __future__ import annotations
