@@ -82,6 +82,7 @@ TABLES = {   # name -> (result file or pattern; None: the whole results folder, 
     "filters": ("filters/throughput.json", measured(throughput_rows)),
     "web": ("web/load.json", measured(load_rows)),
     "web-pictures": ("web/pictures.json", measured(pictures_rows)),
+    "web-pictures-8cd4c42": ("web/pictures-8cd4c42.json", measured(pictures_rows)),
 }
 
 
