@@ -24,6 +24,7 @@ from neuralab.core.errors import UserError
 
 KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera", "hands")
 PAPER_KINDS = ("squared", "lined", "turned", "tilted", "camera")
+PHOTO_KINDS = ("photo", "row", "hands")         # written on plain paper and photographed
 CAMERA = (4000, 3000)                           # a 12-megapixel phone photo
 TARGETS = {"ratio": 0.98, "photo": 0.97}        # the targets: of the raw-array figure; photo numbers right
 
@@ -56,10 +57,10 @@ def pictures(kind: str, numbers, rng: np.random.Generator):
             page = write_page(images, labels, rng, height=int(rng.integers(56, 113)),
                               layout="row" if kind == "row" else "column", plus=bool(rng.random() < 0.7),
                               rule=kind != "row" and bool(rng.random() < 0.7), hand=HANDS if kind == "hands" else Hand())
-            page = photograph(page, rng) if kind in ("photo", "row", "hands") else scan(page, rng)
+            page = photograph(page, rng) if kind in PHOTO_KINDS else scan(page, rng)
         buffer = io.BytesIO()
         image = page.image if page.image.dtype == np.uint8 else np.round(page.image * 255).astype(np.uint8)
-        photo = kind in ("photo", "row", "hands") or kind in PAPER_KINDS
+        photo = kind in PHOTO_KINDS or kind in PAPER_KINDS
         Image.fromarray(image).save(buffer, format="JPEG" if photo else "PNG",
                                     **({"quality": int(rng.integers(60, 90))} if photo else {}))
         yield buffer.getvalue(), labels

@@ -46,14 +46,18 @@ def _smaller(hand: Hand, rng: np.random.Generator) -> float:
     return rng.uniform(*hand.smaller) if hand.small and rng.random() < hand.small else 1.0
 
 
+def _plus_side(fraction: float, height: int) -> int:
+    return max(5, int(fraction * height))
+
+
 def _centred(sign: np.ndarray, height: int) -> int:
     """How far down a '+' of another size than the tidy hand's goes, to keep the same middle."""
-    return (max(5, int(0.55 * height)) - sign.shape[0]) // 2
+    return (_plus_side(Hand().plus[0], height) - sign.shape[0]) // 2
 
 
 def _plus(height: int, hand: Hand, rng: np.random.Generator) -> np.ndarray:
     lo, hi = hand.plus
-    size, stroke = max(5, int((lo if lo == hi else rng.uniform(lo, hi)) * height)), max(2, height // 12)
+    size, stroke = _plus_side(lo if lo == hi else rng.uniform(lo, hi), height), max(2, height // 12)
     out = np.zeros((size, size))
     middle = size // 2
     out[middle - stroke // 2:middle - stroke // 2 + stroke, :] = 1.0

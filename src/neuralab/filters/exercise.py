@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 
 from neuralab.core.grading import check_count
+from neuralab.filters.model import per_channel
 
 AGREE = 1e-9   # the key's CNN against scipy, largest absolute difference on a [0, 1] image
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601 greyscale
@@ -47,14 +48,6 @@ class Layer:
         return self.weight.size + (0 if self.bias is None else self.bias.size)
 
 
-def _per_channel(kernel: np.ndarray, channels: int) -> np.ndarray:
-    """Filter c holds `kernel` on input channel c and zeros elsewhere: (C, C, k, k)."""
-    w = np.zeros((channels, channels, *kernel.shape))
-    for c in range(channels):
-        w[c, c] = kernel
-    return w
-
-
 def _gaussian(size: int, sigma: float) -> np.ndarray:
     r = np.arange(size) - size // 2
     g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma ** 2))
@@ -66,24 +59,24 @@ def _filter(kind: str, rng: random.Random, channels: int) -> tuple[str, str, np.
     if kind == "greyscale":
         return "greyscale", "one grey channel Y = 0.299 R + 0.587 G + 0.114 B", np.array(LUMA).reshape(1, 3, 1, 1), None
     if kind == "invert":
-        return "inversion", "each channel becomes 1 - itself", -_per_channel(np.ones((1, 1)), channels), np.ones(channels)
+        return "inversion", "each channel becomes 1 - itself", -per_channel(np.ones((1, 1)), channels), np.ones(channels)
     if kind == "box":
         k = rng.choice((3, 5))
         return f"{k}x{k} box blur", f"each channel becomes the mean of its {k}x{k} neighbourhood", \
-            _per_channel(np.full((k, k), 1 / k ** 2), channels), None
+            per_channel(np.full((k, k), 1 / k ** 2), channels), None
     if kind == "sharpen":
         return "sharpen", "each channel is sharpened with the kernel [[0,-1,0],[-1,5,-1],[0,-1,0]]", \
-            _per_channel(np.array(SHARPEN, float), channels), None
+            per_channel(np.array(SHARPEN, float), channels), None
     if kind == "emboss":
         return "emboss", "each channel is embossed with the kernel [[-2,-1,0],[-1,1,1],[0,1,2]]", \
-            _per_channel(np.array(EMBOSS, float), channels), None
+            per_channel(np.array(EMBOSS, float), channels), None
     if kind == "sobel":
         sobel = np.array(SOBEL_X, float)
         return "Sobel edges", "two edge maps of the grey image: horizontal change (Sobel x) and vertical change " \
             "(Sobel y, its transpose)", np.stack([sobel, sobel.T])[:, None], None
     size, sigma = rng.choice((3, 5, 7)), rng.choice((0.5, 1.0, 1.5, 2.0))
     return f"{size}x{size} Gaussian blur (sigma {sigma:g})", f"each channel is blurred by a {size}x{size} Gaussian " \
-        f"with sigma {sigma:g}, normalised to sum 1", _per_channel(_gaussian(size, sigma), channels), None
+        f"with sigma {sigma:g}, normalised to sum 1", per_channel(_gaussian(size, sigma), channels), None
 
 
 # the recipes: each a list of filter kinds applied in turn to a colour image

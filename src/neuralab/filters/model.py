@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -64,6 +65,14 @@ class FilterConfig:
             raise UserError(f"--size: {self.size} is not 0 (keep the size) or 5..{MAX_SIZE} (the blur is 5x5)")
 
 
+def per_channel(kernel: np.ndarray, channels: int) -> np.ndarray:
+    """Filter c holds `kernel` on input channel c and zeros elsewhere: (C, C, k, k)."""
+    w = np.zeros((channels, channels, *kernel.shape), kernel.dtype)
+    for c in range(channels):
+        w[c, c] = kernel
+    return w
+
+
 class SepiaBlurNet(nn.Module):
     """Expects (B, 3, H, W) float RGB in [0, 1]; returns (B, 3, H-4, W-4) (valid) or (B, 3, H, W) (same)."""
 
@@ -75,10 +84,8 @@ class SepiaBlurNet(nn.Module):
         self.blur = nn.Conv2d(3, 3, kernel_size=5, bias=False, padding=2 if padding == "same" else 0)
         with torch.no_grad():
             self.sepia.weight.copy_(torch.tensor(SEPIA).view(3, 3, 1, 1))      # (out, in, 1, 1)
-            g = torch.tensor(GAUSS_5X5, dtype=torch.float32) / GAUSS_SCALE     # (5, 5)
-            self.blur.weight.zero_()                                           # (out, in, 5, 5)
-            for c in range(3):
-                self.blur.weight[c, c] = g
+            g = np.array(GAUSS_5X5, np.float32) / np.float32(GAUSS_SCALE)      # (5, 5)
+            self.blur.weight.copy_(torch.from_numpy(per_channel(g, 3)))        # (out, in, 5, 5)
         self.requires_grad_(False)  # fixed filters: nothing here is trained
 
     def range_scale(self) -> torch.Tensor:
