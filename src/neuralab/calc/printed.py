@@ -13,7 +13,8 @@ grids and margins of exercise books.
   under a sum, and stays. One run of line-like ink may hold several lines (a digit's strokes join
   two grid lines): each is found in turn. The border of a dark area (the table beside the page, a
   shadow) is no printed line. Taking a line out keeps the strokes of the pen: those that cross it,
-  and those that run along it, darker than the line's own strength there.
+  and those that run along it, darker than the line's own strength there. Pieces of the line's
+  blurred edge left just beside it (where it bows away from its fitted curve) go with it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ RULED = 0.5            # a ruling's lines cross half the page (the aligned tops 
 PAGE_WIDE = 0.85       # a vertical line across 85% of the page is a margin, however dark
 STRETCH = 0.3          # a line's own strength is its median over 30% of its length: a digit's side is less
 NEAR_LINE = 6          # pixels: a printed line at the working size is thinner, with its blur
+REMNANT = 3            # pixels: ink wholly this close to a line taken out, and no darker, is its edge
 LINES_PER_RUN = 4      # printed lines told apart within one run of joined ink
 GRAIN = 5              # pixels: a line's strength is averaged over 2 * 5 + 1 along it
 BORDER = 0.5           # ink beside half of a line's length, on one side: the border of the table or a shadow
@@ -105,7 +107,29 @@ def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
         for line in _printed(lines, f, m, vertical=orientation == "vertical"):
             line.take_out(o, m, f, band)
         bands.append(band if orientation == "horizontal" else band.T)
-    return out & ~(bands[0] & bands[1])             # where a grid's lines cross, each saw the other as a stroke
+    out &= ~(bands[0] & bands[1])                   # where a grid's lines cross, each saw the other as a stroke
+    return _without_remnants(out, flat, bands[0] | bands[1])
+
+
+def _without_remnants(out: np.ndarray, flat: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """`out` without its pieces that lie wholly within `REMNANT` px of a line taken out (`band`) and
+    are no darker than that line (`OVER`): the line's blurred edge, left where the line bows away
+    from its fitted curve (a margin's end, a grid line in a shadow). A pen's stroke along a line is
+    darker, and a stroke across it reaches beyond."""
+    if not band.any():
+        return out
+    near = ndimage.binary_dilation(band, np.ones((3, 3), bool), iterations=REMNANT)
+    labels, count = ndimage.label(out, structure=np.ones((3, 3)))
+    index = np.arange(1, count + 1)
+    inside = np.flatnonzero(ndimage.minimum(near, labels, index) > 0) + 1       # labels wholly near a line
+    strength = ndimage.mean(flat, labels, inside)
+    places = ndimage.find_objects(labels)
+    for k, ink in zip(inside, np.atleast_1d(strength)):
+        grown = tuple(slice(max(s.start - REMNANT, 0), s.stop + REMNANT) for s in places[k - 1])
+        line = flat[grown][band[grown]]                                 # the line's pixels around the piece
+        if line.size and ink <= OVER * float(np.percentile(line, 90)):     # the line's core, not its edge
+            out[labels == k] = False
+    return out
 
 
 @dataclass

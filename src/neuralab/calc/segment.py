@@ -8,8 +8,9 @@ digit as MNIST framed its digits.
    (the insides of thick strokes), never below a floor of contrast (so paper grain is not ink).
 3. Components: labelled with scikit-image; specks are dropped, and the strokes of one digit (a 5
    whose top is detached, a 4 drawn in two strokes) are merged by their horizontal overlap.
-4. Layout: components are grouped into lines; a line is split into numbers at a '+' sign or a
-   wide gap; a long rule ends the sum (what is written under it is the answer, not an operand).
+4. Layout: components are grouped into lines; a line is split into numbers at a '+' sign (a small
+   cross, or one as tall as the digits standing apart before a number) or a wide gap; a long rule
+   ends the sum (what is written under it is the answer, not an operand).
 5. Framing: each digit's ink, with thin pen strokes thickened towards MNIST's stroke width, is
    scaled to fit 20x20 and placed in 28x28 with its centre of mass at the centre.
 """
@@ -35,6 +36,7 @@ MIN_CONTRAST = 0.12    # ink must be at least 12% darker than its paper: below t
 BACKGROUND = 0.12      # the paper is estimated at 12% of the short side: wider than any pen stroke
 NEAR = 3               # pixels: faint specks this close to a shape that runs off the page go with it
 FAINT_SHAPE = 0.5      # a shape whose mean ink is under half the pen's is faint: the table's grain, a shadow's
+BROAD = 3              # pixels: faint ink this wide everywhere is an area (shading, the table), not a stroke
 TALL = 3.0             # a shape over 3 digit heights tall is no digit (a stray line, a page edge)
 MAX_MARKS = 300        # marks on one picture: 20 numbers of 12 digits, with room for a '+' and strokes
 MIN_DIGIT = 12         # pixels at the picture's size, or at the working size of a small picture
@@ -43,8 +45,10 @@ GAP = 0.9              # a gap wider than 0.9 digit heights separates two number
 SPREAD = 2.0           # ... and wider than twice the line's typical gap (a hand that spaces its digits widely)
 SIDE = 0.3             # lines side by side whose heights overlap by 30% of the shorter are one line
 MERGED = 0.9           # a part under half the height joins its nearest digit: a stroke of it, if together
-SMALL = 0.4            # they are at most 0.9 heights wide or the part is under 0.4; else a digit written small
+SMALL = 0.4            # they are at most 0.9 heights wide or the part is under 0.4; else a digit written small,
+FOOT = 0.4             # which stands on the line: its foot within 0.4 heights of its neighbour's
 PLUS = 0.8             # a '+' is under 80% of the digits' height
+FULL = 0.75            # a digit of 75% of the typical height is full-size: such digits make the lines
 FRAME_SIDE = 64        # a digit is framed from at most 64 px a side: 3x MNIST's 20, cost bounded
 STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner pens are thickened
 
@@ -83,6 +87,7 @@ class _Glyph:
     box: tuple[int, int, int, int]
     plus: bool = False
     rule: bool = False               # a long thin stroke under the sum (it may be slanted)
+    cross: bool = False              # shaped as a '+', whatever its size (a '+' if it stands apart)
 
     @property
     def height(self) -> int:
@@ -90,6 +95,7 @@ class _Glyph:
 
     def absorb(self, other: "_Glyph") -> None:
         self.labels += other.labels
+        self.cross = False
         self.box = (min(self.box[0], other.box[0]), min(self.box[1], other.box[1]),
                     max(self.box[2], other.box[2]), max(self.box[3], other.box[3]))
 
@@ -132,8 +138,9 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
 def _off_the_page(labels: np.ndarray, flat: np.ndarray, frame_edge: np.ndarray) -> np.ndarray:
     """Labels without the shapes that run into the picture's edge: the table beside the page, the
     page's own edge, a shadow's border, and the slivers of background a leaning page leaves at its
-    sides (small ones too: they were read as 1s). Faint shapes a few pixels from those go with them
-    (the grain of a table's edge); a pen's strokes do not, however close. Writing stays inside the
+    sides (small ones too: they were read as 1s). Faint shapes a few pixels from those, or from a
+    broad faint area that runs into the edge, go with them (the grain of a table's edge, the broken
+    line of a page's shaded edge); a pen's strokes do not, however close. Writing stays inside the
     picture."""
     count = int(labels.max())
     if count == 0:
@@ -142,7 +149,11 @@ def _off_the_page(labels: np.ndarray, flat: np.ndarray, frame_edge: np.ndarray) 
     faint = np.flatnonzero(strength < FAINT_SHAPE * np.percentile(flat[labels > 0], 90)) + 1
     edge = np.unique(labels[frame_edge])
     edge = edge[edge > 0]
-    reach = label(ndimage.binary_dilation(np.isin(labels, np.union1d(edge, faint)), iterations=NEAR), connectivity=2)
+    # broad faint areas (a leaning page's shaded edge, the table beyond it) reach the frame too: thin
+    # printed lines do not survive the opening
+    broad = ndimage.binary_opening(flat > MIN_CONTRAST, structure=disk(BROAD))
+    reach = label(ndimage.binary_dilation(np.isin(labels, np.union1d(edge, faint)) | broad, iterations=NEAR),
+                  connectivity=2)
     off = np.unique(reach[frame_edge])
     labels[np.isin(labels, edge) | (np.isin(reach, off[off > 0]) & np.isin(labels, faint))] = 0
     return labels
@@ -196,7 +207,7 @@ def _glyphs(ink: _Ink, where: str, most: int | None = None) -> list[_Glyph]:
     digits = [g.height for g in glyphs if not (g.plus or g.rule) and g.height >= SPECK * reference]
     tallest_plus = PLUS * float(np.median(digits)) if digits else 0.0
     for g in glyphs:
-        g.plus = g.plus and g.height < tallest_plus
+        g.cross, g.plus = g.plus, g.plus and g.height < tallest_plus
     return glyphs
 
 
@@ -219,8 +230,10 @@ def _lines(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
     """Group glyphs into lines (top to bottom), each sorted left to right; rules end the sum."""
     reference = float(np.median([g.height for g in glyphs if not (g.plus or g.rule)] or [1]))
     rules = [g for g in glyphs if g.rule]
-    # digits make the lines: a '+' sits between two lines' heights as often as on one
-    tall = sorted((g for g in glyphs if g.height >= 0.5 * reference and not (g.plus or g.rule)), key=lambda g: g.box[1])
+    # digits make the lines, full-size ones first, top to bottom: a '+' sits between two lines' heights
+    # as often as on one, and a shorter part of a digit (a 3's detached top) would start a line of its own
+    tall = sorted((g for g in glyphs if g.height >= 0.5 * reference and not (g.plus or g.rule)),
+                  key=lambda g: (g.height < FULL * reference, g.box[1]))
     lines: list[tuple[list[int], list[_Glyph]]] = []                     # ([top, bottom], glyphs)
     for g in tall:
         overlaps = [min(span[1], g.box[3]) - max(span[0], g.box[1]) for span, _ in lines]
@@ -270,7 +283,7 @@ def _side_by_side(lines: list[tuple[list[int], list[_Glyph]]]) -> list[tuple[lis
 def _merge(line: list[_Glyph]) -> list[_Glyph]:
     """Merge the strokes of one digit: a part whose middle lies over its neighbour's span (give or
     take a tenth of their height); then a part too short to be a digit joins its nearest neighbour,
-    unless it stands apart as a digit written small (`SMALL`, `MERGED`)."""
+    unless it stands apart, on the line, as a digit written small (`SMALL`, `MERGED`, `FOOT`)."""
     out: list[_Glyph] = []
     for g in line:
         last = out[-1] if out else None
@@ -288,21 +301,25 @@ def _merge(line: list[_Glyph]) -> list[_Glyph]:
             distance = lambda g: max(g.box[0] - part.box[2], part.box[0] - g.box[2], 0)  # noqa: E731
             nearest = min(others, key=distance)
             joined = max(nearest.box[2], part.box[2]) - min(nearest.box[0], part.box[0])
-            if part.height < SMALL * height or joined <= MERGED * height:   # else a small digit of its own
+            hangs = nearest.box[3] - part.box[3] > FOOT * height               # a 5's flag, high on the line
+            if part.height < SMALL * height or joined <= MERGED * height or hangs:   # else a small digit
                 nearest.absorb(part)
                 out.remove(part)
     return out
 
 
-def _numbers(line: list[_Glyph]) -> list[list[_Glyph]]:
-    """Split a line at '+' signs and at gaps wide for its digits' height and for its own spacing."""
+def _numbers(line: list[_Glyph], page_height: float) -> list[list[_Glyph]]:
+    """Split a line at '+' signs and at gaps wide for its digits' height (or the page's, where most of
+    the line is written small) and for its own spacing."""
     digits = [g for g in line if not g.plus]
     if not digits:
         return []
+    digits = [g for g in digits if not g.cross] or digits         # a cross's own gaps do not set the spacing
     tallest = max(g.height for g in digits)
-    height = float(np.median([g.height for g in digits if g.height >= 0.5 * tallest]))   # small digits aside
+    height = max(float(np.median([g.height for g in digits if g.height >= 0.5 * tallest])), page_height)
     gaps = [b.box[0] - a.box[2] for a, b in zip(digits, digits[1:])]
     wide = max(GAP * height, SPREAD * float(np.median(gaps)) if len(gaps) >= 3 else 0.0)
+    _crosses_apart(line, wide)
     numbers: list[list[_Glyph]] = [[]]
     for g in line:
         if g.plus:
@@ -312,6 +329,18 @@ def _numbers(line: list[_Glyph]) -> list[list[_Glyph]]:
             numbers.append([])
         numbers[-1].append(g)
     return [n for n in numbers if n]
+
+
+def _crosses_apart(line: list[_Glyph], wide: float) -> None:
+    """A cross as tall as the digits is a '+' where it stands apart (gaps over `wide`) before a
+    number, at the line's start or after another number; a '4' alone on its line, or between '+'
+    signs, stays a digit."""
+    for k, g in enumerate(line):
+        after = line[k + 1] if k + 1 < len(line) else None
+        before = line[k - 1] if k > 0 else None
+        apart = after is not None and not after.plus and after.box[0] - g.box[2] > wide and (
+            before is None or (not before.plus and g.box[0] - before.box[2] > wide))
+        g.plus = g.plus or (g.cross and apart)
 
 
 def _digit(ink: _Ink, glyph: _Glyph) -> Digit:
@@ -363,10 +392,12 @@ def find_numbers(gray: np.ndarray, where: str) -> list[Number]:
     heights = [g.height for g in glyphs if not (g.plus or g.rule)]
     if heights and np.median(heights) < max(8.0, MIN_DIGIT * ink.scale):       # working-size pixels
         raise UserError(f"{where}: no digit found (only specks, under {MIN_DIGIT} pixels tall)")
+    lines = [_merge(line) for line in _lines(glyphs)]
+    page_height = float(np.median([g.height for line in lines for g in line if not g.plus] or [0]))
     numbers = []
-    for k, line in enumerate(_lines(glyphs)):
+    for k, line in enumerate(lines):
         deadline.check(where)
-        for glyphs in _numbers(_merge(line)):
+        for glyphs in _numbers(line, page_height):
             numbers.append(Number(k, [_digit(ink, g) for g in glyphs]))
     if not numbers:
         raise UserError(f"{where}: no digit found (the picture holds no ink)")
