@@ -118,18 +118,19 @@ def _without_remnants(out: np.ndarray, flat: np.ndarray, band: np.ndarray) -> np
     darker, and a stroke across it reaches beyond."""
     if not band.any():
         return out
-    near = ndimage.binary_dilation(band, np.ones((3, 3), bool), iterations=REMNANT)
+    near = ndimage.maximum_filter(band, 2 * REMNANT + 1)
     labels, count = ndimage.label(out, structure=np.ones((3, 3)))
     index = np.arange(1, count + 1)
     inside = np.flatnonzero(ndimage.minimum(near, labels, index) > 0) + 1       # labels wholly near a line
     strength = ndimage.mean(flat, labels, inside)
     places = ndimage.find_objects(labels)
+    edge = []
     for k, ink in zip(inside, np.atleast_1d(strength)):
         grown = tuple(slice(max(s.start - REMNANT, 0), s.stop + REMNANT) for s in places[k - 1])
         line = flat[grown][band[grown]]                                 # the line's pixels around the piece
         if line.size and ink <= OVER * float(np.percentile(line, 90)):     # the line's core, not its edge
-            out[labels == k] = False
-    return out
+            edge.append(k)
+    return out & ~np.isin(labels, edge)
 
 
 @dataclass
