@@ -203,8 +203,9 @@ def _glyphs(ink: _Ink, where: str, most: int | None = None) -> list[_Glyph]:
                      r.axis_major_length >= 2 * reference and r.axis_minor_length <= 0.25 * reference
                      and r.bbox[3] - r.bbox[1] >= 2 * (r.bbox[2] - r.bbox[0]))     # a rule lies along the line
               for r in regionprops(only_kept[ink.labels])]
-    # a '+' is written smaller than the digits (a cross as tall as they are is a 4 or a 7), measured
-    # against the shapes that are neither crosses nor rules: a few small digits do not make a '+' a digit
+    # a '+' is written smaller than the digits (a cross as tall as they are is a 4 or a 7, unless it
+    # stands apart: `_crosses_apart`), measured against the shapes that are neither crosses nor rules:
+    # a few small digits do not make a '+' a digit
     digits = [g.height for g in glyphs if not (g.plus or g.rule) and g.height >= SPECK * reference]
     tallest_plus = PLUS * float(np.median(digits)) if digits else 0.0
     for g in glyphs:
