@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 from neuralab.calc.pages import PAPER, Page, photograph, scan, write_page
 from neuralab.calc.paper import on_paper
+from neuralab.calc.printed import without_printed_lines
 from neuralab.calc.segment import find_digit, find_numbers
 from neuralab.core.errors import UserError
 from neuralab.core.images import read_gray
@@ -280,8 +282,8 @@ def test_a_flag_high_on_the_line_is_no_small_digit():
 
 
 def test_a_digit_in_two_parts_whose_top_stands_high_stays_on_its_line():
-    """A 3 whose upper half is detached and written higher than the 7 beside it: the tallest digits
-    make the lines, so the part joins the 7's line instead of starting a line of its own."""
+    """A 3 whose upper half is detached and written higher than the 7 beside it: full-size digits
+    make the lines first, so the part joins the 7's line instead of starting a line of its own."""
     canvas = np.full((300, 400), 1.0)
     for x in (100, 160, 220, 280):                           # a line of 1s
         canvas[30:110, x:x + 8] = 0.0
@@ -293,6 +295,20 @@ def test_a_digit_in_two_parts_whose_top_stands_high_stays_on_its_line():
     canvas[210:260, 212:220] = 0.0                           # its lower part
     canvas[252:260, 180:220] = 0.0
     assert [len(n.digits) for n in find_numbers(canvas, "two parts")] == [4, 2]
+
+
+def test_the_blurred_edge_of_a_bowed_margin_goes_with_it():
+    """A margin whose top end bows away from the straight line it follows elsewhere: the slivers of
+    its blurred edge left beside the band taken out (read as 1s) go with it; a pen's 1 stays."""
+    h, w = 600, 500
+    cols = np.arange(w)[None, :]
+    centre = 100 - np.clip(80 - np.arange(h), 0, None)[:, None] * 0.12     # (h, 1) the margin's middle
+    flat = 0.35 * np.sqrt(np.clip(1 - np.abs(cols - centre) / 6.0, 0, 1))
+    flat = ndimage.gaussian_filter(flat.astype(np.float32), 1.0)
+    flat[200:280, 300:308] = 0.9                                           # a pen's 1
+    out = without_printed_lines(flat, flat > 0.12)
+    pieces = ndimage.find_objects(ndimage.label(out)[0])
+    assert [(p[0].start, p[0].stop, p[1].start, p[1].stop) for p in pieces] == [(200, 280, 300, 308)]
 
 
 def notebook(numbers, paper, seed, ink="blue", turn=3.0):
