@@ -316,10 +316,10 @@ def _numbers(line: list[_Glyph], page_height: float) -> list[list[_Glyph]]:
     digits = [g for g in line if not g.plus]
     if not digits:
         return []
-    digits = [g for g in digits if not g.cross] or digits         # a cross's own gaps do not set the spacing
-    tallest = max(g.height for g in digits)
-    height = max(float(np.median([g.height for g in digits if g.height >= 0.5 * tallest])), page_height)
-    gaps = [b.box[0] - a.box[2] for a, b in zip(digits, digits[1:])]
+    spaced = [g for g in digits if not g.cross] or digits         # a cross's own gaps do not set the spacing
+    tallest = max(g.height for g in spaced)
+    height = max(float(np.median([g.height for g in spaced if g.height >= 0.5 * tallest])), page_height)
+    gaps = [b.box[0] - a.box[2] for a, b in zip(spaced, spaced[1:])]
     wide = max(GAP * height, SPREAD * float(np.median(gaps)) if len(gaps) >= 3 else 0.0)
     _crosses_apart(line, wide)
     numbers: list[list[_Glyph]] = [[]]
