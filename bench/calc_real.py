@@ -16,6 +16,10 @@ Kinds of picture (all written with MNIST digits, so every digit's truth is known
           with a shadow across it
   tilted  the same, turned up to 3 degrees and leaning up to 25 degrees away from the camera
   camera  a squared-paper photo filling a 12-megapixel frame (4000x3000 JPEG): the read-time target
+  hands   photos of column sums in a looser hand: wide and uneven spacing, digits written small and
+          high, '+' signs of any size (`calc.pages.HANDS`)
+  joined  photos of column sums in a fast hand: two digits in five run into the digit before them,
+          ink touching ink (`calc.pages.JOINED`), to be cut apart by `calc.joined`
   canvas  each number drawn with the mouse on the real web page (Chromium), one digit per box, the
           pen following each digit's skeleton (`calc.pages.pen_strokes`), read by the page's own requests
   wide    each number drawn the same way in the page's wide box, segmented by the server
@@ -60,6 +64,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--browser-numbers", type=int, default=150, help="numbers drawn per browser kind (default 150)")
     p.add_argument("--kinds", default=",".join(KINDS), help=f"which kinds (default all: {','.join(KINDS)})")
     p.add_argument("--seed", type=int, default=0, help="fixes the digits and every rendering (default 0)")
+    p.add_argument("--whole", action="store_true", help="never cut a shape into digits that touch "
+                   "(`calc.joined`): what the reading was without it, to compare")
     p.add_argument("--json", type=output_file(".json"), default=None, help="default: src/neuralab/results/calc/real-<split>.json")
     p.add_argument("--table", default=None, help="only print the Markdown table of this result file (for the docs)")
     args = p.parse_args(argv)
@@ -97,7 +103,7 @@ def main(argv=None) -> int:
 
             tally = score_browser(model, kind, numbers, pen_strokes, Tally())
         else:
-            tally = score_paper(model, kind, numbers, rng)
+            tally = score_paper(model, kind, numbers, rng, cut=not args.whole)
         arrays = score_arrays(model, numbers).figures()
         figures = tally.figures()
         ratio = figures["number_accuracy"] / arrays["number_accuracy"]
@@ -113,7 +119,7 @@ def main(argv=None) -> int:
     out = Path(args.json) if args.json else ROOT / "src" / "neuralab" / "results" / "calc" / f"real-{args.split}.json"
     atomic_write_json(out, {**provenance(), "split": args.split, "seed": args.seed,
                             "checkpoint": str(args.checkpoint), "checkpoint_sha256": sha256_file(args.checkpoint),
-                            "checkpoint_config": vars(config), "kinds": results})
+                            "checkpoint_config": vars(config), "touching_digits_cut": not args.whole, "kinds": results})
     print(f"wrote {out}")
     return 0
 

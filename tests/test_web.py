@@ -333,9 +333,9 @@ class SlowReader(DigitReader):
         super().__init__(model)
         self.release = release
 
-    def read(self, groups):
+    def read(self, groups, ceilings=None):
         self.release.wait(10)
-        return super().read(groups)
+        return super().read(groups, ceilings)
 
 
 def test_requests_beyond_the_workers_and_queue_get_503_with_retry_after(model):

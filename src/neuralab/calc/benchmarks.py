@@ -109,7 +109,8 @@ REAL_KINDS = {"strip": "clean strips (one number per picture)", "photo": "phone 
               "turned": "photos on plain paper turned up to 10°, shadowed",
               "tilted": "photos leaning up to 25° from the camera (keystone)",
               "camera": "squared-paper photos at 12 megapixels (4000×3000)",
-              "hands": "phone photos of column sums in a looser hand (spacing, small digits, '+' sizes)"}
+              "hands": "phone photos of column sums in a looser hand (spacing, small digits, '+' sizes)",
+              "joined": "phone photos of column sums in a fast hand (two digits in five touch the one before)"}
 
 
 def real_rows(real: dict) -> list[str]:

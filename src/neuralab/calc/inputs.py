@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralab.calc.joined import Judge
 from neuralab.calc.segment import WORK_SIDE, find_digit, find_numbers
 from neuralab.core.errors import UserError
 from neuralab.core.images import read_gray, read_gray_reduced
@@ -31,6 +32,7 @@ class Group:
     line: int | None = None                                   # the line of the picture, from the top
     picture: np.ndarray | None = None                         # (h, w) grey: the picture it was found in, reduced
     size: tuple[int, int] | None = None                       # the picture's own (width, height): the boxes' frame
+    ceilings: list[float] | None = None                       # per digit, the most its reading is trusted (`Digit.ceiling`)
 
 
 def read_folder(folder: Path) -> Group:
@@ -44,13 +46,15 @@ def read_folder(folder: Path) -> Group:
     return Group(np.stack([d.image for d in digits]), str(folder))
 
 
-def read_picture(source: Path | bytes, where: str, max_pixels: int | None = None) -> list[Group]:
-    """A picture (a file or an upload's bytes) -> one Group per number it holds."""
+def read_picture(source: Path | bytes, where: str, max_pixels: int | None = None,
+                 judge: Judge | None = None) -> list[Group]:
+    """A picture (a file or an upload's bytes) -> one Group per number it holds; with the reader's
+    `judge` (`reading.judge`), digits that touch are split where it reads them best."""
     gray, size = read_gray_reduced(source, where, max_pixels, WORK_SIDE)
     factor = size[0] / gray.shape[1]                                  # reduced pixels -> the picture's own
     return [Group(np.stack([d.image for d in n.digits]), where, [_scaled(d.box, factor, size) for d in n.digits],
-                  n.line, gray, size)
-            for n in find_numbers(gray, where)]
+                  n.line, gray, size, [d.ceiling for d in n.digits])
+            for n in find_numbers(gray, where, judge)]
 
 
 def _scaled(box: tuple[int, int, int, int], factor: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -65,14 +69,14 @@ def read_box(source: bytes, where: str, max_pixels: int | None = None) -> tuple[
     return find_digit(gray, where).image, gray.size
 
 
-def read_paths(paths: list[Path]) -> list[Group]:
-    """`calc predict`'s NUMBER arguments, in order, each a folder or a picture."""
+def read_paths(paths: list[Path], judge: Judge | None = None) -> list[Group]:
+    """`calc predict`'s NUMBER arguments, in order, each a folder or a picture (`read_picture`)."""
     groups = []
     for path in paths:
         if path.is_dir():
             groups.append(read_folder(path))
         elif (fault := path_fault(path)) is None:
-            groups.extend(read_picture(path, str(path)))
+            groups.extend(read_picture(path, str(path), judge=judge))
         else:
             raise UserError(f"{path}: {fault}")
     return groups

@@ -1,7 +1,7 @@
 """The kinds of people's pictures that `bench/calc_real.py` scores: numbers drawn from MNIST, written
 on strips, photographed column sums and rows, scans, exercise-book pages (`calc.pages`,
 `calc.paper`) and column sums in a looser hand (wide and uneven spacing, small digits, '+' signs of
-any size: `pages.HANDS`), read as `calc predict` reads them, and tallied beside the same digits as raw arrays.
+any size: `pages.HANDS`) or a fast writer's (digits touching: `pages.JOINED`), read as `calc predict` reads them, and tallied beside the same digits as raw arrays.
 The browser kinds (`canvas`, `wide`) are drawn on the page by `web.browser`.
 """
 
@@ -15,17 +15,18 @@ import numpy as np
 from PIL import Image
 
 from neuralab.calc.inputs import read_picture
-from neuralab.calc.pages import HANDS, Hand, Page, photograph, scan, write_page
+from neuralab.calc.pages import HANDS, JOINED, Hand, Page, photograph, scan, write_page
 from neuralab.calc.paper import INKS, on_paper
 from neuralab.calc.predict import read_numbers
-from neuralab.calc.reading import read_digits
+from neuralab.calc.reading import judge, read_digits
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
 
-KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera", "hands")
+KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera", "hands", "joined")
 PAPER_KINDS = ("squared", "lined", "turned", "tilted", "camera")
-PHOTO_KINDS = ("photo", "row", "hands")         # written on plain paper and photographed
+PHOTO_KINDS = ("photo", "row", "hands", "joined")       # written on plain paper and photographed
 CAMERA = (4000, 3000)                           # a 12-megapixel phone photo
+_HAND_OF = {"hands": HANDS, "joined": JOINED}     # the kinds written in another hand than the tidy one
 TARGETS = {"ratio": 0.98, "photo": 0.97}        # the issue's targets: of the raw-array figure; photo numbers right
 
 
@@ -56,7 +57,7 @@ def pictures(kind: str, numbers, rng: np.random.Generator):
         else:
             page = write_page(images, labels, rng, height=int(rng.integers(56, 113)),
                               layout="row" if kind == "row" else "column", plus=bool(rng.random() < 0.7),
-                              rule=kind != "row" and bool(rng.random() < 0.7), hand=HANDS if kind == "hands" else Hand())
+                              rule=kind != "row" and bool(rng.random() < 0.7), hand=_HAND_OF.get(kind, Hand()))
             page = photograph(page, rng) if kind in PHOTO_KINDS else scan(page, rng)
         buffer = io.BytesIO()
         image = page.image if page.image.dtype == np.uint8 else np.round(page.image * 255).astype(np.uint8)
@@ -77,12 +78,21 @@ def notebook(kind: str, images, labels, rng: np.random.Generator):
     if kind == "tilted":
         return photograph(page, rng, tilt=25.0)
     photo = photograph(page, rng, shadow=bool(rng.random() < 0.5))
-    if kind == "camera":                                # the page filling a 12-megapixel frame
-        scale = (CAMERA[0] / photo.image.shape[1], CAMERA[1] / photo.image.shape[0])
-        boxes = [[(int(x0 * scale[0]), int(y0 * scale[1]), int(x1 * scale[0]), int(y1 * scale[1]))
-                  for x0, y0, x1, y1 in number] for number in photo.boxes]
-        return Page(np.asarray(Image.fromarray(photo.image).resize(CAMERA, Image.Resampling.BICUBIC)), photo.numbers, boxes)
-    return photo
+    return at_camera_size(photo) if kind == "camera" else photo
+
+
+def at_camera_size(photo: Page) -> Page:
+    """The photo filling a 12-megapixel frame, its shape kept (a lens does not stretch the page): scaled
+    to fit, and the frame's spare width or height is more of the paper at the photo's edges."""
+    h, w = photo.image.shape[:2]
+    scale = min(CAMERA[0] / w, CAMERA[1] / h)
+    size = (min(round(w * scale), CAMERA[0]), min(round(h * scale), CAMERA[1]))
+    left, top = (CAMERA[0] - size[0]) // 2, (CAMERA[1] - size[1]) // 2
+    image = np.asarray(Image.fromarray(photo.image).resize(size, Image.Resampling.BICUBIC))
+    image = np.pad(image, ((top, CAMERA[1] - size[1] - top), (left, CAMERA[0] - size[0] - left), (0, 0)), mode="edge")
+    boxes = [[(left + int(x0 * scale), top + int(y0 * scale), left + int(x1 * scale), top + int(y1 * scale))
+              for x0, y0, x1, y1 in number] for number in photo.boxes]
+    return Page(image, photo.numbers, boxes)
 
 
 class Tally:
@@ -118,13 +128,14 @@ class Tally:
                 "read_seconds_p95": round(float(np.percentile(self.times, 95)), 3) if self.times else None}
 
 
-def score_paper(model, kind: str, numbers, rng) -> Tally:
+def score_paper(model, kind: str, numbers, rng, cut: bool = True) -> Tally:
+    """Read each picture of `kind` as `calc predict` does; `cut`: digits that touch are cut apart."""
     tally = Tally()
     for data, labels in pictures(kind, numbers, rng):
         t0 = time.perf_counter()
         try:
-            groups = read_picture(data, kind)
-            answer = read_numbers(model, [g.images for g in groups], "cpu")
+            groups = read_picture(data, kind, judge=judge(model) if cut else None)
+            answer = read_numbers(model, [g.images for g in groups], "cpu", [g.ceilings for g in groups])
             answer.check_trusted(kind)                         # as `calc predict` and the page do
         except UserError as e:  # a picture refused (nothing found, or nothing trusted) counts as all wrong
             print(f"  {kind}: {type(e).__name__}: {e}", file=sys.stderr)

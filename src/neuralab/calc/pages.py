@@ -65,6 +65,15 @@ def _plus(height: int, hand: Hand, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _touching(before: np.ndarray, box: tuple[int, int, int, int], glyph: np.ndarray, y: int) -> int:
+    """The column to write `glyph` at (its top at row `y`) so that its ink just meets the ink of the
+    digit `before` it, written in `box`: the furthest right it can stand and still touch."""
+    rows = range(max(box[1], y), min(box[3], y + glyph.shape[0]))
+    xs = [box[0] + np.flatnonzero(before[r - box[1]] > 0.5).max() - np.flatnonzero(glyph[r - y] > 0.5).min()
+          for r in rows if (before[r - box[1]] > 0.5).any() and (glyph[r - y] > 0.5).any()]
+    return int(max(xs)) if xs else box[2]
+
+
 @dataclass(frozen=True)
 class Hand:
     """How a person spaces and sizes what they write, in digit heights. The default is the tidy
@@ -73,9 +82,11 @@ class Hand:
     small: float = 0.0                           # the chance that a digit is written small ...
     smaller: tuple[float, float] = (0.5, 0.7)    # ... this much of the height, and raised up to a third of it
     plus: tuple[float, float] = (0.55, 0.55)     # the '+' sign's size
+    touch: float = 0.0                           # the chance that a digit touches the one before it
 
 
 HANDS = Hand(spacing=(0.1, 0.6), small=0.15, plus=(0.45, 0.7))
+JOINED = Hand(spacing=(0.05, 0.25), touch=0.4)  # a fast writer: two digits in five run into the one before
 
 
 def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random.Generator, *,
@@ -117,10 +128,12 @@ def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random
             x = margin + sum(widths[:k]) + k * 2 * height
             base = margin + int(1.5 * height)
         number_boxes = []
-        for glyph, size in zip(ink, sizes[k]):
+        for d, (glyph, size) in enumerate(zip(ink, sizes[k])):
             y = base - glyph.shape[0] + int(rng.integers(-height // 12, height // 12 + 1))
             if size < 0.8 * height:                                  # a small digit, written a little high
                 y -= int(rng.uniform(0, 1 / 3) * (height - glyph.shape[0]))
+            if d and hand.touch and rng.random() < hand.touch:
+                x = _touching(ink[d - 1], number_boxes[-1], glyph, y)
             number_boxes.append(put(glyph, x, y))
             x += glyph.shape[1] + gap()
         boxes.append(number_boxes)

@@ -82,12 +82,14 @@ def compose(expression: str, seed: int, data: MNIST) -> list[np.ndarray]:
     return groups
 
 
-def read_symbolic(model: SymbolicCalc, groups: list[np.ndarray], device: torch.device) -> Answer:
+def read_symbolic(model: SymbolicCalc, groups: list[np.ndarray], device: torch.device,
+                  ceilings: list[list[float] | None] | None = None) -> Answer:
     digits, probabilities = read_digits(model, np.concatenate(groups), device)
+    ceilings = ceilings or [None] * len(groups)
     readings, per_number, start = [], [], 0
-    for g in groups:
+    for g, ceiling in zip(groups, ceilings):
         readings.append("".join(map(str, digits[start:start + len(g)])))
-        per_number.append([round(p, 4) for p in probabilities[start:start + len(g)]])
+        per_number.append([round(min(p, c), 4) for p, c in zip(probabilities[start:start + len(g)], ceiling or [1.0] * len(g))])
         start += len(g)
     numbers = [int(r) for r in readings]
     running = np.cumsum(numbers, dtype=object).tolist()
@@ -131,13 +133,16 @@ def check_sizes(lengths: list[int], where: str) -> None:
         raise UserError(f"{where}: a number of {max(lengths)} digits, at most {MAX_NUMBER_DIGITS}")
 
 
-def read_numbers(model: nn.Module, groups: list[np.ndarray], device: torch.device | str = "cpu") -> Answer:
-    """The one way to read numbers with a calculator: each number a (D, 28, 28) uint8 digit stack."""
+def read_numbers(model: nn.Module, groups: list[np.ndarray], device: torch.device | str = "cpu",
+                 ceilings: list[list[float] | None] | None = None) -> Answer:
+    """The one way to read numbers with a calculator: each number a (D, 28, 28) uint8 digit stack.
+    `ceilings`: per number (None: no limit), per digit, the most its reading is trusted (`calc.inputs.Group`:
+    a digit cut from a shape of touching digits is no surer than the shape read whole)."""
     check_sizes([len(g) for g in groups], "numbers")
     if any(len(g) == 0 for g in groups):
         raise UserError("empty group: every number needs at least one digit image")
     if isinstance(model, SymbolicCalc):
-        return read_symbolic(model, groups, device)
+        return read_symbolic(model, groups, device, ceilings)
     return read_seed(model, groups, device)
 
 

@@ -40,3 +40,10 @@ def read_digits(model: SymbolicCalc, images: np.ndarray, device: torch.device | 
     table = read_log_probs(model, len(images), lambda a, b: images_to_float(images[a:b]), device)   # (D, 12)
     best, digit = digit_view(table).max(-1)
     return digit.tolist(), best.tolist()
+
+
+def judge(model: SymbolicCalc, device: torch.device | str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+    """The reader as `segment` asks it where to cut digits that touch: digit images (N, 28, 28) uint8
+    -> (N, 10) each one's probabilities by the 10-digit rule."""
+    return lambda images: digit_view(read_log_probs(model, len(images), lambda a, b: images_to_float(images[a:b]),
+                                                    device)).numpy()

@@ -13,6 +13,7 @@ from neuralab.calc import benchmarks, pages, predict
 from neuralab.calc.config import KIND, CalcConfig, resolve
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.inputs import read_picture
+from neuralab.calc.reading import judge
 from neuralab.calc.train import train
 from neuralab.core import mnist
 from neuralab.core.provenance import device_name, machine
@@ -93,8 +94,9 @@ def _photo_example(ctx: SectionContext, model, data, name: str) -> tuple[str, li
     page = pages.photograph(pages.write_page(images, labels, rng, height=64), rng)
     photo = ctx.assets_dir / "calc_photo.jpg"
     Image.fromarray(page.image).save(photo, quality=85)
-    groups = read_picture(photo, photo.name)
-    answer = predict.read_numbers(model, [g.images for g in groups], next(model.parameters()).device)
+    groups = read_picture(photo, photo.name, judge=judge(model, next(model.parameters()).device))
+    answer = predict.read_numbers(model, [g.images for g in groups], next(model.parameters()).device,
+                                  [g.ceilings for g in groups])
     labelled = [(box, digit) for g, reading in zip(groups, answer.readings) for box, digit in zip(g.boxes, reading)]
     predict.show([g.images for g in groups], answer, ctx.assets_dir / name,
                  [predict.Picture("a phone photo of a column sum", groups[0].picture, labelled, groups[0].size)])

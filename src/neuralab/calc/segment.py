@@ -17,7 +17,7 @@ digit as MNIST framed its digits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import ndimage
@@ -26,7 +26,7 @@ from skimage.measure import label, regionprops
 from skimage.morphology import dilation, disk, skeletonize
 from skimage.transform import rescale, resize
 
-from neuralab.calc import printed
+from neuralab.calc import joined, printed
 from neuralab.core import deadline
 from neuralab.core.errors import UserError
 
@@ -57,6 +57,7 @@ STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner
 class Digit:
     box: tuple[int, int, int, int]   # (x0, y0, x1, y1) in the picture's pixels, x1 and y1 exclusive
     image: np.ndarray                # (28, 28) uint8: light ink on black, MNIST framing
+    ceiling: float = 1.0             # the most its reading is trusted: cut from a shape, no more than the shape read whole
 
 
 @dataclass
@@ -310,12 +311,12 @@ def _merge(line: list[_Glyph]) -> list[_Glyph]:
     return out
 
 
-def _numbers(line: list[_Glyph], page_height: float) -> list[list[_Glyph]]:
+def _numbers(line: list[_Glyph], page_height: float) -> tuple[list[list[_Glyph]], float]:
     """Split a line at '+' signs and at gaps wide for its digits' height (or the page's, where most of
-    the line is written small) and for its own spacing."""
+    the line is written small) and for its own spacing. Also gives that digit height."""
     digits = [g for g in line if not g.plus]
     if not digits:
-        return []
+        return [], page_height
     spaced = [g for g in digits if not g.cross] or digits         # a cross's own gaps do not set the spacing
     tallest = max(g.height for g in spaced)
     height = max(float(np.median([g.height for g in spaced if g.height >= 0.5 * tallest])), page_height)
@@ -330,7 +331,7 @@ def _numbers(line: list[_Glyph], page_height: float) -> list[list[_Glyph]]:
         if numbers[-1] and g.box[0] - numbers[-1][-1].box[2] > wide:
             numbers.append([])
         numbers[-1].append(g)
-    return [n for n in numbers if n]
+    return [n for n in numbers if n], height
 
 
 def _crosses_apart(line: list[_Glyph], wide: float) -> None:
@@ -345,9 +346,19 @@ def _crosses_apart(line: list[_Glyph], wide: float) -> None:
         g.plus = g.plus or (g.cross and apart)
 
 
-def _digit(ink: _Ink, glyph: _Glyph) -> Digit:
+def _digit(ink: _Ink, glyph: _Glyph, span: tuple[int, int] | None = None) -> Digit:
+    """A glyph framed as MNIST frames a digit; `span` (a, b): only its columns a..b-1 (a piece of
+    digits that touch), and the box shrinks to that piece's ink."""
     x0, y0, x1, y1 = glyph.box
     own = np.isin(ink.labels[y0:y1, x0:x1], glyph.labels)
+    if span is not None:
+        own = own[:, span[0]:span[1]]
+        rows = np.flatnonzero(own.any(1))
+        if len(rows) == 0:
+            return Digit(ink.picture_box(glyph.box), np.zeros((28, 28), np.uint8))
+        x0, x1 = x0 + span[0], x0 + span[1]
+        y0, y1 = y0 + rows[0], y0 + rows[-1] + 1
+        own = own[rows[0]:rows[-1] + 1]
     piece = ink.flat[y0:y1, x0:x1] * dilation(own, disk(1))             # neighbours' ink left out
     strong = piece[own]
     piece = np.clip(piece / max(np.percentile(strong, 90), 1e-3), 0.0, 1.0)   # ink at full scale
@@ -356,7 +367,7 @@ def _digit(ink: _Ink, glyph: _Glyph) -> Digit:
         piece = rescale(piece, factor, order=1, anti_aliasing=True)
         own = rescale(own.astype(np.float32), factor, order=1) > 0.5
     piece = _thicken(piece, own)
-    return Digit(ink.picture_box(glyph.box), frame(piece))
+    return Digit(ink.picture_box((x0, y0, x1, y1)), frame(piece))
 
 
 def _thicken(piece: np.ndarray, own: np.ndarray) -> np.ndarray:
@@ -387,8 +398,10 @@ def frame(piece: np.ndarray) -> np.ndarray:
     return np.round(np.clip(out, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-def find_numbers(gray: np.ndarray, where: str) -> list[Number]:
-    """A picture (H, W) grey in [0, 1] -> its numbers, line by line, left to right."""
+def find_numbers(gray: np.ndarray, where: str, judge: joined.Judge | None = None) -> list[Number]:
+    """A picture (H, W) grey in [0, 1] -> its numbers, line by line, left to right. With a `judge` (the
+    reader's surety of each digit image), shapes wider than a digit are split where it reads them
+    best: digits that touch."""
     ink = _ink(gray, where)
     glyphs = _glyphs(ink, where, MAX_MARKS)
     heights = [g.height for g in glyphs if not (g.plus or g.rule)]
@@ -396,14 +409,41 @@ def find_numbers(gray: np.ndarray, where: str) -> list[Number]:
         raise UserError(f"{where}: no digit found (only specks, under {MIN_DIGIT} pixels tall)")
     lines = [_merge(line) for line in _lines(glyphs)]
     page_height = float(np.median([g.height for line in lines for g in line if not g.plus] or [0]))
-    numbers = []
+    numbers, wide = [], []                                  # wide: (number, digit, glyph, height) per wide glyph
     for k, line in enumerate(lines):
         deadline.check(where)
-        for glyphs in _numbers(line, page_height):
+        found, height = _numbers(line, page_height)
+        for glyphs in found:
             numbers.append(Number(k, [_digit(ink, g) for g in glyphs]))
+            wide += [(len(numbers) - 1, d, g, height) for d, g in enumerate(glyphs)
+                     if g.box[2] - g.box[0] > joined.WIDE * height]
     if not numbers:
         raise UserError(f"{where}: no digit found (the picture holds no ink)")
+    if judge is not None and wide:
+        _split_joined(ink, numbers, wide, judge, where)
     return numbers
+
+
+def _split_joined(ink: _Ink, numbers: list[Number], wide: list, judge: joined.Judge, where: str) -> None:
+    """Replace each wide glyph's digit by the chain of pieces `calc.joined` finds likeliest; every piece
+    of every wide glyph is read in one call of the `judge`. `wide`: (number, digit, glyph, height)."""
+    offers = []                                                          # per wide glyph: (spans, their digits)
+    for _, _, g, height in wide:
+        x0, y0, x1, y1 = g.box
+        own = np.isin(ink.labels[y0:y1, x0:x1], g.labels)
+        spans = joined.pieces(x1 - x0, joined.cuts(own, height), height)
+        offers.append((spans, [_digit(ink, g, span) for span in spans]))
+        deadline.check(where)
+    probabilities = judge(np.stack([piece.image for _, pieces in offers for piece in pieces]))   # (pieces, 10)
+    starts = np.cumsum([0] + [len(spans) for spans, _ in offers])
+    for (n, d, g, height), (spans, pieces), start in reversed(list(zip(wide, offers, starts))):  # later digits first
+        width, read = g.box[2] - g.box[0], probabilities[start:start + len(spans)]
+        whole = spans.index((0, width))
+        heights = np.array([piece.box[3] - piece.box[1] for piece in pieces])       # in the picture's pixels
+        chain = joined.best_chain(width, spans, read, heights / max(heights[whole], 1), height)
+        if len(chain) > 1:
+            most = joined.ceiling(read[whole], width / height)
+            numbers[n].digits[d:d + 1] = [replace(pieces[spans.index(span)], ceiling=most) for span in chain]
 
 
 def find_digit(gray: np.ndarray, where: str) -> Digit:

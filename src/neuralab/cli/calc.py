@@ -135,6 +135,8 @@ def predict(
     from neuralab.calc import predict as calc_predict
     from neuralab.calc.evaluate import load_model
     from neuralab.calc.inputs import Group, read_paths
+    from neuralab.calc.models import SymbolicCalc
+    from neuralab.calc.reading import judge
     from neuralab.core import mnist
     from neuralab.core.runtime import pick_device
 
@@ -146,8 +148,8 @@ def predict(
     if compose:
         groups = [Group(g, "compose") for g in calc_predict.compose(compose, seed, mnist.load(data_dir))]
     else:
-        groups = read_paths(numbers)
-    answer = calc_predict.read_numbers(model, [g.images for g in groups], pick_device(device))
+        groups = read_paths(numbers, judge(model, pick_device(device)) if isinstance(model, SymbolicCalc) else None)
+    answer = calc_predict.read_numbers(model, [g.images for g in groups], pick_device(device), [g.ceilings for g in groups])
     if not compose:
         answer.check_trusted(", ".join(str(n) for n in numbers)[:200], doubt)
     if show is not None:

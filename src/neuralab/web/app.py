@@ -146,9 +146,9 @@ class Calculator:
             if count > self.limits.max_digits:
                 raise UserError(f"{number}: {count} digits, at most {self.limits.max_digits}")
 
-    def answer(self, groups: list[np.ndarray], boxes=None, where: str | None = None) -> SumOut:
+    def answer(self, groups: list[np.ndarray], boxes=None, where: str | None = None, ceilings=None) -> SumOut:
         """`where` names a picture: one whose marks are too doubtful gets no sum (`Answer.check_trusted`)."""
-        read = self.reader.read(groups)
+        read = self.reader.read(groups, ceilings)
         if where is not None:
             read.check_trusted(where, self.limits.doubt)
         boxes = boxes or [[None] * len(g) for g in groups]
@@ -176,9 +176,9 @@ class Calculator:
         return self.answer(groups)
 
     def picture(self, url: str) -> SumOut:
-        groups = decode_picture(url, "picture")
+        groups = decode_picture(url, "picture", self.reader.judge)
         self.check_counts([len(g.images) for g in groups], "picture: numbers")
-        return self.answer([g.images for g in groups], [g.boxes for g in groups], "picture")
+        return self.answer([g.images for g in groups], [g.boxes for g in groups], "picture", [g.ceilings for g in groups])
 
 
 def _install_error_handlers(app: FastAPI, limits: Limits) -> None:

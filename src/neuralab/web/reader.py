@@ -17,8 +17,10 @@ import numpy as np
 import torch
 
 from neuralab.calc.inputs import Group, read_box, read_picture
+from neuralab.calc.joined import Judge
 from neuralab.calc.models import SymbolicCalc
 from neuralab.calc.predict import Answer, read_numbers
+from neuralab.calc.reading import judge
 from neuralab.core.errors import UserError
 
 DATA_URL = re.compile(r"^data:image/[a-z0-9.+-]+;base64,")
@@ -64,9 +66,10 @@ def decode_digit(digit, where: str, max_pixels: int = MAX_PIXELS) -> tuple[np.nd
     return decode_array(digit, where), 28 * 28
 
 
-def decode_picture(url: str, where: str) -> list[Group]:
-    """A picture data URL -> one Group per number found in it."""
-    return read_picture(_data_url_bytes(url, where), where, MAX_PIXELS)
+def decode_picture(url: str, where: str, judge: Judge | None = None) -> list[Group]:
+    """A picture data URL -> one Group per number found in it (digits that touch split where the
+    reader's `judge` reads them best)."""
+    return read_picture(_data_url_bytes(url, where), where, MAX_PIXELS, judge)
 
 
 class DigitReader:
@@ -76,7 +79,9 @@ class DigitReader:
         if not isinstance(model, SymbolicCalc):
             raise UserError("the web page needs a symbolic calc checkpoint (the seed model reads no digits)")
         self.model, self.device = model.eval(), torch.device(device)
+        self.judge = judge(self.model, self.device)              # where to cut digits that touch
 
-    def read(self, groups: list[np.ndarray]) -> Answer:
-        """Numbers as (D, 28, 28) uint8 digit stacks -> their readings and running totals, in one CNN call."""
-        return read_numbers(self.model, groups, self.device)
+    def read(self, groups: list[np.ndarray], ceilings: list[list[float] | None] | None = None) -> Answer:
+        """Numbers as (D, 28, 28) uint8 digit stacks -> their readings and running totals, in one CNN call
+        (`ceilings`: as `read_numbers` takes them)."""
+        return read_numbers(self.model, groups, self.device, ceilings)

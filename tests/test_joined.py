@@ -1,0 +1,67 @@
+"""calc.joined, digits that touch: where a shape may be cut, which chain of pieces is chosen, and
+the digit widths it judges pieces by (MNIST-train's own)."""
+
+import numpy as np
+import pytest
+
+from neuralab.calc import joined
+
+
+def one_hot(digit: int, p: float = 0.99) -> np.ndarray:
+    out = np.full(10, (1 - p) / 9)
+    out[digit] = p
+    return out
+
+
+def test_cuts_fall_where_the_ink_is_thinnest():
+    own = np.zeros((40, 70), bool)
+    own[:, 5:30] = True                                  # two blocks of ink ...
+    own[:, 40:65] = True
+    own[20:22, 30:40] = True                             # ... joined by a thin bridge
+    found = joined.cuts(own, height=40)
+    assert any(30 <= c < 40 for c in found)
+    assert all(4 <= c <= 66 for c in found)              # never at the shape's very ends
+
+
+def test_a_shape_three_digits_wide_is_cut_however_surely_it_is_read_whole():
+    height, width = 40, 120
+    spans = [(0, 120), (0, 40), (40, 80), (80, 120)]
+    probabilities = np.stack([one_hot(8, 0.999), one_hot(3), one_hot(5), one_hot(2)])
+    tall = np.ones(len(spans))
+    assert joined.best_chain(width, spans, probabilities, tall, height) == [(0, 40), (40, 80), (80, 120)]
+
+
+def test_a_digit_read_surely_at_a_plausible_width_stays_whole():
+    height, width = 40, 44                                # a wide '2'
+    spans = [(0, 44), (0, 20), (20, 44)]
+    probabilities = np.stack([one_hot(2, 0.95), one_hot(1, 0.999), one_hot(7, 0.999)])
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 44)]
+
+
+def test_pieces_shorter_than_the_shape_are_never_digits_of_their_own():
+    height, width = 40, 60                                # an '8' read unsurely, wide; its right side a '1'?
+    spans = [(0, 60), (0, 45), (45, 60)]
+    probabilities = np.stack([one_hot(8, 0.6), one_hot(8, 0.999), one_hot(1, 0.999)])
+    tall = np.array([1.0, 1.0, 0.4])                      # that side is under half the shape's height
+    assert joined.best_chain(width, spans, probabilities, tall, height) == [(0, 60)]
+    tall[2] = 1.0
+    assert joined.best_chain(width, spans, probabilities, tall, height) == [(0, 45), (45, 60)]
+
+
+def test_pieces_are_no_wider_than_a_digit_and_the_whole_is_always_offered():
+    spans = joined.pieces(200, [50, 100, 150], height=40)
+    assert (0, 200) in spans
+    assert all(b - a <= joined.WIDEST * 40 for a, b in spans if (a, b) != (0, 200))
+    assert {(0, 50), (50, 100), (100, 150), (150, 200)} <= set(spans)
+
+
+@pytest.mark.mnist
+def test_the_digit_widths_are_mnist_trains_own(real_mnist):
+    mean, spread = joined.shapes(real_mnist.x_train, real_mnist.y_train)
+    assert np.allclose(mean, joined.SHAPE_MEAN, atol=6e-4) and np.allclose(spread, joined.SHAPE_SPREAD, atol=6e-4)
+
+
+def test_digits_cut_from_a_shape_of_a_digits_width_are_no_surer_than_the_shape():
+    unsure_zero = one_hot(0, 0.6)
+    assert joined.ceiling(unsure_zero, width=0.9) == pytest.approx(0.6)    # an 'o' or an 'n' cut into strokes
+    assert joined.ceiling(unsure_zero, width=2.5) == 1.0                   # no digit is that wide: no say
