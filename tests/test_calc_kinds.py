@@ -68,3 +68,32 @@ def test_the_looser_hand_keeps_every_digit_on_the_page():
             page = write_page([n[0] for n in numbers], [n[1] for n in numbers], rng, height=60, layout=layout, hand=HANDS)
             H, W = page.image.shape
             assert all(0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H for boxes in page.boxes for x0, y0, x1, y1 in boxes)
+
+
+def test_a_fast_hand_writes_each_digit_touching_the_one_before():
+    from scipy import ndimage
+
+    from neuralab.calc.pages import PAPER, Hand, write_page
+
+    rows, cols = np.mgrid[0:28, 0:28]
+    ring = (np.abs(np.hypot((rows - 14) / 10, (cols - 14) / 6) - 1) < 0.25).astype(np.uint8) * 255   # a '0'
+    labels = [[1, 0, 0], [4, 0], [7, 0, 0, 0]]
+    page = write_page([np.stack([ring] * len(n)) for n in labels], labels, np.random.default_rng(6), height=60,
+                      plus=False, rule=False, hand=Hand(touch=1.0))
+    shapes, _ = ndimage.label(page.image < PAPER - 0.5)
+    for boxes in page.boxes:                            # each number is one shape of ink, in every digit's box
+        assert len({tuple(np.unique(shapes[y0:y1, x0:x1])[1:]) for x0, y0, x1, y1 in boxes}) == 1
+    assert len(np.unique(shapes)) - 1 == len(labels)
+
+
+def test_the_camera_kind_keeps_the_page_shape_at_twelve_megapixels():
+    from neuralab.calc.kinds import CAMERA, at_camera_size
+    from neuralab.calc.pages import Page
+
+    photo = np.full((300, 800, 3), 200, np.uint8)
+    photo[100:160, 380:420] = 20                       # a digit 40 wide, 60 tall
+    page = at_camera_size(Page(photo, [1], [[(380, 100, 420, 160)]]))
+    assert page.image.shape == (CAMERA[1], CAMERA[0], 3)
+    (x0, y0, x1, y1), = page.boxes[0]
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(60 / 40, rel=0.02)
+    assert page.image[y0 + 5:y1 - 5, x0 + 5:x1 - 5].max() < 60 and page.image[:50].min() > 150
