@@ -65,3 +65,12 @@ def test_digits_cut_from_a_shape_of_a_digits_width_are_no_surer_than_the_shape()
     unsure_zero = one_hot(0, 0.6)
     assert joined.ceiling(unsure_zero, width=0.9) == pytest.approx(0.6)    # an 'o' or an 'n' cut into strokes
     assert joined.ceiling(unsure_zero, width=2.5) == 1.0                   # no digit is that wide: no say
+
+
+def test_a_piece_the_reader_is_unsure_of_is_no_digit_of_its_own():
+    height, width = 40, 60                                # a wide '8', read unsurely whole
+    spans = [(0, 60), (0, 30), (30, 60)]
+    probabilities = np.stack([one_hot(8, 0.6), one_hot(3, 0.85), one_hot(5, 0.99)])
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 60)]
+    probabilities[1] = one_hot(3, 0.95)
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 30), (30, 60)]

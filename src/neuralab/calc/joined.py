@@ -28,6 +28,7 @@ SPLIT = 0.2         # the log-probability a chain pays per cut: more than a read
                     # shape read that surely at a typical width for its digit is never cut
 TYPICAL = 2.0       # a piece's width within 2 spreads of its digit's mean costs nothing; beyond, a normal tail
 LENIENT = 2.5       # the shape read whole is one digit up to 2.5 spreads: a wide single digit is not cut lightly
+UNSURE = 0.9        # a piece read less surely than this is not offered as a digit of its own
 SHORT = 0.7         # a piece whose ink is under 0.7 of the shape's height is part of a digit (a 5's bowl), not one
 # each digit's shape: the mean and spread of log(width / height) of its ink (above 50 of 255) over
 # MNIST-train's 60,000 digits (`shapes` measures them; a test checks these against it). A '1' is narrow,
@@ -90,14 +91,14 @@ def best_chain(width: int, spans: list[tuple[int, int]], probabilities: np.ndarr
     """The chain of spans from column 0 to `width` likeliest to be its digits, for a shape in a line of
     digits `height` tall: the largest sum of its pieces' fits (`_fits`: the reading, and the width of
     the digit it is read as; the whole shape is judged `LENIENT`ly) less `SPLIT` per cut, among pieces at
-    least `SHORT` of the shape's height. `probabilities` (len(spans), 10) are the reader's and `tall`
+    least `SHORT` of the shape's height and read at least `UNSURE`ly. `probabilities` (len(spans), 10) are the reader's and `tall`
     (len(spans),) each piece's ink height over the shape's. The reader is sure of shapes that are no
     digit too, so a shape three digits wide is not one digit however surely it is read."""
     score = {0: (0.0, [])}                                              # column -> (best score, its chain)
     order = sorted(range(len(spans)), key=lambda k: spans[k])
     for k in order:
         a, b = spans[k]
-        if a not in score or (tall[k] < SHORT and (a, b) != (0, width)):
+        if a not in score or ((tall[k] < SHORT or probabilities[k].max() < UNSURE) and (a, b) != (0, width)):
             continue
         typical = LENIENT if (a, b) == (0, width) else TYPICAL
         total = score[a][0] + _fits(probabilities[k], (b - a) / height, typical) - (SPLIT if b < width else 0.0)

@@ -13,6 +13,8 @@ digit as MNIST framed its digits.
    ends the sum (what is written under it is the answer, not an operand).
 5. Framing: each digit's ink, with thin pen strokes thickened towards MNIST's stroke width, is
    scaled to fit 20x20 and placed in 28x28 with its centre of mass at the centre.
+6. Digits that touch: given the reader's `judge`, a shape wider than a digit is cut where
+   `calc.joined` finds its pieces likeliest to be digits.
 """
 
 from __future__ import annotations
