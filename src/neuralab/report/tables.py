@@ -100,7 +100,7 @@ def headline_rows(results: Path) -> list[str]:
               f"| per character | {100 * calc['char_accuracy']:.2f}% | – | 93.22% (2017, on digits it trained on) | |"]
     lines += [f"| numbers right, {kind} pictures | {100 * r['number_accuracy']:.2f}% | {r['target'].split(':')[0]} "
               f"| {100 * r['arrays']['number_accuracy']:.2f}% as arrays | {_verdict('MISSED' not in r['target'])} |"
-              for kind, r in notebook.items() if kind in ("photo", "squared", "lined", "tilted", "hands")]
+              for kind, r in notebook.items() if kind in ("photo", "squared", "lined", "tilted", "hands", "joined")]
     nesy = load_results(results, "calc/nesy*.json")
     lines += ["", "MNIST addition, one row per N, chosen on val:", "", *chosen_table(nesy)]
     load, pictures, abuse = _load(results, "web/load.json"), _load(results, "web/pictures.json"), _load(results, "abuse.json")
