@@ -72,6 +72,7 @@ TABLES = {   # name -> (result file or pattern; None: the whole results folder, 
     "calc-real-notebook-01ceff4": ("calc/real-notebook-test-01ceff4.json", real_rows),
     "calc-real-joined-train-whole": ("calc/real-joined-train-whole.json", real_rows),
     "calc-real-joined-train-cut": ("calc/real-joined-train-cut.json", real_rows),
+    "calc-real-joined-600s": ("calc/real-joined-test-600s.json", real_rows),
     "calc-real-notebook-fd82ce9": ("calc/real-notebook-test-fd82ce9.json", real_rows),
     "calc-real-camera-c7af11c": ("calc/real-camera-test-c7af11c.json", real_rows),
     "calc-real-train-1803ca6": ("calc/real-train-1803ca6.json", real_rows),
@@ -94,6 +95,7 @@ TABLES = {   # name -> (result file or pattern; None: the whole results folder, 
     "web": ("web/load.json", measured(load_rows)),
     "web-pictures": ("web/pictures.json", measured(pictures_rows)),
     "web-pictures-8cd4c42": ("web/pictures-8cd4c42.json", measured(pictures_rows)),
+    "web-pictures-7a79e0b": ("web/pictures-7a79e0b.json", measured(pictures_rows)),
 }
 
 

@@ -1,8 +1,9 @@
 """The kinds of people's pictures that `bench/calc_real.py` scores: numbers drawn from MNIST, written
 on strips, photographed column sums and rows, scans, exercise-book pages (`calc.pages`,
 `calc.paper`) and column sums in a looser hand (wide and uneven spacing, small digits, '+' signs of
-any size: `pages.HANDS`) or a fast writer's (digits touching: `pages.JOINED`), read as `calc predict` reads them, and tallied beside the same digits as raw arrays.
-The browser kinds (`canvas`, `wide`) are drawn on the page by `web.browser`.
+any size: `pages.HANDS`) or a fast one (digits touching: `pages.JOINED`), read as `calc predict`
+reads them, and tallied beside the same digits as raw arrays. The browser kinds (`canvas`, `wide`)
+are drawn on the page by `web.browser`.
 """
 
 from __future__ import annotations
