@@ -131,11 +131,11 @@ class Tally:
 
 def score_paper(model, kind: str, numbers, rng, cut: bool = True) -> Tally:
     """Read each picture of `kind` as `calc predict` does; `cut`: digits that touch are cut apart."""
-    tally = Tally()
+    tally, reader = Tally(), judge(model) if cut else None
     for data, labels in pictures(kind, numbers, rng):
         t0 = time.perf_counter()
         try:
-            groups = read_picture(data, kind, judge=judge(model) if cut else None)
+            groups = read_picture(data, kind, judge=reader)
             answer = read_numbers(model, [g.images for g in groups], "cpu", [g.ceilings for g in groups])
             answer.check_trusted(kind)                         # as `calc predict` and the page do
         except UserError as e:  # a picture refused (nothing found, or nothing trusted) counts as all wrong

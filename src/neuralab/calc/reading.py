@@ -35,15 +35,18 @@ def read_log_probs(model: SymbolicCalc, count: int, batch: Callable[[int, int], 
                       for start in range(0, count, READ_CHUNK)]) if count else torch.zeros(0, 12)
 
 
+def _digit_probabilities(model: SymbolicCalc, images: np.ndarray, device: torch.device | str) -> torch.Tensor:
+    """Digit images (D, 28, 28) uint8 -> (D, 10) probabilities by the 10-digit rule."""
+    return digit_view(read_log_probs(model, len(images), lambda a, b: images_to_float(images[a:b]), device))
+
+
 def read_digits(model: SymbolicCalc, images: np.ndarray, device: torch.device | str = "cpu") -> tuple[list[int], list[float]]:
     """Digit images (D, 28, 28) uint8 -> each image's digit by the 10-digit rule, and its probability."""
-    table = read_log_probs(model, len(images), lambda a, b: images_to_float(images[a:b]), device)   # (D, 12)
-    best, digit = digit_view(table).max(-1)
+    best, digit = _digit_probabilities(model, images, device).max(-1)
     return digit.tolist(), best.tolist()
 
 
 def judge(model: SymbolicCalc, device: torch.device | str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
     """The reader as `segment` asks it where to cut digits that touch: digit images (N, 28, 28) uint8
     -> (N, 10) each one's probabilities by the 10-digit rule."""
-    return lambda images: digit_view(read_log_probs(model, len(images), lambda a, b: images_to_float(images[a:b]),
-                                                    device)).numpy()
+    return lambda images: _digit_probabilities(model, images, device).numpy()

@@ -430,11 +430,12 @@ def _split_joined(ink: _Ink, numbers: list[Number], wide: list, judge: joined.Ju
     """Replace each wide glyph's digit by the chain of pieces `calc.joined` finds likeliest; every piece
     of every wide glyph is read in one call of the `judge`. `wide`: (number, digit, glyph, height)."""
     offers = []                                                          # per wide glyph: (spans, their digits)
-    for _, _, g, height in wide:
+    for n, d, g, height in wide:
         x0, y0, x1, y1 = g.box
         own = np.isin(ink.labels[y0:y1, x0:x1], g.labels)
         spans = joined.pieces(x1 - x0, joined.cuts(own, height), height)
-        offers.append((spans, [_digit(ink, g, span) for span in spans]))
+        whole = numbers[n].digits[d]                                     # framed already: not framed again
+        offers.append((spans, [whole if span == (0, x1 - x0) else _digit(ink, g, span) for span in spans]))
         deadline.check(where)
     probabilities = judge(np.stack([piece.image for _, pieces in offers for piece in pieces]))   # (pieces, 10)
     starts = np.cumsum([0] + [len(spans) for spans, _ in offers])
