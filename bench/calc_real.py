@@ -28,6 +28,8 @@ Pictures are read by the code `calc predict` and the web page run (`calc.inputs`
 Figures per kind: digit accuracy, number accuracy (every digit right), layout (numbers found ==
 numbers written, per picture), and whether the running total is right wherever every digit was
 read right; beside them the number accuracy of the same digits as raw arrays, and the ratio.
+"no ?" is the share of pictures answered with numbers read wrong and no digit marked doubtful: a
+sum the reader invented without a word of warning (a refused picture is not one).
 
 Tune with --split train (renderings of MNIST-train digits); report --split test (MNIST-test
 digits, which training never sees) once:
@@ -93,7 +95,7 @@ def main(argv=None) -> int:
     data = mnist.load()
     results = {}
     print(f"{'kind':<8} {'numbers':>7} {'digit acc':>9} {'number acc':>10} {'arrays':>8} {'ratio':>6} "
-          f"{'layout':>7} {'p95':>6}  target")
+          f"{'layout':>7} {'no ?':>6} {'p95':>6}  target")
     for kind in kinds:
         rng = np.random.default_rng([args.seed, KINDS.index(kind)])     # a kind's pictures do not depend on --kinds
         count = args.browser_numbers if kind in ("canvas", "wide") else args.numbers
@@ -114,7 +116,8 @@ def main(argv=None) -> int:
         results[kind] = {**figures, "arrays": arrays, "ratio_to_arrays": ratio, "target": target}
         print(f"{kind:<8} {figures['numbers']:>7} {100 * figures['digit_accuracy']:>8.2f}% "
               f"{100 * figures['number_accuracy']:>9.2f}% {100 * arrays['number_accuracy']:>7.2f}% "
-              f"{ratio:>6.3f} {100 * figures['layout_accuracy']:>6.1f}% {figures['read_seconds_p95'] or 0:>5.2f}s  {target}",
+              f"{ratio:>6.3f} {100 * figures['layout_accuracy']:>6.1f}% {100 * figures.get('wrong_unmarked', 0):>5.1f}% "
+              f"{figures['read_seconds_p95'] or 0:>5.2f}s  {target}",
               flush=True)
     out = Path(args.json) if args.json else ROOT / "src" / "neuralab" / "results" / "calc" / f"real-{args.split}.json"
     atomic_write_json(out, {**provenance(), "split": args.split, "seed": args.seed,

@@ -39,6 +39,16 @@ def test_the_tally_counts_a_number_right_only_when_every_digit_is():
     assert (figures["numbers"], figures["digits"]) == (4, 6)
     assert figures["number_accuracy"] == 1 / 4 and figures["digit_accuracy"] == 2 / 6
     assert figures["layout_accuracy"] == 1 / 3
+    assert "wrong_unmarked" not in figures             # nobody said which digits were doubted
+
+
+def test_the_tally_counts_the_wrong_sums_given_without_a_doubt_marked():
+    tally = Tally()
+    tally.add([[1, 2]], [[1, 7]], None, marked=False)  # read wrong, nothing marked: a sum invented
+    tally.add([[1, 2]], [[1, 7]], None, marked=True)   # read wrong, a digit marked '?': warned
+    tally.add([[3]], None, None, marked=False)         # refused: no sum given
+    tally.add([[4]], [[4]], True, marked=False)        # read right
+    assert tally.figures()["wrong_unmarked"] == 1 / 4
 
 
 def test_a_looser_hand_writes_small_digits_and_wide_gaps_where_its_boxes_say():

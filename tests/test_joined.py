@@ -19,8 +19,38 @@ def test_cuts_fall_where_the_ink_is_thinnest():
     own[:, 40:65] = True
     own[20:22, 30:40] = True                             # ... joined by a thin bridge
     found = joined.cuts(own, height=40)
-    assert any(30 <= c < 40 for c in found)
-    assert all(4 <= c <= 66 for c in found)              # never at the shape's very ends
+    assert all(path.shape == (40,) for path in found)     # one column per row, top to bottom
+    assert any(30 <= path.min() and path.max() < 40 for path in found)
+    assert all(4 <= path.mean() <= 66 for path in found)  # never at the shape's very ends
+
+
+def test_a_cut_leans_with_the_gap_where_a_straight_one_would_cross_ink():
+    own = np.zeros((40, 40), bool)                       # two strokes leaning like '//', each 5 wide and
+    for y in range(40):                                  # 4 columns apart in every row, so no column
+        own[y, 15 - y // 4:20 - y // 4] = True           # between them is free of ink
+        own[y, 24 - y // 4:29 - y // 4] = True
+    own[38:40, 6:20] = True                              # joined at the foot: one shape
+    assert all(own[:38, x].any() for x in range(6, 29))
+    paths = [path for path in joined.cuts(own, height=40) if 10 <= path.mean() <= 24]
+    assert paths and joined.crossings(own, paths[0]) == 1          # only the foot that joins them
+    assert all(not own[y, paths[0][y]] for y in range(38))
+
+
+def test_a_cut_pays_for_each_stroke_it_crosses_beyond_the_first():
+    height, width = 40, 44                                # a '0' read unsurely, or a '6' and a '1' that touch?
+    spans = [(0, 44), (0, 22), (22, 44)]
+    probabilities = np.stack([one_hot(0, 0.75), one_hot(6, 0.999), one_hot(1, 0.999)])
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height, {22: 1}) == [(0, 22), (22, 44)]
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height, {22: 2}) == [(0, 44)]
+
+
+def test_a_shape_too_wide_for_its_reading_is_cut_even_into_unsure_pieces_and_trusted_less():
+    height, width = 40, 64                                # read whole as a '0' 1.6 heights wide
+    spans = [(0, 64), (0, 30), (30, 64)]
+    probabilities = np.stack([one_hot(0, 0.99), one_hot(4, 0.7), one_hot(8, 0.8)])
+    assert joined.trust(probabilities[0], width / height) < 0.9 * 0.99     # no '0' is that wide
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 30), (30, 64)]
+    assert joined.trust(probabilities[0], 36 / height) == pytest.approx(0.99)    # a '0' that wide is
 
 
 def test_a_shape_three_digits_wide_is_cut_however_surely_it_is_read_whole():
@@ -68,9 +98,9 @@ def test_digits_cut_from_a_shape_of_a_digits_width_are_no_surer_than_the_shape()
 
 
 def test_a_piece_the_reader_is_unsure_of_is_no_digit_of_its_own():
-    height, width = 40, 60                                # a wide '8', read unsurely whole
-    spans = [(0, 60), (0, 30), (30, 60)]
+    height, width = 40, 40                                # an '8' read unsurely whole, at a typical width
+    spans = [(0, 40), (0, 20), (20, 40)]
     probabilities = np.stack([one_hot(8, 0.6), one_hot(3, 0.85), one_hot(5, 0.99)])
-    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 60)]
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 40)]
     probabilities[1] = one_hot(3, 0.95)
-    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 30), (30, 60)]
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 20), (20, 40)]

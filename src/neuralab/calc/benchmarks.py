@@ -117,14 +117,21 @@ def real_rows(real: dict) -> list[str]:
     """`bench/calc_real.py`'s figures as a table: each kind of picture beside the same digits as raw
     arrays, and the command that measured them."""
     timed = any("read_seconds_p95" in r for r in real["kinds"].values())   # files since the p95 column
+    marked = any("wrong_unmarked" in r for r in real["kinds"].values())    # files since the '?' column
     lines = ["| pictures | numbers | digits right | numbers right | same digits as arrays | ratio | layout right "
-             + ("| read p95 " if timed else "") + "| target |", "|---|---|---|---|---|---|---|" + "---|" * (1 + timed)]
+             + ("| read wrong, no '?' " if marked else "") + ("| read p95 " if timed else "") + "| target |",
+             "|---|---|---|---|---|---|---|" + "---|" * (1 + timed + marked)]
     for kind, r in real["kinds"].items():
         lines.append(f"| {REAL_KINDS.get(kind, kind)} | {r['numbers']} | {100 * r['digit_accuracy']:.2f}% "
                      f"| {100 * r['number_accuracy']:.2f}% | {100 * r['arrays']['number_accuracy']:.2f}% "
                      f"| {r['ratio_to_arrays']:.3f} | {100 * r['layout_accuracy']:.1f}% "
+                     + (f"| {_percent(r.get('wrong_unmarked'))} " if marked else "")
                      + (f"| {_seconds(r.get('read_seconds_p95'))} " if timed else "") + f"| {r['target']} |")
     return lines + ["", measured_sentence(real)]
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"     # the browser kinds mark no doubts
 
 
 def _seconds(value: float | None) -> str:

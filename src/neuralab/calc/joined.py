@@ -1,12 +1,14 @@
 """Digits that touch: a fast writer runs one digit into the next, and their ink is one shape.
 
-A shape wider than 0.6 digit heights is offered to the reader cut in every way its ink allows: at
-the columns where its ink is thinnest (`cuts`). Each piece between two cuts, no wider than a digit,
-is framed and read, and the shape becomes the chain of pieces likeliest to be its digits
-(`best_chain`), the shape read whole among them: the readings, and each piece's width against the
-widths of the digit it is read as. A digit cut from a shape that the reader read as a digit of a
-typical width is no surer than that reading (`ceiling`): cutting is a second guess, and it must not
-make a picture of letters look like one of digits.
+A shape wider than 0.6 digit heights is offered to the reader cut in every way its ink allows: along
+paths that start where its ink is thinnest and bend around ink to cross as little of it as they can
+(`cuts`). Each piece between two cuts, no wider than a digit, is framed and read, and the shape
+becomes the chain of pieces likeliest to be its digits (`best_chain`), the shape read whole among
+them: the readings, each piece's width against the widths of the digit it is read as, and how many
+strokes each cut crosses (digits that touch meet in one). A shape kept whole is trusted no more than
+its width allows (`trust`), and a digit cut from a shape that the reader read as a digit of a typical
+width is no surer than that reading (`ceiling`): cutting is a second guess, and it must not make a
+picture of letters look like one of digits.
 """
 
 from __future__ import annotations
@@ -23,12 +25,18 @@ WIDEST = 1.25       # a piece wider than 1.25 heights is no single digit (few MN
 NARROWEST = 0.12    # a piece narrower than 0.12 heights is a sliver, not a digit (a '1' is wider)
 EDGE = 0.1          # cuts stand at least 0.1 heights from the shape's ends ...
 APART = 0.12        # ... and from each other
-MOST_CUTS = 12      # cut columns per shape, the thinnest: at most 14 * 13 / 2 = 91 pieces to read
+ASIDE = 0.3         # a cut's step aside costs 0.3 of an inked pixel crossed: it keeps straight where bending
+                    # saves no ink
+MOST_CUTS = 12      # cuts per shape, the thinnest: at most 14 * 13 / 2 = 91 pieces to read
 SPLIT = 0.2         # the log-probability a chain pays per cut: more than a reading of p > 0.82 loses, so a
                     # shape read that surely at a typical width for its digit is never cut
+CROSS = 1.0         # ... and 1.0 more per stroke it crosses beyond the first: digits that touch meet in one
+                    # stroke, and a cut through one digit (a '0' halved) crosses two or more
 TYPICAL = 2.0       # a piece's width within 2 spreads of its digit's mean costs nothing; beyond, a normal tail
-LENIENT = 2.5       # the shape read whole is one digit up to 2.5 spreads: a wide single digit is not cut lightly
-UNSURE = 0.9        # a piece read less surely than this is not offered as a digit of its own
+LENIENT = 1.5       # the shape read whole is one digit up to 1.5 spreads, beyond a normal tail: two digits that
+                    # touch make a wide '8'; a wide single digit is kept whole by what cutting it crosses
+UNSURE = 0.9        # a piece read less surely than this is a digit of its own only where the shape is too wide
+                    # to be one digit and nothing surer fits
 SHORT = 0.7         # a piece whose ink is under 0.7 of the shape's height is part of a digit (a 5's bowl), not one
 # each digit's shape: the mean and spread of log(width / height) of its ink (above 50 of 255) over
 # MNIST-train's 60,000 digits (`shapes` measures them; a test checks these against it). A '1' is narrow,
@@ -37,29 +45,73 @@ SHAPE_MEAN = np.array([-0.102, -0.912, -0.068, -0.227, -0.234, -0.071, -0.317, -
 SHAPE_SPREAD = np.array([0.191, 0.453, 0.212, 0.208, 0.208, 0.252, 0.213, 0.211, 0.217, 0.204])
 
 
-def cuts(own: np.ndarray, height: float) -> list[int]:
-    """Candidate cut columns of a shape's ink mask (h, w): the columns whose ink is thinnest in their
-    neighbourhood (local minima of the ink per column), thinnest first, at most `MOST_CUTS`."""
+def cuts(own: np.ndarray, height: float) -> list[np.ndarray]:
+    """Candidate cuts of a shape's ink mask (h, w), each a path (h,) of one column per row from top to
+    bottom that crosses as little ink as it can, bending around it where that pays (`_seams`). They
+    are the paths crossing the least ink in their neighbourhood (local minima over the columns they
+    pass at mid-height), least first, at most `MOST_CUTS`: digits that lean into each other are parted
+    along the slanting gap between them, where every straight column crosses ink."""
     w = own.shape[1]
-    ink = ndimage.uniform_filter1d(own.sum(0).astype(float), max(1, int(0.05 * height)), mode="nearest")   # (w,)
-    lowest = ink == ndimage.minimum_filter1d(ink, max(3, int(2 * APART * height) | 1), mode="nearest")
+    through, paths = _seams(own)                                        # (w,) ink crossed, (w, h) paths
+    through = ndimage.uniform_filter1d(through, max(1, int(0.05 * height)), mode="nearest")
+    lowest = through == ndimage.minimum_filter1d(through, max(3, int(2 * APART * height) | 1), mode="nearest")
     edge = max(1, int(EDGE * height))
-    chosen: list[int] = []
-    for x in sorted(np.flatnonzero(lowest), key=lambda x: ink[x]):
-        if edge <= x <= w - edge and all(abs(x - c) >= APART * height for c in chosen):
-            chosen.append(int(x))
+    chosen: list[np.ndarray] = []
+    for x in sorted(np.flatnonzero(lowest), key=lambda x: through[x]):
+        path = paths[x]
+        apart = all(abs(path.mean() - c.mean()) >= max(1.0, APART * height) for c in chosen)
+        if edge <= path.mean() <= w - edge and apart:
+            chosen.append(path)
         if len(chosen) == MOST_CUTS:
             break
-    return sorted(chosen)
+    return sorted(chosen, key=lambda path: path.mean())
+
+
+def _seams(own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each column x of the ink mask (h, w): the path from top to bottom through x at mid-height
+    that crosses the least ink, stepping at most one column per row, a step aside costing `ASIDE` of
+    an inked pixel; and what it crosses. -> (w,) cost, (w, h) paths."""
+    h, w = own.shape
+    middle = h // 2
+    down, down_steps = _descend(own[middle:])                           # rows middle.. from the middle
+    up, up_steps = _descend(own[:middle + 1][::-1])                     # rows middle..0 from the middle
+    paths = np.empty((w, h), int)
+    paths[:, middle] = np.arange(w)
+    for y in range(middle + 1, h):                                      # each row's column, from the one above
+        paths[:, y] = paths[:, y - 1] + down_steps[y - middle][paths[:, y - 1]]
+    for y in range(middle - 1, -1, -1):
+        paths[:, y] = paths[:, y + 1] + up_steps[middle - y][paths[:, y + 1]]
+    return down + up - own[middle], paths
+
+
+def _descend(own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From each column of row 0 of the mask (h, w), down to its last row: the least ink a path
+    crosses (w,), and per row the column step (h, w) each path takes into the row below it."""
+    h, w = own.shape
+    cost = own.astype(float)
+    # walked bottom-up: total[x] is the least cost from (y, x) to the last row
+    total = cost[-1].copy()
+    steps = np.zeros((h, w), np.int8)                                   # steps[y][x]: from (y - 1, x) to row y
+    for y in range(h - 2, -1, -1):
+        options = np.stack([np.r_[np.inf, total[:-1]] + ASIDE, total, np.r_[total[1:], np.inf] + ASIDE])
+        steps[y + 1] = options.argmin(0) - 1
+        total = cost[y] + options.min(0)
+    return total, steps
 
 
 def pieces(width: int, cut_columns: list[int], height: float) -> list[tuple[int, int]]:
-    """The column spans (a, b) between two cuts (or an end) that could each be one digit; the whole
-    shape (0, width) is always one of them."""
+    """The spans (a, b) between two cuts (or an end), named by the cuts' mean columns, that could each
+    be one digit; the whole shape (0, width) is always one of them."""
     bounds = [0, *cut_columns, width]
     spans = [(a, b) for i, a in enumerate(bounds) for b in bounds[i + 1:]
              if NARROWEST * height <= b - a <= WIDEST * height]
     return spans if (0, width) in spans else [(0, width), *spans]
+
+
+def between(left: np.ndarray, right: np.ndarray, width: int) -> np.ndarray:
+    """The mask (h, width) of the columns from path `left` (h,) up to, not including, path `right`."""
+    columns = np.arange(width)
+    return (columns >= left[:, None]) & (columns < right[:, None])
 
 
 def shapes(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,24 +139,49 @@ def _fits(probabilities: np.ndarray, width: float, typical: float = TYPICAL) -> 
 
 
 def best_chain(width: int, spans: list[tuple[int, int]], probabilities: np.ndarray, tall: np.ndarray,
-               height: float) -> list[tuple[int, int]]:
+               height: float, crossed: dict[int, int] | None = None) -> list[tuple[int, int]]:
     """The chain of spans from column 0 to `width` likeliest to be its digits, for a shape in a line of
     digits `height` tall: the largest sum of its pieces' fits (`_fits`: the reading, and the width of
-    the digit it is read as; the whole shape is judged `LENIENT`ly) less `SPLIT` per cut, among pieces at
-    least `SHORT` of the shape's height and read at least `UNSURE`ly. `probabilities` (len(spans), 10) are the reader's and `tall`
-    (len(spans),) each piece's ink height over the shape's. The reader is sure of shapes that are no
-    digit too, so a shape three digits wide is not one digit however surely it is read."""
+    the digit it is read as; the whole shape is judged `LENIENT`ly) less `SPLIT` per cut and `CROSS`
+    per stroke a cut crosses beyond the first (`crossed`: per cut column, see `crossings`), among
+    pieces at least `SHORT` of the shape's height and read at least `UNSURE`ly. `probabilities`
+    (len(spans), 10) are the reader's and `tall` (len(spans),) each piece's ink height over the
+    shape's. The reader is sure of shapes that are no digit too, so a shape three digits wide is not
+    one digit however surely it is read: where nothing else is offered, unsure pieces are, and the
+    reading says how unsure they are."""
+    chain = _chain(width, spans, probabilities, tall, height, crossed or {}, UNSURE)
+    whole = probabilities[spans.index((0, width))]
+    if chain == [(0, width)] and trust(whole, width / height) < UNSURE * whole.max():    # too wide for it
+        chain = _chain(width, spans, probabilities, tall, height, crossed or {}, 0.0)
+    return chain
+
+
+def _chain(width: int, spans: list[tuple[int, int]], probabilities: np.ndarray, tall: np.ndarray,
+           height: float, crossed: dict[int, int], unsure: float) -> list[tuple[int, int]]:
+    """`best_chain` among pieces read at least `unsure`ly."""
     score = {0: (0.0, [])}                                              # column -> (best score, its chain)
-    order = sorted(range(len(spans)), key=lambda k: spans[k])
-    for k in order:
+    for k in sorted(range(len(spans)), key=lambda k: spans[k]):
         a, b = spans[k]
-        if a not in score or ((tall[k] < SHORT or probabilities[k].max() < UNSURE) and (a, b) != (0, width)):
+        if a not in score or ((tall[k] < SHORT or probabilities[k].max() < unsure) and (a, b) != (0, width)):
             continue
         typical = LENIENT if (a, b) == (0, width) else TYPICAL
-        total = score[a][0] + _fits(probabilities[k], (b - a) / height, typical) - (SPLIT if b < width else 0.0)
+        cost = SPLIT + CROSS * max(crossed.get(b, 1) - 1, 0) if b < width else 0.0
+        total = score[a][0] + _fits(probabilities[k], (b - a) / height, typical) - cost
         if b not in score or total > score[b][0]:
             score[b] = (total, score[a][1] + [(a, b)])
     return score[width][1]
+
+
+def trust(whole: np.ndarray, width: float) -> float:
+    """How far a shape `width` digit heights wide, read whole as probabilities (10,), may be trusted
+    as one digit: its reading, times how plausible that width is for the digit (`_fits`, `LENIENT`)."""
+    return float(np.exp(_fits(whole, width, LENIENT)))
+
+
+def crossings(own: np.ndarray, path: np.ndarray) -> int:
+    """How many strokes of the ink mask (h, w) the path (h,) crosses: its runs of inked rows."""
+    inked = own[np.arange(len(path)), path]                             # (h,)
+    return int(np.count_nonzero(inked[1:] & ~inked[:-1]) + inked[0])
 
 
 def ceiling(whole: np.ndarray, width: float) -> float:

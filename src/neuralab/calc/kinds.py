@@ -102,11 +102,19 @@ class Tally:
     def __init__(self):
         self.digits = self.digits_right = self.numbers = self.numbers_right = 0
         self.pictures = self.layout_right = self.total_checked = self.total_right = 0
+        self.marks_known = False                 # whether the reader said which digits it doubts
+        self.unmarked_wrong = 0                  # pictures given a sum read wrong, with no digit marked '?'
         self.seconds = 0.0
         self.times: list[float] = []             # per picture: finding and reading its digits
 
-    def add(self, truth: list[list[int]], read: list[list[int]] | None, totals_right: bool | None) -> None:
+    def add(self, truth: list[list[int]], read: list[list[int]] | None, totals_right: bool | None,
+            marked: bool | None = None) -> None:
+        """`read`: the numbers as read (None: refused); `marked`: whether any digit was marked doubtful
+        (None: not known)."""
         self.pictures += 1
+        if marked is not None:
+            self.marks_known = True
+            self.unmarked_wrong += read is not None and read != truth and not marked
         self.layout_right += read is not None and len(read) == len(truth)
         for k, digits in enumerate(truth):
             got = read[k] if read is not None and len(read) == len(truth) else None
@@ -125,6 +133,7 @@ class Tally:
                 "layout_accuracy": self.layout_right / self.pictures,
                 "running_total_right_when_all_digits_right": (self.total_right / self.total_checked
                                                               if self.total_checked else None),
+                **({"wrong_unmarked": self.unmarked_wrong / self.pictures} if self.marks_known else {}),
                 "seconds": round(self.seconds, 1),
                 "read_seconds_p95": round(float(np.percentile(self.times, 95)), 3) if self.times else None}
 
@@ -140,14 +149,14 @@ def score_paper(model, kind: str, numbers, rng, cut: bool = True) -> Tally:
             answer.check_trusted(kind)                         # as `calc predict` and the page do
         except UserError as e:  # a picture refused (nothing found, or nothing trusted) counts as all wrong
             print(f"  {kind}: {type(e).__name__}: {e}", file=sys.stderr)
-            tally.add(labels, None, None)
+            tally.add(labels, None, None, marked=False)
             tally.times.append(time.perf_counter() - t0)
             continue
         tally.times.append(time.perf_counter() - t0)
         tally.seconds += tally.times[-1]
         got = [[int(c) for c in r] for r in answer.readings]
         truth_running = np.cumsum([int("".join(map(str, ds))) for ds in labels]).tolist()
-        tally.add(labels, got, answer.running == truth_running if got == labels else None)
+        tally.add(labels, got, answer.running == truth_running if got == labels else None, answer.doubts() > 0)
     return tally
 
 

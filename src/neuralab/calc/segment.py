@@ -348,19 +348,18 @@ def _crosses_apart(line: list[_Glyph], wide: float) -> None:
         g.plus = g.plus or (g.cross and apart)
 
 
-def _digit(ink: _Ink, glyph: _Glyph, span: tuple[int, int] | None = None) -> Digit:
-    """A glyph framed as MNIST frames a digit; `span` (a, b): only its columns a..b-1 (a piece of
-    digits that touch), and the box shrinks to that piece's ink."""
+def _digit(ink: _Ink, glyph: _Glyph, part: np.ndarray | None = None) -> Digit:
+    """A glyph framed as MNIST frames a digit; `part` (h, w) of its box: only that part of it (a piece
+    of digits that touch), and the box shrinks to that piece's ink."""
     x0, y0, x1, y1 = glyph.box
     own = np.isin(ink.labels[y0:y1, x0:x1], glyph.labels)
-    if span is not None:
-        own = own[:, span[0]:span[1]]
-        rows = np.flatnonzero(own.any(1))
+    if part is not None:
+        own = own & part
+        rows, columns = np.flatnonzero(own.any(1)), np.flatnonzero(own.any(0))
         if len(rows) == 0:
             return Digit(ink.picture_box(glyph.box), np.zeros((28, 28), np.uint8))
-        x0, x1 = x0 + span[0], x0 + span[1]
-        y0, y1 = y0 + rows[0], y0 + rows[-1] + 1
-        own = own[rows[0]:rows[-1] + 1]
+        x0, x1, y0, y1 = x0 + columns[0], x0 + columns[-1] + 1, y0 + rows[0], y0 + rows[-1] + 1
+        own = own[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
     piece = ink.flat[y0:y1, x0:x1] * dilation(own, disk(1))             # neighbours' ink left out
     strong = piece[own]
     piece = np.clip(piece / max(np.percentile(strong, 90), 1e-3), 0.0, 1.0)   # ink at full scale
@@ -429,24 +428,36 @@ def find_numbers(gray: np.ndarray, where: str, judge: joined.Judge | None = None
 def _split_joined(ink: _Ink, numbers: list[Number], wide: list, judge: joined.Judge, where: str) -> None:
     """Replace each wide glyph's digit by the chain of pieces `calc.joined` finds likeliest; every piece
     of every wide glyph is read in one call of the `judge`. `wide`: (number, digit, glyph, height)."""
-    offers = []                                                          # per wide glyph: (spans, their digits)
+    offers = []                                                          # per wide glyph: (spans, crossed, digits)
     for n, d, g, height in wide:
-        x0, y0, x1, y1 = g.box
-        own = np.isin(ink.labels[y0:y1, x0:x1], g.labels)
-        spans = joined.pieces(x1 - x0, joined.cuts(own, height), height)
-        whole = numbers[n].digits[d]                                     # framed already: not framed again
-        offers.append((spans, [whole if span == (0, x1 - x0) else _digit(ink, g, span) for span in spans]))
+        offers.append(_offer(ink, g, height, numbers[n].digits[d]))
         deadline.check(where)
-    probabilities = judge(np.stack([piece.image for _, pieces in offers for piece in pieces]))   # (pieces, 10)
-    starts = np.cumsum([0] + [len(spans) for spans, _ in offers])
-    for (n, d, g, height), (spans, pieces), start in reversed(list(zip(wide, offers, starts))):  # later digits first
-        width, read = g.box[2] - g.box[0], probabilities[start:start + len(spans)]
+    probabilities = judge(np.stack([piece.image for _, _, pieces in offers for piece in pieces]))   # (pieces, 10)
+    starts = np.cumsum([0] + [len(spans) for spans, _, _ in offers])
+    for (n, d, g, height), (spans, crossed, pieces), start in reversed(list(zip(wide, offers, starts))):
+        width, read = g.box[2] - g.box[0], probabilities[start:start + len(spans)]   # later digits first
         whole = spans.index((0, width))
         heights = np.array([piece.box[3] - piece.box[1] for piece in pieces])       # in the picture's pixels
-        chain = joined.best_chain(width, spans, read, heights / max(heights[whole], 1), height)
+        chain = joined.best_chain(width, spans, read, heights / max(heights[whole], 1), height, crossed)
         if len(chain) > 1:
             most = joined.ceiling(read[whole], width / height)
             numbers[n].digits[d:d + 1] = [replace(pieces[spans.index(span)], ceiling=most) for span in chain]
+        else:                                                            # kept whole: as far as its width allows
+            numbers[n].digits[d] = replace(pieces[whole], ceiling=joined.trust(read[whole], width / height))
+
+
+def _offer(ink: _Ink, glyph: _Glyph, height: float, whole: Digit) -> tuple[list, dict[int, int], list[Digit]]:
+    """A wide glyph's pieces, framed: their spans (named by the cuts' mean columns), the strokes each cut
+    crosses, and the digits; the glyph read whole is `whole`, framed already."""
+    x0, y0, x1, y1 = glyph.box
+    own = np.isin(ink.labels[y0:y1, x0:x1], glyph.labels)              # (h, w)
+    paths = joined.cuts(own, height)
+    columns = [int(round(path.mean())) for path in paths]
+    bound = {0: np.zeros(y1 - y0, int), x1 - x0: np.full(y1 - y0, x1 - x0), **dict(zip(columns, paths))}
+    spans = joined.pieces(x1 - x0, columns, height)
+    crossed = {column: joined.crossings(own, path) for column, path in zip(columns, paths)}
+    return spans, crossed, [whole if (a, b) == (0, x1 - x0) else
+                            _digit(ink, glyph, joined.between(bound[a], bound[b], x1 - x0)) for a, b in spans]
 
 
 def find_digit(gray: np.ndarray, where: str) -> Digit:
