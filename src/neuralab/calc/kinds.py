@@ -18,7 +18,7 @@ from PIL import Image
 from neuralab.calc.inputs import read_picture
 from neuralab.calc.pages import HANDS, JOINED, Hand, Page, photograph, scan, write_page
 from neuralab.calc.paper import INKS, on_paper
-from neuralab.calc.predict import read_numbers
+from neuralab.calc.predict import read_groups
 from neuralab.calc.reading import judge, read_digits
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
@@ -145,7 +145,7 @@ def score_paper(model, kind: str, numbers, rng, cut: bool = True) -> Tally:
         t0 = time.perf_counter()
         try:
             groups = read_picture(data, kind, judge=reader)
-            answer = read_numbers(model, [g.images for g in groups], "cpu", [g.ceilings for g in groups])
+            answer = read_groups(model, groups, "cpu")
             answer.check_trusted(kind)                         # as `calc predict` and the page do
         except UserError as e:  # a picture refused (nothing found, or nothing trusted) counts as all wrong
             print(f"  {kind}: {type(e).__name__}: {e}", file=sys.stderr)

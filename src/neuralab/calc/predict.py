@@ -89,7 +89,8 @@ def read_symbolic(model: SymbolicCalc, groups: list[np.ndarray], device: torch.d
     readings, per_number, start = [], [], 0
     for g, ceiling in zip(groups, ceilings):
         readings.append("".join(map(str, digits[start:start + len(g)])))
-        per_number.append([round(min(p, c), 4) for p, c in zip(probabilities[start:start + len(g)], ceiling or [1.0] * len(g))])
+        trusted = zip(probabilities[start:start + len(g)], ceiling or [1.0] * len(g))
+        per_number.append([round(min(p, most), 4) for p, most in trusted])
         start += len(g)
     numbers = [int(r) for r in readings]
     running = np.cumsum(numbers, dtype=object).tolist()
@@ -131,6 +132,12 @@ def check_sizes(lengths: list[int], where: str) -> None:
         raise UserError(f"{where}: {len(lengths)} numbers, at most {MAX_NUMBERS}")
     if lengths and max(lengths) > MAX_NUMBER_DIGITS:
         raise UserError(f"{where}: a number of {max(lengths)} digits, at most {MAX_NUMBER_DIGITS}")
+
+
+def read_groups(model: nn.Module, groups: list, device: torch.device | str = "cpu") -> Answer:
+    """`read_numbers` for the numbers found in pictures (`calc.inputs.Group`), each digit trusted no
+    more than its finding allows."""
+    return read_numbers(model, [g.images for g in groups], device, [g.ceilings for g in groups])
 
 
 def read_numbers(model: nn.Module, groups: list[np.ndarray], device: torch.device | str = "cpu",

@@ -95,8 +95,7 @@ def _photo_example(ctx: SectionContext, model, data, name: str) -> tuple[str, li
     photo = ctx.assets_dir / "calc_photo.jpg"
     Image.fromarray(page.image).save(photo, quality=85)
     groups = read_picture(photo, photo.name, judge=judge(model, next(model.parameters()).device))
-    answer = predict.read_numbers(model, [g.images for g in groups], next(model.parameters()).device,
-                                  [g.ceilings for g in groups])
+    answer = predict.read_groups(model, groups, next(model.parameters()).device)
     labelled = [(box, digit) for g, reading in zip(groups, answer.readings) for box, digit in zip(g.boxes, reading)]
     predict.show([g.images for g in groups], answer, ctx.assets_dir / name,
                  [predict.Picture("a phone photo of a column sum", groups[0].picture, labelled, groups[0].size)])

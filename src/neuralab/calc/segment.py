@@ -348,13 +348,13 @@ def _crosses_apart(line: list[_Glyph], wide: float) -> None:
         g.plus = g.plus or (g.cross and apart)
 
 
-def _digit(ink: _Ink, glyph: _Glyph, part: np.ndarray | None = None) -> Digit:
-    """A glyph framed as MNIST frames a digit; `part` (h, w) of its box: only that part of it (a piece
-    of digits that touch), and the box shrinks to that piece's ink."""
+def _digit(ink: _Ink, glyph: _Glyph, own: np.ndarray | None = None) -> Digit:
+    """A glyph framed as MNIST frames a digit; `own` (h, w) of its box: only that part of its ink (a
+    piece of digits that touch), and the box shrinks to that piece's ink."""
     x0, y0, x1, y1 = glyph.box
-    own = np.isin(ink.labels[y0:y1, x0:x1], glyph.labels)
-    if part is not None:
-        own = own & part
+    if own is None:
+        own = np.isin(ink.labels[y0:y1, x0:x1], glyph.labels)
+    else:
         rows, columns = np.flatnonzero(own.any(1)), np.flatnonzero(own.any(0))
         if len(rows) == 0:
             return Digit(ink.picture_box(glyph.box), np.zeros((28, 28), np.uint8))
@@ -457,7 +457,7 @@ def _offer(ink: _Ink, glyph: _Glyph, height: float, whole: Digit) -> tuple[list,
     spans = joined.pieces(x1 - x0, columns, height)
     crossed = {column: joined.crossings(own, path) for column, path in zip(columns, paths)}
     return spans, crossed, [whole if (a, b) == (0, x1 - x0) else
-                            _digit(ink, glyph, joined.between(bound[a], bound[b], x1 - x0)) for a, b in spans]
+                            _digit(ink, glyph, own & joined.between(bound[a], bound[b], x1 - x0)) for a, b in spans]
 
 
 def find_digit(gray: np.ndarray, where: str) -> Digit:

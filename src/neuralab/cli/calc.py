@@ -149,7 +149,7 @@ def predict(
         groups = [Group(g, "compose") for g in calc_predict.compose(compose, seed, mnist.load(data_dir))]
     else:
         groups = read_paths(numbers, judge(model, pick_device(device)) if isinstance(model, SymbolicCalc) else None)
-    answer = calc_predict.read_numbers(model, [g.images for g in groups], pick_device(device), [g.ceilings for g in groups])
+    answer = calc_predict.read_groups(model, groups, pick_device(device))
     if not compose:
         answer.check_trusted(", ".join(str(n) for n in numbers)[:200], doubt)
     if show is not None:
