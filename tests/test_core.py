@@ -125,6 +125,7 @@ def saved_with_state(tmp_path):
     ({"__tensor__": "state.nope"}, ".__tensor__: names 'state.nope', which the .safetensors file does not hold"),
     ({"__dict__": {"a": 1}}, ".__dict__: must be a list of [key, value] pairs"),
     ({"__dict__": [[{"__dict__": []}, 3]]}, ".__dict__[0][0]: a dict cannot be a key"),
+    ({"__dict__": [[{"__tuple__": [[]]}, 3]]}, ".__dict__[0][0]: a tuple holding a list cannot be a key"),
     ({"__tuple__": 5}, ".__tuple__: must be a list"),
 ])
 def test_a_sidecar_state_entry_that_names_nothing_is_one_line_naming_it(tmp_path, epoch, fault):

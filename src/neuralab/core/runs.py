@@ -228,9 +228,9 @@ def _unflatten(obj: Any, tensors: dict[str, torch.Tensor], where: str = "state")
             if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
                 raise _BadEntry(f"{where}.__dict__", "must be a list of [key, value] pairs")
             keys = [_unflatten(k, tensors, f"{where}.__dict__[{i}][0]") for i, (k, _) in enumerate(pairs)]
-            bad = next((i for i, k in enumerate(keys) if not isinstance(k, (str, int, float, bool, tuple))), None)
+            bad = next(((i, fault) for i, k in enumerate(keys) if (fault := _not_a_key(k))), None)
             if bad is not None:
-                raise _BadEntry(f"{where}.__dict__[{bad}][0]", f"a {type(keys[bad]).__name__} cannot be a key")
+                raise _BadEntry(f"{where}.__dict__[{bad[0]}][0]", f"{bad[1]} cannot be a key")
             return {k: _unflatten(v, tensors, f"{where}.__dict__[{i}][1]") for i, (k, (_, v)) in enumerate(zip(keys, pairs))}
         if "__tuple__" in obj:
             if not isinstance(obj["__tuple__"], list):
@@ -240,6 +240,15 @@ def _unflatten(obj: Any, tensors: dict[str, torch.Tensor], where: str = "state")
     if isinstance(obj, list):
         return [_unflatten(v, tensors, f"{where}[{i}]") for i, v in enumerate(obj)]
     return obj
+
+
+def _not_a_key(key: Any) -> str | None:
+    """None for a key `_flatten` could have written (a scalar, or a tuple of such keys), else what it is:
+    a tuple holding a list cannot be hashed."""
+    if isinstance(key, tuple):
+        inner = next((fault for k in key if (fault := _not_a_key(k))), None)
+        return f"a tuple holding {inner}" if inner else None
+    return None if isinstance(key, (str, int, float, bool)) else f"a {type(key).__name__}"
 
 
 def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
