@@ -230,6 +230,38 @@ def test_a_digit_written_small_stays_in_its_number():
     assert [len(n.digits) for n in found] == [3]
 
 
+def test_a_speck_far_from_every_digit_is_no_stroke_of_one():
+    """A remnant of a grid line, a digit's height to the side of a '7' on its line, is dropped: joined
+    to the 7 as a stroke, it widened the 7's box and shrank the digit framed in it (read as a 1)."""
+    canvas = typed_line([(7, 100, 90), (4, 300, 90)])
+    canvas[120:126, 210:240] = 0.3                            # (6, 30) the remnant, 20 px after the 7
+    found = find_numbers(canvas, "speck")
+    assert [len(n.digits) for n in found] == [1, 1]
+    alone = find_numbers(typed_line([(7, 100, 90), (4, 300, 90)]), "no speck")
+    (x0, _, x1, _), (a0, _, a1, _) = found[0].digits[0].box, alone[0].digits[0].box
+    assert abs(x0 - a0) <= 3 and abs(x1 - a1) <= 3                # the 7's box ends at the 7 (x 165)
+
+
+def faint_zero(fade: float) -> np.ndarray:
+    """A felt-tip 1 beside a pencil 0 whose top right stretch is written `fade` as dark as the rest."""
+    h, w = 200, 360
+    ink = np.zeros((h, w), np.float32)
+    ys, xs = np.indices((h, w))
+    ink[50:150, 90:104] = 0.9
+    ring = np.abs(np.hypot((ys - 100) / 50, (xs - 200) / 32) - 1) < 0.07
+    ink[ring] = 0.35
+    ink[ring & (ys < 100) & (xs > 212) & (xs < 228)] = 0.35 * fade
+    return 0.9 - 0.8 * ndimage.gaussian_filter(ink, 1.0)
+
+
+def test_a_fainter_stretch_of_a_stroke_stays_with_its_digit():
+    """Beside a dark digit the adaptive threshold drops a pencil stroke's lighter stretch; the 0 is
+    framed whole all the same (the 0 broken open reads as a 6)."""
+    whole = find_numbers(faint_zero(1.0), "even")[0].digits[1].image.astype(int)
+    light = find_numbers(faint_zero(0.6), "light")[0].digits[1].image.astype(int)
+    assert np.abs(light - whole).mean() < 4
+
+
 def test_a_hand_that_spaces_its_digits_widely_writes_one_number():
     found = find_numbers(typed_line([(3, 40, 80), (5, 160, 80), (7, 280, 80), (2, 400, 80)]), "spaced")
     assert [len(n.digits) for n in found] == [4]
@@ -306,7 +338,7 @@ def test_the_blurred_edge_of_a_bowed_margin_goes_with_it():
     flat = 0.35 * np.sqrt(np.clip(1 - np.abs(cols - centre) / 6.0, 0, 1))
     flat = ndimage.gaussian_filter(flat.astype(np.float32), 1.0)
     flat[200:280, 300:308] = 0.9                                           # a pen's 1
-    out = without_printed_lines(flat, flat > 0.12)
+    out, _ = without_printed_lines(flat, flat > 0.12)
     pieces = ndimage.find_objects(ndimage.label(out)[0])
     assert [(p[0].start, p[0].stop, p[1].start, p[1].stop) for p in pieces] == [(200, 280, 300, 308)]
 

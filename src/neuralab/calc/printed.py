@@ -91,8 +91,9 @@ def _runs(f: np.ndarray, length: int, slant: float) -> np.ndarray:
     return opened[rows, np.arange(w)[None, :]]
 
 
-def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The ink `mask` (h, w) of strength `flat` on an upright page, with its printed lines taken out."""
+def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ink `mask` (h, w) of strength `flat` on an upright page, with its printed lines taken out;
+    and where those lines ran (h, w), as light as the lines themselves."""
     side = min(mask.shape)
     length = max(15, side // 12)
     out = mask.copy()
@@ -108,7 +109,7 @@ def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
             line.take_out(o, m, f, band)
         bands.append(band if orientation == "horizontal" else band.T)
     out &= ~(bands[0] & bands[1])                   # where a grid's lines cross, each saw the other as a stroke
-    return _without_remnants(out, flat, bands[0] | bands[1])
+    return _without_remnants(out, flat, bands[0] | bands[1]), bands[0] | bands[1]
 
 
 def _without_remnants(out: np.ndarray, flat: np.ndarray, band: np.ndarray) -> np.ndarray:

@@ -7,12 +7,14 @@ digit as MNIST framed its digits.
 2. Ink: a Sauvola adaptive threshold (faint strokes beside dark ones) or a global Otsu threshold
    (the insides of thick strokes), never below a floor of contrast (so paper grain is not ink).
 3. Components: labelled with scikit-image; specks are dropped, and the strokes of one digit (a 5
-   whose top is detached, a 4 drawn in two strokes) are merged by their horizontal overlap.
+   whose top is detached, a 4 drawn in two strokes) are merged by their horizontal overlap. A small
+   part far from every digit (a remnant of a grid line) is no stroke of one, and is dropped.
 4. Layout: components are grouped into lines; a line is split into numbers at a '+' sign (a small
    cross, or one as tall as the digits standing apart before a number) or a wide gap; a long rule
    ends the sum (what is written under it is the answer, not an operand).
-5. Framing: each digit's ink, with thin pen strokes thickened towards MNIST's stroke width, is
-   scaled to fit 20x20 and placed in 28x28 with its centre of mass at the centre.
+5. Framing: each digit's ink, with the fainter stretches of its strokes that the threshold broke
+   off, and thin pen strokes thickened towards MNIST's stroke width, is scaled to fit 20x20 and
+   placed in 28x28 with its centre of mass at the centre.
 6. Digits that touch: given the reader's `judge`, a shape wider than a digit is cut where
    `calc.joined` finds its pieces likeliest to be digits.
 """
@@ -49,9 +51,12 @@ SIDE = 0.3             # lines side by side whose heights overlap by 30% of the 
 MERGED = 0.9           # a part under half the height joins its nearest digit: a stroke of it, if together
 SMALL = 0.4            # they are at most 0.9 heights wide or the part is under 0.4; else a digit written small,
 FOOT = 0.4             # which stands on the line: its foot within 0.4 heights of its neighbour's
+STRAY = 0.5            # a part under 0.4 heights, half a height from every digit, is a speck: a grid's remnant
 PLUS = 0.8             # a '+' is under 80% of the digits' height
 FULL = 0.75            # a digit of 75% of the typical height is full-size: such digits make the lines
 FRAME_SIDE = 64        # a digit is framed from at most 64 px a side: 3x MNIST's 20, cost bounded
+FAINT_STROKE = 0.4     # a stroke's faint stretch is at least 40% as strong as its ink (paper grain is under)
+BRIDGE = 0.08          # ... and runs at most 8% of the digit's height beyond the ink the threshold found
 STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner pens are thickened
 
 
@@ -74,6 +79,7 @@ class _Ink:
     labels: np.ndarray               # (h, w) component labels of the ink mask
     scale: float                     # working size / picture size
     back: np.ndarray = field(default_factory=lambda: np.eye(3))   # upright (col, row) -> working size's
+    printed_lines: np.ndarray | None = None   # (h, w) where printed lines were taken out (None: no page)
 
     def picture_box(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         """A box (x0, y0, x1, y1) on the upright working page -> the picture's pixels."""
@@ -119,7 +125,7 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
     adaptive = (1.0 - flat) < threshold_sauvola(1.0 - flat, window_size=max(window, 15), k=0.2)
     strong = flat > threshold_otsu(flat)
     mask = (adaptive | strong) & (flat > MIN_CONTRAST)
-    back, frame_edge = np.eye(3), None
+    back, frame_edge, lines = np.eye(3), None, None
     deadline.check(where)
     if page:
         angle = printed.skew(mask)
@@ -129,13 +135,13 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
             mask = printed.turn(mask.astype(np.float32), angle, order=0)[0] > 0.5
             frame_edge = printed.turn(frame_edge.astype(np.float32), angle, order=0)[0] > 0.5
         deadline.check(where)
-        mask = printed.without_printed_lines(flat, mask)
+        mask, lines = printed.without_printed_lines(flat, mask)
         deadline.check(where)
         frame_edge &= ~ndimage.minimum_filter(frame_edge, size=7, mode="constant", cval=0)
     labels = label(mask, connectivity=2)
     if frame_edge is not None:
         labels = _off_the_page(labels, flat, frame_edge)
-    return _Ink(flat, labels, scale, back)
+    return _Ink(flat, labels, scale, back, lines)
 
 
 def _off_the_page(labels: np.ndarray, flat: np.ndarray, frame_edge: np.ndarray) -> np.ndarray:
@@ -307,7 +313,9 @@ def _merge(line: list[_Glyph]) -> list[_Glyph]:
             nearest = min(others, key=distance)
             joined = max(nearest.box[2], part.box[2]) - min(nearest.box[0], part.box[0])
             hangs = nearest.box[3] - part.box[3] > FOOT * height               # a 5's flag, high on the line
-            if part.height < SMALL * height or joined <= MERGED * height or hangs:   # else a small digit
+            if part.height < SMALL * height and distance(nearest) > STRAY * height:
+                out.remove(part)                                # no stroke of a digit, too small for one
+            elif part.height < SMALL * height or joined <= MERGED * height or hangs:   # else a small digit
                 nearest.absorb(part)
                 out.remove(part)
     return out
@@ -360,6 +368,10 @@ def _digit(ink: _Ink, glyph: _Glyph, own: np.ndarray | None = None) -> Digit:
             return Digit(ink.picture_box(glyph.box), np.zeros((28, 28), np.uint8))
         x0, x1, y0, y1 = x0 + columns[0], x0 + columns[-1] + 1, y0 + rows[0], y0 + rows[-1] + 1
         own = own[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    free = ink.labels[y0:y1, x0:x1] == 0
+    if ink.printed_lines is not None:
+        free &= ~ink.printed_lines[y0:y1, x0:x1]
+    own = _with_faint_strokes(own, ink.flat[y0:y1, x0:x1], free)
     piece = ink.flat[y0:y1, x0:x1] * dilation(own, disk(1))             # neighbours' ink left out
     strong = piece[own]
     piece = np.clip(piece / max(np.percentile(strong, 90), 1e-3), 0.0, 1.0)   # ink at full scale
@@ -369,6 +381,18 @@ def _digit(ink: _Ink, glyph: _Glyph, own: np.ndarray | None = None) -> Digit:
         own = rescale(own.astype(np.float32), factor, order=1) > 0.5
     piece = _thicken(piece, own)
     return Digit(ink.picture_box((x0, y0, x1, y1)), frame(piece))
+
+
+def _with_faint_strokes(own: np.ndarray, flat: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """A digit's ink `own` (h, w) with the fainter stretches of its own strokes that the threshold
+    broke off (a pencil's light pressure, a thin pen under a shadow): the `free` pixels (no other
+    shape's ink, no printed line) at least `FAINT_STROKE` as strong as its ink, reached from it within
+    `BRIDGE` of its height."""
+    if not own.any():
+        return own
+    floor = max(MIN_CONTRAST, FAINT_STROKE * float(np.percentile(flat[own], 90)))
+    steps = max(1, round(BRIDGE * own.shape[0]))
+    return ndimage.binary_dilation(own, iterations=steps, mask=own | (free & (flat >= floor)))
 
 
 def _thicken(piece: np.ndarray, own: np.ndarray) -> np.ndarray:
