@@ -20,6 +20,9 @@ Kinds of picture (all written with MNIST digits, so every digit's truth is known
           high, '+' signs of any size (`calc.pages.HANDS`)
   joined  photos of column sums in a fast hand: two digits in five run into the digit before them,
           ink touching ink (`calc.pages.JOINED`), to be cut apart by `calc.joined`
+  pens    photos of column sums, each digit redrawn along its centre lines by another pen (0.04 to
+          0.2 digit heights wide: a fine ballpoint to a broad felt-tip) leaning up to 30 degrees
+          either way (`calc.pages.PENS`)
   canvas  each number drawn with the mouse on the real web page (Chromium), one digit per box, the
           pen following each digit's skeleton (`calc.pages.pen_strokes`), read by the page's own requests
   wide    each number drawn the same way in the page's wide box, segmented by the server

@@ -107,3 +107,27 @@ def test_the_camera_kind_keeps_the_page_shape_at_twelve_megapixels():
     (x0, y0, x1, y1), = page.boxes[0]
     assert (y1 - y0) / (x1 - x0) == pytest.approx(60 / 40, rel=0.02)
     assert page.image[y0 + 5:y1 - 5, x0 + 5:x1 - 5].max() < 60 and page.image[:50].min() > 150
+
+
+def test_another_pen_redraws_a_digit_along_its_centre_lines_at_its_width_and_slant():
+    from scipy import ndimage
+    from skimage.morphology import skeletonize
+
+    from neuralab.calc.pages import restroke
+
+    bar = np.zeros((80, 30))
+    bar[:, 11:19] = 1.0                                           # a '1' 8 px wide
+    leaning = restroke(bar, 4.0, 30.0) > 0.5
+    rows, cols = np.nonzero(leaning)
+    top, bottom = cols[rows == rows.min()].mean(), cols[rows == rows.max()].mean()
+    assert abs((top - bottom) - np.tan(np.deg2rad(30)) * (rows.max() - rows.min())) <= 3   # leans right by 30°
+    assert abs(leaning.sum() / skeletonize(leaning).sum() - 4.0) <= 1.0                    # a 4 px pen
+    assert restroke(bar, 4.0, -30.0)[0].argmax() < restroke(bar, 4.0, -30.0)[-1].argmax()  # leans left
+
+    ys, xs = np.mgrid[0:80, 0:60]
+    ring = (np.abs(np.hypot((ys - 40) / 36, (xs - 30) / 24) - 1) < 0.2).astype(float)     # a '0', thick
+    thin = restroke(ring, 2.0, 0.0) > 0.5
+    assert ndimage.label(~thin)[1] == 2 and thin.sum() < 0.5 * ring.sum()                   # a thin 0, still closed
+    blob = (np.hypot((ys - 40) / 36, (xs - 30) / 24) < 1).astype(float)                    # a loop filled in
+    kept = restroke(blob, 2.0, 0.0) > 0.5
+    assert abs(kept.sum() - blob.sum()) < 0.05 * blob.sum()                                 # keeps its own stroke

@@ -1,7 +1,8 @@
 """The kinds of people's pictures that `bench/calc_real.py` scores: numbers drawn from MNIST, written
 on strips, photographed column sums and rows, scans, exercise-book pages (`calc.pages`,
 `calc.paper`) and column sums in a looser hand (wide and uneven spacing, small digits, '+' signs of
-any size: `pages.HANDS`) or a fast one (digits touching: `pages.JOINED`), read as `calc predict`
+any size: `pages.HANDS`), a fast one (digits touching: `pages.JOINED`), or other pens and slants
+(each digit redrawn along its centre lines: `pages.PENS`), read as `calc predict`
 reads them, and tallied beside the same digits as raw arrays. The browser kinds (`canvas`, `wide`)
 are drawn on the page by `web.browser`.
 """
@@ -16,18 +17,19 @@ import numpy as np
 from PIL import Image
 
 from neuralab.calc.inputs import read_picture
-from neuralab.calc.pages import HANDS, JOINED, Hand, Page, photograph, scan, write_page
+from neuralab.calc.pages import HANDS, JOINED, PENS, Hand, Page, photograph, scan, write_page
 from neuralab.calc.paper import INKS, on_paper
 from neuralab.calc.predict import read_groups
 from neuralab.calc.reading import judge, read_digits
 from neuralab.core import mnist
 from neuralab.core.errors import UserError
 
-KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera", "hands", "joined")
+KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera", "hands",
+         "joined", "pens")
 PAPER_KINDS = ("squared", "lined", "turned", "tilted", "camera")
-PHOTO_KINDS = ("photo", "row", "hands", "joined")       # written on plain paper and photographed
+PHOTO_KINDS = ("photo", "row", "hands", "joined", "pens")       # written on plain paper and photographed
 CAMERA = (4000, 3000)                           # a 12-megapixel phone photo
-_HAND_OF = {"hands": HANDS, "joined": JOINED}     # the kinds written in another hand than the tidy one
+_HAND_OF = {"hands": HANDS, "joined": JOINED, "pens": PENS}     # the kinds written in another hand than the tidy one
 TARGETS = {"ratio": 0.98, "photo": 0.97}        # the issue's targets: of the raw-array figure; photo numbers right
 
 

@@ -25,6 +25,7 @@ from skimage.transform import ProjectiveTransform, rescale, rotate, warp
 
 PEN = 0.1          # ink reflects ~10% of the light: a ballpoint or felt pen
 PAPER = 0.97       # printer paper under even light
+KEPT = 0.78        # a digit redrawn along its centre lines in its own pen matches 78% of its shape (IoU): ~6% do not
 
 
 @dataclass
@@ -39,6 +40,13 @@ def _pen(image: np.ndarray, height: int) -> np.ndarray:
     rows, cols = np.nonzero(image > 20)
     crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1] / 255.0
     return np.clip(rescale(crop, height / crop.shape[0], order=1, anti_aliasing=False), 0.0, 1.0)
+
+
+def _length(lines: np.ndarray) -> float:
+    """The length in pixels of thin lines (h, w): a step to a side 1, a diagonal step √2."""
+    axial = (lines[1:] & lines[:-1]).sum() + (lines[:, 1:] & lines[:, :-1]).sum()
+    diagonal = (lines[1:, 1:] & lines[:-1, :-1]).sum() + (lines[1:, :-1] & lines[:-1, 1:]).sum()
+    return float(axial + np.sqrt(2) * diagonal)
 
 
 def _smaller(hand: Hand, rng: np.random.Generator) -> float:
@@ -83,10 +91,43 @@ class Hand:
     smaller: tuple[float, float] = (0.5, 0.7)    # ... this much of the height, and raised up to a third of it
     plus: tuple[float, float] = (0.55, 0.55)     # the '+' sign's size
     touch: float = 0.0                           # the chance that a digit touches the one before it
+    slant: float = 0.0                           # degrees: each digit leans within ±slant (0: as MNIST wrote it)
+    pen: tuple[float, float] | None = None       # stroke width in heights, each digit redrawn (None: MNIST's stroke)
 
 
 HANDS = Hand(spacing=(0.1, 0.6), small=0.15, plus=(0.45, 0.7))
 JOINED = Hand(spacing=(0.05, 0.25), touch=0.4)  # a fast writer: two digits in five run into the one before
+# other pens and slants: a fine ballpoint (MNIST's strokes are ~0.12 heights) to a broad felt-tip, leaning
+# as far as the issue's ±30 degrees
+PENS = Hand(slant=30.0, pen=(0.04, 0.2))
+
+
+def restroke(ink: np.ndarray, width: float, slant: float) -> np.ndarray:
+    """A digit's ink (h, w) coverage in [0, 1] redrawn by another hand: leaning `slant` degrees (its
+    top to the right for a positive slant), and its centre lines drawn with a pen `width` pixels wide,
+    edges anti-aliased -> (h', w') coverage, cropped to its ink. A digit whose centre lines, drawn in
+    its own pen, do not give its shape back (a 6 or an 8 whose loop MNIST's writer filled in) keeps
+    its own strokes, leaning."""
+    pad = int(np.ceil(width / 2)) + 1
+    padded = np.pad(ink, pad)                                          # (H, W)
+    H, W = padded.shape
+    lean = np.tan(np.deg2rad(slant))
+    start = -lean * (H - 1) if lean < 0 else 0.0                      # the column the leaning bottom row starts at
+    # out (row, col) -> in (row, col - lean * (H - 1 - row) - start): rows move right the higher they are
+    leaning = ndimage.affine_transform(padded, np.array([[1.0, 0.0], [lean, 1.0]]),
+                                       offset=(0.0, -lean * (H - 1) - start),
+                                       output_shape=(H, W + int(np.ceil(abs(lean) * (H - 1)))), order=1)
+    # the centre lines of the smoothed ink: MNIST's ragged edges at this size would branch into spurs
+    shape = ndimage.gaussian_filter(leaning, 0.02 * H) > 0.3
+    centre = skeletonize(shape)
+    distance = ndimage.distance_transform_edt(~centre)                 # px to the nearest centre line
+    own = distance <= shape.sum() / max(_length(centre), 1.0) / 2       # the centre lines in the digit's own pen
+    if (shape & own).sum() < KEPT * (shape | own).sum():               # a loop its writer filled in: no line gives it
+        ink = leaning
+    else:
+        ink = np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
+    rows, cols = np.nonzero(ink > 0)
+    return ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
 
 def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random.Generator, *,
@@ -102,6 +143,10 @@ def write_page(digits: list[np.ndarray], labels: list[list[int]], rng: np.random
     margin = height
     sizes = [[height * rng.uniform(0.9, 1.1) * _smaller(hand, rng) for _ in number] for number in digits]
     inks = [[_pen(d, int(size)) for d, size in zip(number, row)] for number, row in zip(digits, sizes)]
+    if hand.pen is not None:                  # one pen and one slant per page, each digit a little off them
+        pen, slant = rng.uniform(*hand.pen), rng.uniform(-hand.slant, hand.slant)
+        inks = [[restroke(glyph, pen * rng.uniform(0.9, 1.1) * glyph.shape[0], slant + rng.uniform(-5.0, 5.0))
+                 for glyph in number] for number in inks]
     widths = [sum(i.shape[1] for i in ink) + gap() * (len(ink) - 1) for ink in inks]
     # each gap is drawn again as the digits are placed: a looser hand needs room for wider ones
     slack = 0 if hand == Hand() else int((hand.spacing[1] - hand.spacing[0]) * height) * sum(map(len, inks))
