@@ -262,6 +262,25 @@ def test_a_fainter_stretch_of_a_stroke_stays_with_its_digit():
     assert np.abs(light - whole).mean() < 4
 
 
+def test_a_digit_leaning_further_than_mnist_is_framed_at_mnist_lean():
+    """A '1' leaning 45 degrees (one column per row) is framed leaning no more than `LEAN`, as steep
+    as MNIST's writers lean, either way; a '1' leaning 10 degrees is framed as it leans."""
+    from neuralab.calc.segment import LEAN
+
+    def lean_of(columns_per_row: float) -> float:
+        canvas = np.full((200, 400), 1.0)
+        for r in range(40, 160):
+            x = int(200 + columns_per_row * (100 - r))
+            canvas[r, x - 4:x + 4] = 0.0
+        image = find_numbers(canvas, "leaning")[0].digits[0].image.astype(float)
+        ys, xs = np.nonzero(image > 128)
+        top, bottom = xs[ys <= ys.min() + 1].mean(), xs[ys >= ys.max() - 1].mean()
+        return (top - bottom) / (ys.max() - ys.min())
+
+    assert abs(lean_of(1.0) - LEAN) < 0.1 and abs(lean_of(-1.0) + LEAN) < 0.1
+    assert abs(lean_of(0.18) - 0.18) < 0.1
+
+
 def test_a_hand_that_spaces_its_digits_widely_writes_one_number():
     found = find_numbers(typed_line([(3, 40, 80), (5, 160, 80), (7, 280, 80), (2, 400, 80)]), "spaced")
     assert [len(n.digits) for n in found] == [4]

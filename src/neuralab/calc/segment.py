@@ -13,8 +13,9 @@ digit as MNIST framed its digits.
    cross, or one as tall as the digits standing apart before a number) or a wide gap; a long rule
    ends the sum (what is written under it is the answer, not an operand).
 5. Framing: each digit's ink, with the fainter stretches of its strokes that the threshold broke
-   off, and thin pen strokes thickened towards MNIST's stroke width, is scaled to fit 20x20 and
-   placed in 28x28 with its centre of mass at the centre.
+   off, and thin pen strokes thickened towards MNIST's stroke width, leaning no further than
+   MNIST's writers lean, is scaled to fit 20x20 and placed in 28x28 with its centre of mass at the
+   centre.
 6. Digits that touch: given the reader's `judge`, a shape wider than a digit is cut where
    `calc.joined` finds its pieces likeliest to be digits.
 """
@@ -57,6 +58,7 @@ FULL = 0.75            # a digit of 75% of the typical height is full-size: such
 FRAME_SIDE = 64        # a digit is framed from at most 64 px a side: 3x MNIST's 20, cost bounded
 FAINT_STROKE = 0.4     # a stroke's faint stretch is at least 40% as strong as its ink (paper grain is under)
 BRIDGE = 0.08          # ... and runs at most 8% of the digit's height beyond the ink the threshold found
+LEAN = 0.36            # MNIST's digits lean up to ~20 degrees (tan 20 = 0.36); steeper ones are sheared back
 STROKE = 0.12          # MNIST's strokes are ~12% of the digit's height; thinner pens are thickened
 
 
@@ -380,6 +382,7 @@ def _digit(ink: _Ink, glyph: _Glyph, own: np.ndarray | None = None) -> Digit:
         piece = rescale(piece, factor, order=1, anti_aliasing=True)
         own = rescale(own.astype(np.float32), factor, order=1) > 0.5
     piece = _thicken(piece, own)
+    piece = _upright(piece)
     return Digit(ink.picture_box((x0, y0, x1, y1)), frame(piece))
 
 
@@ -393,6 +396,26 @@ def _with_faint_strokes(own: np.ndarray, flat: np.ndarray, free: np.ndarray) -> 
     floor = max(MIN_CONTRAST, FAINT_STROKE * float(np.percentile(flat[own], 90)))
     steps = max(1, round(BRIDGE * own.shape[0]))
     return ndimage.binary_dilation(own, iterations=steps, mask=own | (free & (flat >= floor)))
+
+
+def _upright(piece: np.ndarray) -> np.ndarray:
+    """A digit (h, w) leaning further than MNIST's writers lean (`LEAN`, by its ink's second moments)
+    sheared back to that lean: the reader learnt MNIST's slants, not steeper ones."""
+    ys, xs = np.nonzero(piece > 0)
+    if len(ys) < 2:
+        return piece
+    weight = piece[ys, xs]
+    y, x = ys - np.average(ys, weights=weight), xs - np.average(xs, weights=weight)
+    lean = -np.average(x * y, weights=weight) / max(np.average(y * y, weights=weight), 1e-6)  # columns per row, up
+    excess = np.sign(lean) * max(abs(lean) - LEAN, 0.0)
+    if excess == 0.0:
+        return piece
+    h, w = piece.shape
+    out_w = w + int(np.ceil(abs(excess) * h))
+    start = max(0.0, -excess * (h - 1))                                 # keeps every column on the canvas
+    # out (row, col) -> in (row, col - excess * row - start): a row moves by the excess lean times its height
+    return ndimage.affine_transform(piece, np.array([[1.0, 0.0], [-excess, 1.0]]), offset=(0.0, -start),
+                                    output_shape=(h, out_w), order=1)
 
 
 def _thicken(piece: np.ndarray, own: np.ndarray) -> np.ndarray:
