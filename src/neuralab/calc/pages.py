@@ -23,6 +23,8 @@ from scipy import ndimage
 from skimage.morphology import skeletonize
 from skimage.transform import ProjectiveTransform, rescale, rotate, warp
 
+from neuralab.calc.printed import lean
+
 PEN = 0.1          # ink reflects ~10% of the light: a ballpoint or felt pen
 PAPER = 0.97       # printer paper under even light
 KEPT = 0.78        # a digit redrawn along its centre lines in its own pen matches 78% of its shape (IoU): ~6% do not
@@ -108,15 +110,9 @@ def restroke(ink: np.ndarray, width: float, slant: float) -> np.ndarray:
     edges anti-aliased -> (h', w') coverage, cropped to its ink. A digit whose centre lines, drawn in
     its own pen, do not give its shape back (a 6 or an 8 whose loop MNIST's writer filled in) keeps
     its own strokes, leaning."""
-    pad = int(np.ceil(width / 2)) + 1
-    padded = np.pad(ink, pad)                                          # (H, W)
-    H, W = padded.shape
-    lean = np.tan(np.deg2rad(slant))
-    start = -lean * (H - 1) if lean < 0 else 0.0                      # the column the leaning bottom row starts at
-    # out (row, col) -> in (row, col - lean * (H - 1 - row) - start): rows move right the higher they are
-    leaning = ndimage.affine_transform(padded, np.array([[1.0, 0.0], [lean, 1.0]]),
-                                       offset=(0.0, -lean * (H - 1) - start),
-                                       output_shape=(H, W + int(np.ceil(abs(lean) * (H - 1)))), order=1)
+    pad = int(np.ceil(width / 2)) + 1                                   # room for the pen around the ink
+    leaning = lean(np.pad(ink, pad), np.tan(np.deg2rad(slant)))         # (H, W')
+    H = leaning.shape[0]
     # the centre lines of the smoothed ink: MNIST's ragged edges at this size would branch into spurs
     shape = ndimage.gaussian_filter(leaning, 0.02 * H) > 0.3
     centre = skeletonize(shape)

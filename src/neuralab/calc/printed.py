@@ -4,7 +4,8 @@ grids and margins of exercise books.
 - `skew`: the angle that makes the lines of writing (and printed rules) horizontal, from the
   sharpness of the ink's row profile over candidate angles, on a small copy of the ink mask.
 - `turn`: rotate an array about its centre, keeping all of it, with the matrix that maps its
-  pixels back, so that boxes found on the upright page can be given in the picture's pixels.
+  pixels back, so that boxes found on the upright page can be given in the picture's pixels;
+  `lean`: shear one (a digit's slant), keeping all of it.
 - `without_printed_lines`: ink that lies on long straight lines (morphological openings with line-shaped
   structuring elements, a few slants each way so that bowed and keystoned lines are found), kept
   only when the line is printed: unbroken (digits lined up in a column leave gaps), and lighter
@@ -59,6 +60,16 @@ def turn(x: np.ndarray, degrees: float, order: int) -> tuple[np.ndarray, np.ndar
     swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]])                 # (col, row) <-> (row, col)
     out = ndimage.affine_transform(x, swap @ back @ swap, output_shape=(H, W), order=order, cval=0.0)
     return out.astype(x.dtype), back
+
+
+def lean(x: np.ndarray, slope: float) -> np.ndarray:
+    """Shear (h, w) so that each row stands `slope` columns further right than the row below it (a
+    positive slope leans the top to the right), widened to keep all of it."""
+    h, w = x.shape
+    start = -slope * (h - 1) if slope < 0 else 0.0                     # the bottom row's first column
+    # out (row, col) -> in (row, col - slope * (h - 1 - row) - start)
+    return ndimage.affine_transform(x, np.array([[1.0, 0.0], [slope, 1.0]]), offset=(0.0, -slope * (h - 1) - start),
+                                    output_shape=(h, w + int(np.ceil(abs(slope) * (h - 1)))), order=1)
 
 
 def skew(mask: np.ndarray) -> float:

@@ -406,16 +406,9 @@ def _upright(piece: np.ndarray) -> np.ndarray:
         return piece
     weight = piece[ys, xs]
     y, x = ys - np.average(ys, weights=weight), xs - np.average(xs, weights=weight)
-    lean = -np.average(x * y, weights=weight) / max(np.average(y * y, weights=weight), 1e-6)  # columns per row, up
-    excess = np.sign(lean) * max(abs(lean) - LEAN, 0.0)
-    if excess == 0.0:
-        return piece
-    h, w = piece.shape
-    out_w = w + int(np.ceil(abs(excess) * h))
-    start = max(0.0, -excess * (h - 1))                                 # keeps every column on the canvas
-    # out (row, col) -> in (row, col - excess * row - start): a row moves by the excess lean times its height
-    return ndimage.affine_transform(piece, np.array([[1.0, 0.0], [-excess, 1.0]]), offset=(0.0, -start),
-                                    output_shape=(h, out_w), order=1)
+    slope = -np.average(x * y, weights=weight) / max(np.average(y * y, weights=weight), 1e-6)  # columns per row, up
+    excess = np.sign(slope) * max(abs(slope) - LEAN, 0.0)
+    return printed.lean(piece, -excess) if excess else piece
 
 
 def _thicken(piece: np.ndarray, own: np.ndarray) -> np.ndarray:
