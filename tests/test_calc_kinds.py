@@ -131,3 +131,17 @@ def test_another_pen_redraws_a_digit_along_its_centre_lines_at_its_width_and_sla
     blob = (np.hypot((ys - 40) / 36, (xs - 30) / 24) < 1).astype(float)                    # a loop filled in
     kept = restroke(blob, 2.0, 0.0) > 0.5
     assert abs(kept.sum() - blob.sum()) < 0.05 * blob.sum()                                 # keeps its own stroke
+
+
+def test_another_pen_keeps_the_loops_a_digit_closes(real_mnist):
+    """MNIST-train's 8 number 6816 draws its loops lightly: smoothed, they fill in and its centre
+    lines are one stroke, a '1'. Redrawn by another pen, it keeps its two loops (its own strokes)."""
+    from scipy import ndimage
+
+    from neuralab.calc.pages import _pen, restroke
+
+    eight = _pen(real_mnist.x_train[6816], 80)
+    assert real_mnist.y_train[6816] == 8
+    for width in (3.0, 10.0):
+        redrawn = restroke(eight, width, 0.0) > 0.5
+        assert ndimage.label(~np.pad(redrawn, 1))[1] >= 3                   # the outside and its loops

@@ -28,6 +28,7 @@ from neuralab.calc.printed import lean
 PEN = 0.1          # ink reflects ~10% of the light: a ballpoint or felt pen
 PAPER = 0.97       # printer paper under even light
 KEPT = 0.78        # a digit redrawn along its centre lines in its own pen matches 78% of its shape (IoU): ~6% do not
+LOOP = 0.08        # a loop (a hole in the ink over half coverage) at least 0.08 heights across is one a reader sees
 
 
 @dataclass
@@ -49,6 +50,13 @@ def _length(lines: np.ndarray) -> float:
     axial = (lines[1:] & lines[:-1]).sum() + (lines[:, 1:] & lines[:, :-1]).sum()
     diagonal = (lines[1:, 1:] & lines[:-1, :-1]).sum() + (lines[1:, :-1] & lines[:-1, 1:]).sum()
     return float(axial + np.sqrt(2) * diagonal)
+
+
+def _loops(ink: np.ndarray, height: int) -> int:
+    """How many loops the ink mask (h, w) closes: holes at least `LOOP` heights across (by area)."""
+    background, count = ndimage.label(~np.pad(ink, 1))
+    areas = np.bincount(background.ravel(), minlength=count + 1)[2:]   # label 1: the outside, from the padding
+    return int((areas >= (LOOP * height) ** 2).sum())
 
 
 def _smaller(hand: Hand, rng: np.random.Generator) -> float:
@@ -109,7 +117,8 @@ def restroke(ink: np.ndarray, width: float, slant: float) -> np.ndarray:
     top to the right for a positive slant), and its centre lines drawn with a pen `width` pixels wide,
     edges anti-aliased -> (h', w') coverage, cropped to its ink. A digit whose centre lines, drawn in
     its own pen, do not give its shape back (a 6 or an 8 whose loop MNIST's writer filled in) keeps
-    its own strokes, leaning."""
+    its own strokes, leaning, as does one whose centre lines lose a loop its ink closes (an 8 whose
+    loops MNIST's writer drew lightly)."""
     pad = int(np.ceil(width / 2)) + 1                                   # room for the pen around the ink
     leaning = lean(np.pad(ink, pad), np.tan(np.deg2rad(slant)))         # (H, W')
     H = leaning.shape[0]
@@ -118,7 +127,8 @@ def restroke(ink: np.ndarray, width: float, slant: float) -> np.ndarray:
     centre = skeletonize(shape)
     distance = ndimage.distance_transform_edt(~centre)                 # px to the nearest centre line
     own = distance <= shape.sum() / max(_length(centre), 1.0) / 2       # the centre lines in the digit's own pen
-    if (shape & own).sum() < KEPT * (shape | own).sum():               # a loop its writer filled in: no line gives it
+    filled = (shape & own).sum() < KEPT * (shape | own).sum()          # a loop its writer filled in: no line gives it
+    if filled or _loops(centre, H) < _loops(leaning > 0.5, H):
         ink = leaning
     else:
         ink = np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
