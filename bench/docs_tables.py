@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from neuralab.calc.benchmarks import confusion_rows, cost_rows, misread_rows, real_rows
+from neuralab.calc.benchmarks import confusion_rows, cost_rows, misread_rows, real_rows, symbolic_rows
 from neuralab.calc.nesy_tables import curve_rows, held_out_rows, nesy_table, supervised_rows
 from neuralab.caption.tables import errors_rows, result_rows, runs_rows
 from neuralab.core.io import atomic_write_bytes
@@ -96,6 +96,7 @@ TABLES = {   # name -> (result file or pattern; None: the whole results folder, 
     "calc-real-train-seed1-1803ca6": ("calc/real-train-seed1-1803ca6.json", real_rows),
     "calc-real-train-seed1-c7af11c": ("calc/real-train-seed1-c7af11c.json", real_rows),
     "calc-cost": ("calc/cost*.json", every(cost_rows)),
+    "calc-600s-runs": ("calc/symbolic-600s*.json", symbolic_rows),
     "calc-confusion": ("calc/confusion-n100-bf16-seed0.json", measured(confusion_rows)),
     "calc-misread": ("calc/misread-n15-wd0.05-seed0-2.json", measured(misread_rows)),
     "calc-nesy": ("calc/nesy*.json", lambda results: nesy_table(results)[2:]),

@@ -46,3 +46,17 @@ def test_the_headlines_open_the_benchmarks_and_follow_their_files(tmp_path):
     caption.write_text(json.dumps(figures))
     done = check(results)
     assert done.returncode == 1 and "benchmarks.md: tables differ from their result files: headlines" in done.stderr
+
+
+def test_the_600s_runs_table_lists_every_kept_run_by_date_and_says_when_one_falls_below_97():
+    from neuralab.calc.benchmarks import symbolic_rows
+
+    runs = [json.loads(path.read_text()) for path in sorted((REFERENCE_RESULTS / "calc").glob("symbolic-600s*.json"))]
+    worse = json.loads(json.dumps(next(run for run in runs if "provenance" not in run)))   # the current schema
+    worse["date"], worse["commit"] = "2099-01-01T00:00:00+00:00", "f" * 40
+    worse["symbolic"]["test"]["exact_sum_accuracy"] = 0.9650
+    rows = [line for line in symbolic_rows([worse, *runs]) if line.startswith("| `")]
+    assert len(rows) == len(runs) + 1
+    assert rows[-1].startswith("| `fffffff` | 2099-01-01") and "96.50% of 10,000" in rows[-1]
+    assert rows[-1].endswith("| MISSED |")
+    assert all(row.endswith("| met |") for row in rows[:-1])

@@ -48,6 +48,24 @@ def scale_lines(scale: dict, figure: str) -> list[str]:
     return lines
 
 
+def symbolic_rows(runs: list[dict]) -> list[str]:
+    """Every kept 600 s run of `bench/calc.py --only symbolic` (`symbolic-600s*.json`), oldest first:
+    the MNIST-test figure that changes to the reader must not lower (>= 97% exact sums); then where
+    each came from, in the same order."""
+    lines = ["| commit | date | machine | trained | exact sums | digit p | ceiling | target ≥ 97% exact |",
+             "|---|---|---|---|---|---|---|---|"]
+    runs = sorted(runs, key=lambda r: r.get("provenance", r)["date"])
+    for run in runs:
+        made, test = run.get("provenance", run), run["symbolic"]["test"]
+        changed = " (uncommitted changes)" if made.get("uncommitted_changes") else ""
+        lines.append(f"| `{made['commit'][:7]}`{changed} | {made['date'][:10]} | {made['machine']['cpu']}, "
+                     f"{made['machine']['cores']} cores | {test['train_seconds']:.0f} s "
+                     f"| {100 * test['exact_sum_accuracy']:.2f}% of {test['count']:,} "
+                     f"| {100 * test['digit_accuracy']:.2f}% "
+                     f"| {100 * test['ceiling']:.2f}% | {'met' if test['exact_sum_accuracy'] >= 0.97 else 'MISSED'} |")
+    return lines + [line for run in runs for line in ["", measured_sentence(run)]]
+
+
 def _machine_on(cost: dict) -> str:
     """A cost file's machine (its GPU, for a file timed there), date and commit: timings of one
     machine move between days and commits."""
