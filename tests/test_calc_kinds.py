@@ -109,6 +109,22 @@ def test_the_camera_kind_keeps_the_page_shape_at_twelve_megapixels():
     assert page.image[y0 + 5:y1 - 5, x0 + 5:x1 - 5].max() < 60 and page.image[:50].min() > 150
 
 
+def test_a_camera_page_is_widened_with_blank_paper_to_the_frame_shape():
+    """The 12-megapixel photo is of a page filling the frame: more paper around the writing (ruled
+    and lit with the rest), not the photo's edge rows repeated out into streaks."""
+    from neuralab.calc.kinds import CAMERA, frame_shaped
+    from neuralab.calc.pages import PAPER, Page
+
+    page = np.full((300, 200), PAPER)
+    page[100:160, 80:120] = 0.1                                            # a digit 40 wide, 60 tall
+    framed = frame_shaped(Page(page, [1], [[(80, 100, 120, 160)]]))
+    H, W = framed.image.shape
+    assert (H, W) == (300, 400) and W * CAMERA[1] == H * CAMERA[0]
+    (x0, y0, x1, y1), = framed.boxes[0]
+    assert (x1 - x0, y1 - y0) == (40, 60) and framed.image[y0:y1, x0:x1].max() == 0.1
+    assert (framed.image < PAPER).sum() == 40 * 60                          # nothing else written
+
+
 def test_another_pen_redraws_a_digit_along_its_centre_lines_at_its_width_and_slant():
     from scipy import ndimage
     from skimage.morphology import skeletonize

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from neuralab.calc.inputs import read_picture
-from neuralab.calc.pages import HANDS, JOINED, PENS, Hand, Page, photograph, scan, write_page
+from neuralab.calc.pages import HANDS, JOINED, PAPER, PENS, Hand, Page, photograph, scan, write_page
 from neuralab.calc.paper import INKS, on_paper
 from neuralab.calc.predict import read_groups
 from neuralab.calc.reading import judge, read_digits
@@ -74,6 +74,8 @@ def notebook(kind: str, images, labels, rng: np.random.Generator):
     """A column sum on exercise-book paper in a random ink, photographed as `kind` says."""
     height = int(rng.integers(56, 113))
     page = write_page(images, labels, rng, height=height, plus=bool(rng.random() < 0.7), rule=bool(rng.random() < 0.7))
+    if kind == "camera":
+        page = frame_shaped(page)
     paper = kind if kind in ("squared", "lined") else "squared" if kind == "camera" else "plain"
     page = on_paper(page, rng, paper=paper, ink=str(rng.choice(list(INKS))), height=height)
     if kind == "turned":
@@ -82,6 +84,17 @@ def notebook(kind: str, images, labels, rng: np.random.Generator):
         return photograph(page, rng, tilt=25.0)
     photo = photograph(page, rng, shadow=bool(rng.random() < 0.5))
     return at_camera_size(photo) if kind == "camera" else photo
+
+
+def frame_shaped(page: Page) -> Page:
+    """A written page (grey, `pages.write_page`) with more blank paper on two sides, to the camera
+    frame's shape: a phone photo of a page is filled with paper, ruled and lit as the rest of it."""
+    h, w = page.image.shape
+    H, W = max(h, -(-w * CAMERA[1] // CAMERA[0])), max(w, -(-h * CAMERA[0] // CAMERA[1]))
+    top, left = (H - h) // 2, (W - w) // 2
+    image = np.pad(page.image, ((top, H - h - top), (left, W - w - left)), constant_values=PAPER)
+    boxes = [[(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in number] for number in page.boxes]
+    return Page(image, page.numbers, boxes)
 
 
 def at_camera_size(photo: Page) -> Page:
