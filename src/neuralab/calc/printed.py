@@ -102,6 +102,14 @@ def _runs(f: np.ndarray, length: int, slant: float) -> np.ndarray:
     return opened[rows, np.arange(w)[None, :]]
 
 
+def _areas(runs: np.ndarray, length: int) -> np.ndarray:
+    """Where runs lie side by side as an area as wide as a run is long (the table beyond the page, the
+    dark side of a shadow; a pen's stroke is far thinner), and 2 px around it: a printed line that
+    runs into one is found up to it, not taken for part of a blob."""
+    area = ndimage.maximum_filter(ndimage.minimum_filter(runs, length), length)
+    return ndimage.maximum_filter(area, 5)
+
+
 def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ink `mask` (h, w) of strength `flat` on an upright page, with its printed lines taken out;
     and where those lines ran (h, w), as light as the lines themselves."""
@@ -115,6 +123,7 @@ def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> tuple[np.ndarra
         lines = np.zeros_like(m)
         for slant in SLANTS[orientation]:
             lines |= _runs(f, length, slant)
+        lines &= ~_areas(lines, length)
         band = np.zeros_like(m)
         for line in _printed(lines, f, m, vertical=orientation == "vertical"):
             line.take_out(o, m, f, band)
