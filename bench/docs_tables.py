@@ -125,6 +125,7 @@ TABLES = {   # name -> (result file or pattern; None: the whole results folder, 
     "web-pictures-7a79e0b": ("web/pictures-7a79e0b.json", measured(pictures_rows)),
     "web-pictures-4189eb0": ("web/pictures-4189eb0.json", measured(pictures_rows)),
     "web-pictures-7e10b75": ("web/pictures-7e10b75.json", measured(pictures_rows)),
+    "web-pictures-a4f15b5": ("web/pictures-a4f15b5.json", measured(pictures_rows)),
 }
 
 
