@@ -23,6 +23,8 @@ Kinds of picture (all written with MNIST digits, so every digit's truth is known
   pens    photos of column sums, each digit redrawn along its centre lines by another pen (0.04 to
           0.2 digit heights wide: a fine ballpoint to a broad felt-tip) leaning up to 30 degrees
           either way (`calc.pages.PENS`)
+  desk    a squared-paper photo of a page lying on a desk (wood, grey or light), the desk filling
+          10-35% of the page's width at either side, lit and shot with the page (`calc.kinds.on_desk`)
   canvas  each number drawn with the mouse on the real web page (Chromium), one digit per box, the
           pen following each digit's skeleton (`calc.pages.pen_strokes`), read by the page's own requests
   wide    each number drawn the same way in the page's wide box, segmented by the server

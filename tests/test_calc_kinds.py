@@ -125,6 +125,21 @@ def test_a_camera_page_is_widened_with_blank_paper_to_the_frame_shape():
     assert (framed.image < PAPER).sum() == 40 * 60                          # nothing else written
 
 
+def test_a_page_on_a_desk_keeps_its_writing_where_its_boxes_say():
+    from neuralab.calc.kinds import DESKS, on_desk
+    from neuralab.calc.pages import Page
+
+    page = np.full((300, 200, 3), 0.97)
+    page[100:160, 80:120] = 0.1                                            # a digit 40 wide, 60 tall
+    desk = on_desk(Page(page, [1], [[(80, 100, 120, 160)]]), np.random.default_rng(0))
+    (x0, y0, x1, y1), = desk.boxes[0]
+    side = x0 - 80
+    assert 20 <= side <= 70 and desk.image.shape == (300, 200 + 2 * side, 3)
+    assert desk.image[y0:y1, x0:x1].max() == 0.1 and np.array_equal(desk.image[:, side:side + 200], page)
+    assert any(np.allclose(desk.image[:, :side], colour) for colour in DESKS)       # the desk, at both sides
+    assert np.array_equal(desk.image[:, :side], desk.image[:, -side:])
+
+
 def test_another_pen_redraws_a_digit_along_its_centre_lines_at_its_width_and_slant():
     from scipy import ndimage
     from skimage.morphology import skeletonize

@@ -129,7 +129,8 @@ REAL_KINDS = {"strip": "clean strips (one number per picture)", "photo": "phone 
               "camera": "squared-paper photos at 12 megapixels (4000×3000)",
               "hands": "phone photos of column sums in a looser hand (spacing, small digits, '+' sizes)",
               "joined": "phone photos of column sums in a fast hand (two digits in five touch the one before)",
-              "pens": "phone photos of column sums in other pens and slants (strokes 0.04-0.2 heights, ±30°)"}
+              "pens": "phone photos of column sums in other pens and slants (strokes 0.04-0.2 heights, ±30°)",
+              "desk": "squared-paper photos of a page on a desk (the desk at both sides)"}
 
 
 def real_rows(real: dict) -> list[str]:

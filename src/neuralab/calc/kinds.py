@@ -25,12 +25,13 @@ from neuralab.core import mnist
 from neuralab.core.errors import UserError
 
 KINDS = ("strip", "photo", "row", "scan", "squared", "lined", "turned", "tilted", "canvas", "wide", "camera", "hands",
-         "joined", "pens")
-PAPER_KINDS = ("squared", "lined", "turned", "tilted", "camera")
+         "joined", "pens", "desk")
+PAPER_KINDS = ("squared", "lined", "turned", "tilted", "camera", "desk")
 PHOTO_KINDS = ("photo", "row", "hands", "joined", "pens")       # written on plain paper and photographed
 CAMERA = (4000, 3000)                           # a 12-megapixel phone photo
 _HAND_OF = {"hands": HANDS, "joined": JOINED, "pens": PENS}     # the kinds written in another hand than the tidy one
 TARGETS = {"ratio": 0.98, "photo": 0.97}        # the issue's targets: of the raw-array figure; photo numbers right
+DESKS = ((0.55, 0.42, 0.3), (0.45, 0.45, 0.47), (0.78, 0.74, 0.68))   # wood, grey laminate, a light desk
 
 
 def draw_numbers(data: mnist.MNIST, split: str, count: int, rng: np.random.Generator):
@@ -76,14 +77,28 @@ def notebook(kind: str, images, labels, rng: np.random.Generator):
     page = write_page(images, labels, rng, height=height, plus=bool(rng.random() < 0.7), rule=bool(rng.random() < 0.7))
     if kind == "camera":
         page = frame_shaped(page)
-    paper = kind if kind in ("squared", "lined") else "squared" if kind == "camera" else "plain"
+    paper = kind if kind in ("squared", "lined") else "squared" if kind in ("camera", "desk") else "plain"
     page = on_paper(page, rng, paper=paper, ink=str(rng.choice(list(INKS))), height=height)
+    if kind == "desk":
+        page = on_desk(page, rng)
     if kind == "turned":
         return photograph(page, rng, turn=10.0, shadow=True)
     if kind == "tilted":
         return photograph(page, rng, tilt=25.0)
     photo = photograph(page, rng, shadow=bool(rng.random() < 0.5))
     return at_camera_size(photo) if kind == "camera" else photo
+
+
+def on_desk(page: Page, rng: np.random.Generator) -> Page:
+    """A ruled page (RGB, `paper.on_paper`) lying on a desk that fills 10-35% of the page's width on
+    either side, as a phone held over it sees it (lit, blurred and shot with the page)."""
+    H, W = page.image.shape[:2]
+    side = int(rng.uniform(0.1, 0.35) * W)
+    rgb = np.empty((H, W + 2 * side, 3))
+    rgb[:] = DESKS[int(rng.integers(len(DESKS)))]
+    rgb[:, side:side + W] = page.image
+    boxes = [[(x0 + side, y0, x1 + side, y1) for x0, y0, x1, y1 in number] for number in page.boxes]
+    return Page(rgb, page.numbers, boxes)
 
 
 def frame_shaped(page: Page) -> Page:
