@@ -43,7 +43,6 @@ LINES_PER_RUN = 4      # printed lines told apart within one run of joined ink
 GRAIN = 5              # pixels: a line's strength is averaged over 2 * 5 + 1 along it
 BORDER = 0.5           # ink beside half of a line's length, on one side: the border of the table or a shadow
 FAINT = 0.08           # a printed line is at least 8% darker than its paper (the pen's floor is 12%)
-DENSE = 0.4    # runs over 40% of a square are an area; a ruling's lines cover under 20% of one
 SLANTS = {"horizontal": (-2.0, 0.0, 2.0), "vertical": (-9.0, -6.0, -3.0, 0.0, 3.0, 6.0, 9.0)}
 
 
@@ -104,10 +103,10 @@ def _runs(f: np.ndarray, length: int, slant: float) -> np.ndarray:
 
 
 def _areas(runs: np.ndarray, length: int) -> np.ndarray:
-    """Where runs cover `DENSE` of a square as wide as a run is long (the table beyond the page, solid
-    or grained; the dark side of a shadow; a ruling covers far less), and 2 px around it: a printed
-    line that runs into one is found up to it, not taken for part of a blob."""
-    area = ndimage.uniform_filter(runs.astype(np.float32), length) > DENSE
+    """Where runs lie side by side as an area as wide as a run is long (the table beyond the page, the
+    dark side of a shadow; a pen's stroke is far thinner), and 2 px around it: a printed line that
+    runs into one is found up to it, not taken for part of a blob."""
+    area = ndimage.maximum_filter(ndimage.minimum_filter(runs, length), length)
     return ndimage.maximum_filter(area, 5)
 
 
