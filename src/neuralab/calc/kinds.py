@@ -97,8 +97,7 @@ def on_desk(page: Page, rng: np.random.Generator) -> Page:
     rgb = np.empty((H, W + 2 * side, 3))
     rgb[:] = DESKS[int(rng.integers(len(DESKS)))]
     rgb[:, side:side + W] = page.image
-    boxes = [[(x0 + side, y0, x1 + side, y1) for x0, y0, x1, y1 in number] for number in page.boxes]
-    return Page(rgb, page.numbers, boxes)
+    return Page(rgb, page.numbers, _moved(page.boxes, side, 0))
 
 
 def frame_shaped(page: Page) -> Page:
@@ -108,13 +107,18 @@ def frame_shaped(page: Page) -> Page:
     H, W = max(h, -(-w * CAMERA[1] // CAMERA[0])), max(w, -(-h * CAMERA[0] // CAMERA[1]))
     top, left = (H - h) // 2, (W - w) // 2
     image = np.pad(page.image, ((top, H - h - top), (left, W - w - left)), constant_values=PAPER)
-    boxes = [[(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in number] for number in page.boxes]
-    return Page(image, page.numbers, boxes)
+    return Page(image, page.numbers, _moved(page.boxes, left, top))
+
+
+def _moved(boxes, left: int, top: int):
+    """Each number's digit boxes (x0, y0, x1, y1), for a page grown by `left` and `top` pixels."""
+    return [[(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in number] for number in boxes]
 
 
 def at_camera_size(photo: Page) -> Page:
     """The photo filling a 12-megapixel frame, its shape kept (a lens does not stretch the page): scaled
-    to fit, and the frame's spare width or height is more of the paper at the photo's edges."""
+    to fit, and the frame's spare width or height (a pixel or so after `frame_shaped`) is more of the
+    paper at the photo's edges."""
     h, w = photo.image.shape[:2]
     scale = min(CAMERA[0] / w, CAMERA[1] / h)
     size = (min(round(w * scale), CAMERA[0]), min(round(h * scale), CAMERA[1]))
