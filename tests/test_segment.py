@@ -3,17 +3,20 @@ merged strokes, specks, rules; and the MNIST framing of each digit."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
+from neuralab.calc.kinds import notebook as notebook_kind
 from neuralab.calc.pages import PAPER, Page, photograph, scan, write_page
 from neuralab.calc.paper import on_paper
 from neuralab.calc.printed import without_printed_lines
-from neuralab.calc.segment import find_digit, find_numbers
+from neuralab.calc.segment import WORK_SIDE, find_digit, find_numbers
 from neuralab.core.errors import UserError
-from neuralab.core.images import read_gray
+from neuralab.core.images import read_gray, read_gray_reduced
 
 FONT = ImageFont.load_default(size=24)
 
@@ -414,6 +417,25 @@ def test_digits_on_a_shadowed_squared_page_are_found_whole(seed, ink):
     for number, boxes in zip(found, photo.boxes):
         for digit, box in zip(number.digits, boxes):
             assert overlap(digit.box, box) > 0.7, (digit.box, box)
+
+
+@pytest.mark.parametrize("seed", [7, 8, 13, 20, 31])
+def test_a_squared_page_on_a_desk_is_read_within_its_edges(seed):
+    """A phone photo of a squared page lying on a desk: the desk's grain, divided by its little light,
+    is faint ink, and the grid's lines ran into it as one blob; these pictures were refused, or read
+    as one number, or lost a digit. The page's edges are found first and only the page is read."""
+    labels = [[3, 8], [5, 0, 7], [1, 2, 9, 6]]
+    photo = notebook_kind("desk", [np.stack([glyph(d) for d in ds]) for ds in labels], labels,
+                          np.random.default_rng(seed))
+    buffer = io.BytesIO()
+    Image.fromarray(photo.image).save(buffer, format="JPEG", quality=75)
+    gray, size = read_gray_reduced(buffer.getvalue(), "desk.jpg", None, WORK_SIDE)
+    found = find_numbers(gray, "desk.jpg")
+    assert [len(n.digits) for n in found] == [2, 3, 4]
+    factor = size[0] / gray.shape[1]
+    for number, boxes in zip(found, photo.boxes):
+        for digit, box in zip(number.digits, boxes):
+            assert overlap([v * factor for v in digit.box], box) > 0.6, (digit.box, box)
 
 
 @pytest.mark.parametrize("paper", ["squared", "lined"])

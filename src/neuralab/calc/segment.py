@@ -3,7 +3,8 @@ digit as MNIST framed its digits.
 
 1. Lighting: the picture is scaled to a working size and turned so that ink is bright (paper is
    most of the picture, so its side of the picture's own light decides); the paper's own brightness (shadows, uneven light, grey
-   paper) is estimated by a wide grey opening and divided out.
+   paper) is estimated by a wide grey opening and divided out. A desk beyond the page's edges
+   (`calc.sheet`) is left out.
 2. Ink: a Sauvola adaptive threshold (faint strokes beside dark ones) or a global Otsu threshold
    (the insides of thick strokes), never below a floor of contrast (so paper grain is not ink).
 3. Components: labelled with scikit-image; specks are dropped, and the strokes of one digit (a 5
@@ -31,7 +32,7 @@ from skimage.measure import label, regionprops
 from skimage.morphology import dilation, disk, skeletonize
 from skimage.transform import rescale, resize
 
-from neuralab.calc import joined, printed
+from neuralab.calc import joined, printed, sheet
 from neuralab.core import deadline
 from neuralab.core.errors import UserError
 
@@ -132,12 +133,20 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
     if page:
         angle = printed.skew(mask)
         frame_edge = np.ones_like(mask)
-        if abs(angle) >= 0.5:
+        turned = abs(angle) >= 0.5
+        if turned:
             flat, back = printed.turn(flat, angle, order=1)
             mask = printed.turn(mask.astype(np.float32), angle, order=0)[0] > 0.5
             frame_edge = printed.turn(frame_edge.astype(np.float32), angle, order=0)[0] > 0.5
+        x0, y0, x1, y1 = (sheet.bounds(g, angle if turned else 0.0, mask.shape) if light_paper
+                          else (0, 0, mask.shape[1], mask.shape[0]))   # a desk is darker than light paper
+        on_page = np.zeros_like(mask)
+        on_page[y0:y1, x0:x1] = True
+        frame_edge &= on_page                                           # the page's edge is the frame's
+        mask &= on_page                                                 # the desk beyond it is no ink
         deadline.check(where)
-        mask, lines = printed.without_printed_lines(flat, mask)
+        lines = np.zeros_like(mask)
+        mask[y0:y1, x0:x1], lines[y0:y1, x0:x1] = printed.without_printed_lines(flat[y0:y1, x0:x1], mask[y0:y1, x0:x1])
         deadline.check(where)
         frame_edge &= ~ndimage.minimum_filter(frame_edge, size=7, mode="constant", cval=0)
     labels = label(mask, connectivity=2)
