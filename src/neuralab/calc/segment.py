@@ -140,13 +140,13 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
             frame_edge = printed.turn(frame_edge.astype(np.float32), angle, order=0)[0] > 0.5
         x0, y0, x1, y1 = (sheet.bounds(g, angle if turned else 0.0, mask.shape) if light_paper
                           else (0, 0, mask.shape[1], mask.shape[0]))   # a desk is darker than light paper
-        on_page = np.zeros_like(mask)
-        on_page[y0:y1, x0:x1] = True
+        sheet_only, on_page = np.s_[y0:y1, x0:x1], np.zeros_like(mask)
+        on_page[sheet_only] = True
         frame_edge &= on_page                                           # the page's edge is the frame's
         mask &= on_page                                                 # the desk beyond it is no ink
         deadline.check(where)
         lines = np.zeros_like(mask)
-        mask[y0:y1, x0:x1], lines[y0:y1, x0:x1] = printed.without_printed_lines(flat[y0:y1, x0:x1], mask[y0:y1, x0:x1])
+        mask[sheet_only], lines[sheet_only] = printed.without_printed_lines(flat[sheet_only], mask[sheet_only])
         deadline.check(where)
         frame_edge &= ~ndimage.minimum_filter(frame_edge, size=7, mode="constant", cval=0)
     labels = label(mask, connectivity=2)
