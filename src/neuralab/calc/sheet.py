@@ -44,6 +44,12 @@ def bounds(gray: np.ndarray, degrees: float, shape: tuple[int, int]) -> tuple[in
 def _edges(b: np.ndarray) -> tuple[int, int]:
     """The columns (first, last + 1) of the page on `b` (h, w): cut at the innermost edge that is
     darker towards each border, or at the border where there is none."""
+    return _left_edge(b), b.shape[1] - _left_edge(b[:, ::-1])
+
+
+def _left_edge(b: np.ndarray) -> int:
+    """The page's first column on `b` (h, w): just inside the innermost edge darker towards the left
+    border, or 0 where there is none. The right edge is the left one of the mirrored picture."""
     h, w = b.shape
     k, xs = max(3, w // PLATEAU), np.arange(w)
     total = np.pad(np.cumsum(b, axis=1), ((0, 0), (1, 0)))                # (h, w + 1) running sums per row
@@ -57,17 +63,13 @@ def _edges(b: np.ndarray) -> tuple[int, int]:
     # the darker side stays darker at its brightest over two plateaus' width: beyond a rule or a
     # margin there is paper again
     brightest = ndimage.maximum_filter1d(b, 2 * k + 1, axis=1, mode="nearest")          # (h, w) over x +- k
-    before = brightest[:, np.maximum(xs - NEAR - 1 - k, 0)]                            # (h, w) each
-    beyond = brightest[:, np.minimum(xs + NEAR + 1 + k, w - 1)]
+    before = brightest[:, np.maximum(xs - NEAR - 1 - k, 0)]                            # (h, w)
     # and the plateaus are flat: a shadow's soft edge still climbs beyond them, and what it climbs
     # there does not count
     ramps = np.abs(mean(xs + NEAR + 1 + k, xs + NEAR + 1 + 2 * k) - right_side) + \
         np.abs(mean(xs - NEAR - 2 * k, xs - NEAR - k) - left_side)
-    rises = np.percentile(np.minimum(right_side - left_side, right_side - before) - ramps, ALONG, 0)
-    falls = np.percentile(np.minimum(left_side - right_side, left_side - beyond) - ramps, ALONG, 0)
-    sharp_rise = np.percentile(near, ALONG, axis=0) > SHARP * rises      # (w,) each
-    sharp_fall = np.percentile(-near, ALONG, axis=0) > SHARP * falls
+    rises = np.percentile(np.minimum(right_side - left_side, right_side - before) - ramps, ALONG, 0)   # (w,)
+    sharp = np.percentile(near, ALONG, axis=0) > SHARP * rises
     paper = float(np.percentile(b, 75))
-    left = np.flatnonzero((rises > STEP * paper) & sharp_rise & (xs < OUTER * w) & (xs >= k))
-    right = np.flatnonzero((falls > STEP * paper) & sharp_fall & (xs > (1 - OUTER) * w) & (xs < w - k))
-    return (int(left.max()) + NEAR + 1 if len(left) else 0), (int(right.min()) - NEAR if len(right) else w)
+    left = np.flatnonzero((rises > STEP * paper) & sharp & (xs < OUTER * w) & (xs >= k))
+    return int(left.max()) + NEAR + 1 if len(left) else 0
