@@ -88,7 +88,7 @@ def _raw(url: str, head: bytes, parts, wait: float = 60.0) -> bytes:
 
 def server_rows() -> list[dict]:
     torch.manual_seed(0)
-    app = create_app(DigitReader(SymbolicCalc(CalcConfig().layout).eval()))
+    app = create_app(DigitReader(SymbolicCalc(CalcConfig().layout, touch=True).eval()))   # as a served checkpoint, judge and all
     rows = []
     with in_background(app) as url:
         def row(name, head, parts):

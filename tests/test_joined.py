@@ -104,3 +104,13 @@ def test_a_piece_the_reader_is_unsure_of_is_no_digit_of_its_own():
     assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 40)]
     probabilities[1] = one_hot(3, 0.95)
     assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 20), (20, 40)]
+
+
+def test_a_shape_the_judge_finds_several_digits_is_cut_though_the_reader_is_sure_of_it_whole():
+    height, width = 40, 36                                # a '16' that the reader reads surely as a '6'
+    spans = [(0, 36), (0, 10), (10, 36)]
+    probabilities = np.stack([one_hot(6, 0.999), one_hot(1, 0.97), one_hot(6, 0.97)])
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height) == [(0, 36)]
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height, one=np.ones(3)) == [(0, 36)]
+    judged = np.array([0.05, 0.99, 0.99])                 # the judge: the whole is not one digit, its pieces are
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height, one=judged) == [(0, 10), (10, 36)]

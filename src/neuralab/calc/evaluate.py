@@ -35,7 +35,7 @@ def read_checkpoint(checkpoint: Path | str, device: str, format: str | None = No
     if config.model == "seed" and layout != config.layout:
         raise UserError(f"{checkpoint}: the seed model only reads the layout it was trained on "
                         f"({config.format}, {config.digits} digits, {config.operands} operands)")
-    model = build(config.model, layout, config.reader, views=config.views)
+    model = build(config.model, layout, config.reader, views=config.views, touch=config.touch > 0)
     load_weights(model, state, str(checkpoint))
     model.to(pick_device(device)).eval()
     return model, config, layout, meta

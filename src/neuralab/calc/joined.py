@@ -18,7 +18,8 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-Judge = Callable[[np.ndarray], np.ndarray]   # (N, 28, 28) uint8 digits -> (N, 10) the reader's probabilities
+# (N, 28, 28) uint8 shapes -> (N, 10) the reader's probabilities, (N,) the probability each is one digit
+Judge = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 WIDE = 0.6          # a shape wider than 0.6 digit heights may be digits that touch (a "1" and a "7")
 WIDEST = 1.25       # a piece wider than 1.25 heights is no single digit (few MNIST digits are)
@@ -37,6 +38,8 @@ LENIENT = 1.5       # the shape read whole is one digit up to 1.5 spreads, beyon
                     # touch make a wide '8'; a wide single digit is kept whole by what cutting it crosses
 UNSURE = 0.9        # a piece read less surely than this is a digit of its own only where the shape is too wide
                     # to be one digit and nothing surer fits
+JUDGED = 0.5        # the one-digit judge's log-probability counts half: it learnt on generated shapes, not pages,
+                    # and at full weight it cut a few more single digits on squared paper (train renderings)
 SHORT = 0.7         # a piece whose ink is under 0.7 of the shape's height is part of a digit (a 5's bowl), not one
 # each digit's shape: the mean and spread of log(width / height) of its ink (above 50 of 255) over
 # MNIST-train's 60,000 digits (`shapes` measures them; a test checks these against it). A '1' is narrow,
@@ -139,7 +142,8 @@ def _fits(probabilities: np.ndarray, width: float, typical: float = TYPICAL) -> 
 
 
 def best_chain(width: int, spans: list[tuple[int, int]], probabilities: np.ndarray, tall: np.ndarray,
-               height: float, crossed: dict[int, int] | None = None) -> list[tuple[int, int]]:
+               height: float, crossed: dict[int, int] | None = None,
+               one: np.ndarray | None = None) -> list[tuple[int, int]]:
     """The chain of spans from column 0 to `width` likeliest to be its digits, for a shape in a line of
     digits `height` tall: the largest sum of its pieces' fits (`_fits`: the reading, and the width of
     the digit it is read as; the whole shape is judged `LENIENT`ly) less `SPLIT` per cut and `CROSS`
@@ -148,7 +152,11 @@ def best_chain(width: int, spans: list[tuple[int, int]], probabilities: np.ndarr
     (len(spans), 10) are the reader's and `tall` (len(spans),) each piece's ink height over the
     shape's. The reader is sure of shapes that are no digit too, so a shape three digits wide is not
     one digit however surely it is read: where nothing else is offered, unsure pieces are, and the
-    reading says how unsure they are."""
+    reading says how unsure they are. `one` (len(spans),), the one-digit judge's probability that each
+    piece is one digit (`calc.touching`), weighs each reading (to the power `JUDGED`): a joined "16"
+    read surely as a 6 is no surer than the judge finds it one digit."""
+    if one is not None:
+        probabilities = probabilities * one[:, None] ** JUDGED
     chain = _chain(width, spans, probabilities, tall, height, crossed or {}, UNSURE)
     whole = probabilities[spans.index((0, width))]
     if chain == [(0, width)] and trust(whole, width / height) < UNSURE * whole.max():    # too wide for it

@@ -1,7 +1,9 @@
 """The two calculators. Both read a row of image slots (B, T, 1, 28, 28) and give running totals.
 
 - `symbolic`: a small CNN (84k weights) reads every slot as one of 12 symbols; exact arithmetic
-  (`arith`) turns the readings into sums. Trained on the exact log-likelihood of the sum.
+  (`arith`) turns the readings into sums. Trained on the exact log-likelihood of the sum. With
+  `touch`, it carries a second small CNN (`calc.touching`) that tells one digit from digits that
+  touch, for reading pictures; the sums never use it.
 - `seed`: the 2017 architecture: a TimeDistributed CNN, an LSTM encoder, RepeatVector, two LSTM
   decoder layers and a softmax over the 12 characters of the answer string.
 """
@@ -12,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuralab.calc import arith
+from neuralab.calc import arith, touching
 from neuralab.calc.digits import (
     answer_digits,
     chars_to_totals,
@@ -33,10 +35,11 @@ class SymbolicCalc(nn.Module):
     """Per-slot symbol reading plus exact arithmetic over the layout's readings."""
 
     def __init__(self, layout: Layout, reader: str = "vgg", shift: int = 0, views: int = 1,
-                 precision: str = "fp32"):
+                 precision: str = "fp32", touch: bool = False):
         super().__init__()
         self.layout = layout
         self.reader = SymbolNet(reader, classes=len(SYMBOLS), views=views)
+        self.touch = touching.judge_net() if touch else None      # one digit or several (pictures only)
         self.shift = shift     # training only: random shifts of up to this many pixels
         self.precision = precision   # training only: "bf16" runs the reader under bfloat16 autocast
 
@@ -137,9 +140,9 @@ class SeedNet(nn.Module):
 
 
 def build(name: str, layout: Layout, reader: str = "vgg", shift: int = 0, views: int = 1,
-          precision: str = "fp32") -> nn.Module:
+          precision: str = "fp32", touch: bool = False) -> nn.Module:
     if name == "symbolic":
-        return SymbolicCalc(layout, reader, shift, views, precision)
+        return SymbolicCalc(layout, reader, shift, views, precision, touch)
     if name == "seed":
         return SeedNet(layout)
     raise ValueError(f"unknown model {name!r}")

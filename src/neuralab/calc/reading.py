@@ -14,6 +14,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from neuralab.calc import touching
+from neuralab.calc.joined import Judge
 from neuralab.calc.models import SymbolicCalc
 from neuralab.core.data import images_to_float
 
@@ -46,7 +48,12 @@ def read_digits(model: SymbolicCalc, images: np.ndarray, device: torch.device | 
     return digit.tolist(), best.tolist()
 
 
-def judge(model: SymbolicCalc, device: torch.device | str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+def judge(model: SymbolicCalc, device: torch.device | str = "cpu") -> Judge:
     """The reader as `segment` asks it where to cut digits that touch: digit images (N, 28, 28) uint8
-    -> (N, 10) each one's probabilities by the 10-digit rule."""
-    return lambda images: _digit_probabilities(model, images, device).numpy()
+    -> (N, 10) each one's probabilities by the 10-digit rule, and (N,) the probability that each holds
+    one digit, by the model's one-digit judge (`calc.touching`; 1 for a model without one)."""
+    def read(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        net = getattr(model, "touch", None)
+        one = np.ones(len(images)) if net is None else 1.0 - touching.several(net, images)
+        return _digit_probabilities(model, images, device).numpy(), one
+    return read

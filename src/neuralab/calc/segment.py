@@ -481,13 +481,14 @@ def _split_joined(ink: _Ink, numbers: list[Number], wide: list, judge: joined.Ju
     for n, d, g, height in wide:
         offers.append(_offer(ink, g, height, numbers[n].digits[d]))
         deadline.check(where)
-    probabilities = judge(np.stack([piece.image for _, _, pieces in offers for piece in pieces]))   # (pieces, 10)
+    probabilities, one = judge(np.stack([piece.image for _, _, pieces in offers for piece in pieces]))   # (pieces, 10), (pieces,)
     starts = np.cumsum([0] + [len(spans) for spans, _, _ in offers])
     for (n, d, g, height), (spans, crossed, pieces), start in reversed(list(zip(wide, offers, starts))):
         width, read = g.box[2] - g.box[0], probabilities[start:start + len(spans)]   # later digits first
         whole = spans.index((0, width))
         heights = np.array([piece.box[3] - piece.box[1] for piece in pieces])       # in the picture's pixels
-        chain = joined.best_chain(width, spans, read, heights / max(heights[whole], 1), height, crossed)
+        chain = joined.best_chain(width, spans, read, heights / max(heights[whole], 1), height, crossed,
+                                  one[start:start + len(spans)])
         if len(chain) > 1:
             most = joined.ceiling(read[whole], width / height)
             numbers[n].digits[d:d + 1] = [replace(pieces[spans.index(span)], ceiling=most) for span in chain]

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from neuralab.calc import touching
 from neuralab.calc.config import KIND, CalcConfig
 from neuralab.calc.data import Bank, Batches, Labelled, make_examples
 from neuralab.calc.evaluate import read_checkpoint, score_loaded
@@ -48,17 +49,24 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     With `starts` > 1, short starts come first (`short_starts`) and the one kept goes on.
     With `ema`, every epoch is judged, and every checkpoint holds, the moving average of the weights.
     With `resume` (a run of this config that did not finish), training goes on from its last epoch.
+    With `touch`, the one-digit judge for pictures (`calc.touching`) is trained first, from MNIST-train
+    images alone, within `max_seconds`; its figures go into the run's result.
     `data`: MNIST already loaded (the report's section loads it once), else read from `data_dir`.
     """
     dev = pick_device(device)
     data = data or mnist.load(data_dir)
     train_bank, val_bank = Bank.train_and_val(data, config.layout.specials, config.holdout)
     seed_everything(config.seed)
-    model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision).to(dev)
+    model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision,
+                  config.touch > 0).to(dev)
     if resume is not None:
         resume.refuse_other_data(data.sha256)
     run = resume or Run.create(runs_root, KIND, config, name, data.sha256)
     started = time.perf_counter()
+    judged = {}                       # the one-digit judge's figures; its time is part of max_seconds
+    if getattr(model, "touch", None) is not None:
+        judged = touching.train(model.touch, train_bank.images[:train_bank.n_digits], config.touch, config.seed)
+    judge = {key: value for key, value in model.state_dict().items() if key.startswith("touch.")}
     val = make_examples(config.layout, val_bank, config.val_size, seed=config.seed + 10_000)
 
     def loop(stage: str = "", seconds: float = config.max_seconds, schedule: bool = True) -> Loop:
@@ -79,7 +87,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
                     clip_norm=config.clip_norm or None, stage=stage, ema=config.ema)
 
     if config.starts > 1 and not (resume is not None and (run.path / "last.safetensors").exists()):
-        model.load_state_dict(short_starts(config, run, loop, dev, data.sha256))
+        model.load_state_dict(short_starts(config, run, loop, dev, data.sha256) | judge)   # the judge trained above
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     remaining = max(config.max_seconds - (time.perf_counter() - started), 1.0) if config.max_seconds else 0.0
     result = fit(run, model, optimizer, loop(seconds=remaining), kind=KIND, config=config, data_hash=data.sha256,
@@ -88,7 +96,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     loaded = read_checkpoint(kept, device)           # (model, config, layout, sidecar): read once, scored, handed back
     test = score_loaded(loaded, count=config.test_count, seed=config.test_seed, data=data, device=device)
     test["train_seconds"] = sum(m.get("seconds", 0.0) for m in run.metrics())   # the short starts' too
-    run.finish({"checkpoint": str(kept.resolve()), "test": test})
+    run.finish({"checkpoint": str(kept.resolve()), "test": test, **judged})
     return Trained(run, kept, test, loaded[0])
 
 
@@ -101,7 +109,7 @@ def short_starts(config: CalcConfig, run: Run, loop, device: torch.device, data_
     for k in range(1, config.starts + 1):
         seed_everything((config.seed + 7919 * (k - 1)) % (MAX_SEED + 1))
         model = build(config.model, config.layout, config.reader, config.shift, config.views,
-                      config.precision).to(device)
+                      config.precision, config.touch > 0).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         history = fit(run, model, optimizer, loop(f"start{k}", config.start_seconds, schedule=False),
                       kind=KIND, config=config, data_hash=data_hash).history

@@ -46,6 +46,8 @@ def train(
                               "this decay per step, e.g. 0.9995 (0: the trained weights, as before)."),
     distort: float = typer.Option(1.0, help="symbolic: the training distortions' sizes (slant, wobble, "
                                   "stroke, blur, noise) times this, above 0 and at most 3 (1: sized to real pens)."),
+    touch: Optional[int] = typer.Option(None, help="symbolic: generated shapes that train the one-digit judge, "
+                                        "which finds digits that touch in pictures (default: from the profile; 0: none)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Runs folder; the run goes in OUT/calc/<name>."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Fixes the weights, the training sums and the batch order."),
     device: DeviceName = DeviceFlag,
@@ -64,7 +66,7 @@ def train(
         previous, config = resume_point(resume, KIND, CalcConfig)
         _report(*run_training(config, out, data_dir, device, resume=previous)[:3])
         return
-    sizes = dict(train_size=train_size, epochs=epochs, batch_size=batch_size, warmup=warmup, test_count=test_count)
+    sizes = dict(train_size=train_size, epochs=epochs, batch_size=batch_size, warmup=warmup, test_count=test_count, touch=touch)
     config = from_flags(CalcConfig(model=model.value, format=format.value, digits=digits, operands=operands,
                                    specials=specials.value, supervise=supervise.value, keep=keep.value, seed=seed,
                                    max_seconds=max_seconds, precision=precision.value, ema=ema, distort=distort),
