@@ -73,6 +73,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="fixes the digits and every rendering (default 0)")
     p.add_argument("--whole", action="store_true", help="never cut a shape into digits that touch "
                    "(`calc.joined`): what the reading was without it, to compare")
+    p.add_argument("--no-judge", action="store_true", help="cut digits that touch without the checkpoint's one-digit "
+                   "judge (`calc.touching`): what the judge adds, to compare")
     p.add_argument("--json", type=output_file(".json"), default=None, help="default: src/neuralab/results/calc/real-<split>.json")
     p.add_argument("--table", default=None, help="only print the Markdown table of this result file (for the docs)")
     args = p.parse_args(argv)
@@ -97,6 +99,8 @@ def main(argv=None) -> int:
         print(f"error: --kinds: unknown kind {unknown[0]!r} (choose from {', '.join(KINDS)})", file=sys.stderr)
         return 2
     model, config, _ = load_model(args.checkpoint, device="cpu")
+    if args.no_judge:
+        model.touch = None
     data = mnist.load()
     results = {}
     print(f"{'kind':<8} {'numbers':>7} {'digit acc':>9} {'number acc':>10} {'arrays':>8} {'ratio':>6} "
@@ -127,7 +131,8 @@ def main(argv=None) -> int:
     out = Path(args.json) if args.json else ROOT / "src" / "neuralab" / "results" / "calc" / f"real-{args.split}.json"
     atomic_write_json(out, {**provenance(), "split": args.split, "seed": args.seed,
                             "checkpoint": str(args.checkpoint), "checkpoint_sha256": sha256_file(args.checkpoint),
-                            "checkpoint_config": vars(config), "touching_digits_cut": not args.whole, "kinds": results})
+                            "checkpoint_config": vars(config), "touching_digits_cut": not args.whole,
+                            "one_digit_judge": getattr(model, "touch", None) is not None, "kinds": results})
     print(f"wrote {out}")
     return 0
 

@@ -8,6 +8,8 @@ from neuralab.calc import benchmarks, nesy_tables, published
 from neuralab.core.errors import UserError
 from neuralab.core.reference import load_results
 
+from .helpers import bench_module
+
 
 def _result(exact, digit, count=100):
     return {"count": count, "exact_sum_accuracy": exact, "char_accuracy": 0.99, "digit_accuracy": digit,
@@ -231,3 +233,14 @@ def test_a_tiny_protocol_test_set_is_shown_only_with_its_interval():
     (row,) = [line for line in nesy_tables.nesy_table([{"runs": runs, "published": {}, "targets": {}, "command": "bench"}])
               if line.startswith("| 1000")]
     assert row.startswith("| 1000 | 95% interval 1.2–29.8 (3 seeds, 5 sums each) | 0.00 ± 0.00 (100 sums) |")  # 1 of 15
+
+
+@pytest.mark.mnist
+def test_the_pictures_bench_reads_with_the_one_digit_judge_unless_told_not_to(fixture_checkpoint, real_mnist, tmp_path):
+    real = bench_module("calc_real")
+    for flags, judged in (([], True), (["--no-judge"], False)):
+        out = tmp_path / f"joined-{judged}.json"
+        assert real.main(["--checkpoint", str(fixture_checkpoint), "--split", "train", "--numbers", "4",
+                          "--kinds", "joined", "--json", str(out), *flags]) == 0
+        result = json.loads(out.read_text())
+        assert result["one_digit_judge"] is judged and result["kinds"]["joined"]["numbers"] == 4
