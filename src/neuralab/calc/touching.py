@@ -29,7 +29,7 @@ from neuralab.core.train import Cosine, Loop, evaluate, train_one_epoch
 SEVERAL = 0.5      # half the shapes are digits that touch: the judge starts with no side taken
 THREE = 0.2        # ... and a fifth of those are three digits run together (a fast hand's "111")
 SIZE = (1.0, 3.0)  # drawn at 1-3x MNIST's size before framing: pictures' shapes are scaled down to 20 px
-SCALE = 0.15       # a joined digit is up to 15% larger or smaller than its neighbour
+SCALE = 0.15       # a digit run into another is up to 15% larger or smaller than the first
 OVERLAP = 2        # digits that touch run up to 2 pixels into each other beyond the first meeting
 EPOCHS = 4         # passes over 20,000 shapes: 99.0% of held-out shapes judged right (lenet: 97.8%; local runs)
 BATCH = 128
@@ -47,20 +47,21 @@ def shapes(images: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np
     holds several digits that touch (count,) int64."""
     x, several = np.zeros((count, 28, 28), np.uint8), np.zeros(count, np.int64)
     for i in range(count):
-        shape = _drawn(images[rng.integers(len(images))], rng)
+        size = rng.uniform(*SIZE)
+        shape = _drawn(images[rng.integers(len(images))], size)
         if rng.random() < SEVERAL:
             several[i] = 1
             for _ in range(2 if rng.random() < THREE else 1):
-                shape = _joined(shape, _drawn(images[rng.integers(len(images))], rng, SCALE), rng)
+                other = _drawn(images[rng.integers(len(images))], size * rng.uniform(1 - SCALE, 1 + SCALE))
+                shape = _joined(shape, other, rng)
         x[i] = frame(_styled(shape, rng))
     return x, several
 
 
-def _drawn(image: np.ndarray, rng: np.random.Generator, scale: float = 0.0) -> np.ndarray:
-    """An MNIST digit (28, 28) -> its ink (h, w) coverage in [0, 1], cropped, at a random size."""
+def _drawn(image: np.ndarray, size: float) -> np.ndarray:
+    """An MNIST digit (28, 28) -> its ink (h, w) coverage in [0, 1], cropped, `size` times as large."""
     rows, cols = np.nonzero(image > 20)
     ink = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1] / 255.0
-    size = rng.uniform(*SIZE) * rng.uniform(1 - scale, 1 + scale)
     return np.clip(rescale(ink, size, order=1), 0.0, 1.0)
 
 
