@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from neuralab.calc.config import ADDED, CalcConfig
+from neuralab.calc.config import ADDED, TOUCH_PER_SECOND, CalcConfig, from_flags, resolve
 from neuralab.calc.data import Bank
 from neuralab.calc.train import train as calc_train
 from neuralab.core.errors import UserError
@@ -67,7 +67,7 @@ def test_train_prints_checkpoint_and_eval_reproduces_its_figure(symbolic, fake_m
 
 
 def test_an_interrupted_run_is_never_reused_and_resume_ends_as_an_uninterrupted_run(fake_mnist, tmp_path, monkeypatch):
-    from neuralab.calc.config import KIND, CalcConfig, resolve
+    from neuralab.calc.config import KIND
     from neuralab.calc.models import SymbolicCalc
     from neuralab.core.runs import find_reusable
 
@@ -269,7 +269,7 @@ def test_bad_inputs_give_one_line_and_exit_2(symbolic, fake_mnist, tmp_path):
 
 def test_short_starts_go_on_from_the_lowest_training_loss(fake_mnist, tmp_path):
     config = CalcConfig(format="fixed", digits=2, warmup=0, epochs=50, batch_size=8, val_size=10, test_count=20,
-                        keep="last", views=1, max_seconds=8, starts=3, start_seconds=1.5)
+                        keep="last", views=1, max_seconds=8, starts=3, start_seconds=1.5, touch=0)
     run, _, test, _ = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
     metrics = run.metrics()
     last_loss = {m["stage"]: m["train_loss"] for m in metrics if m.get("stage", "").startswith("start")}
@@ -311,7 +311,7 @@ def test_held_out_images_are_never_in_the_training_bank_and_make_the_validation_
 
 def test_a_run_with_a_holdout_trains_on_the_rest_and_saves_it_in_its_config(fake_mnist, tmp_path):
     config = CalcConfig(format="fixed", digits=25, warmup=0, epochs=1, batch_size=60, val_size=2, test_count=2,
-                        keep="last", views=1, reader="lenet", holdout=30000)
+                        keep="last", views=1, reader="lenet", holdout=30000, touch=0)
     run, checkpoint, _, _ = calc_train(config, tmp_path, data_dir=fake_mnist, device="cpu")
     epochs = [m for m in run.metrics() if "epoch" in m]
     assert [m["train_steps"] for m in epochs] == [10]      # the 30,000 kept images once: 600 sums of 50, 60 a step
@@ -324,3 +324,9 @@ def test_a_run_with_a_holdout_trains_on_the_rest_and_saves_it_in_its_config(fake
 def test_numbers_out_of_range_are_refused_naming_their_flag(field, value, flag):
     with pytest.raises(UserError, match=f"^{flag}: "):
         CalcConfig(format="fixed", digits=2, **{field: value})
+
+
+def test_a_budgeted_run_gives_the_one_digit_judge_a_share_of_its_budget_unless_told():
+    assert resolve(CalcConfig(max_seconds=129), "budget").touch == 129 * TOUCH_PER_SECOND
+    assert resolve(CalcConfig(max_seconds=0), "full").touch == CalcConfig.touch
+    assert from_flags(CalcConfig(max_seconds=129), "budget", {"touch": 500}).touch == 500

@@ -20,6 +20,8 @@ MAX_STARTS = 16     # short starts before a run: each costs its start_seconds
 MAX_HOLDOUT = 30000  # held-out MNIST-train images: at least half of MNIST-train stays for training
 MAX_DISTORT = 3.0   # the distortions' sizes at most 3x: rotations of ±30°, wobbles of 3 pixels
 MAX_TOUCH = 200_000  # shapes that train the one-digit judge: 10x the default, a few minutes on 2 CPU cores
+TOUCH_PER_SECOND = 100  # a budgeted run's judge gets at most this many shapes per second of max_seconds: a shape
+                        # costs ~1.5 ms on 2 cores, so the judge takes at most ~15% of the budget, the reader the rest
 ADDED = {"starts": 1, "start_seconds": 0.0, "holdout": 0, "ema": 0.0, "distort": 1.0, "touch": 0}   # fields newer than some saved checkpoints: their value for those runs
 
 
@@ -135,13 +137,16 @@ PROFILES = {
 
 
 def resolve(config: CalcConfig, profile: str | None) -> CalcConfig:
-    """Apply a profile's sizes (explicit sizes are set after this) and the seed model's fixed choices."""
+    """Apply a profile's sizes (explicit sizes are set after this), the seed model's fixed choices, and
+    the one-digit judge's share of a time budget (`TOUCH_PER_SECOND`)."""
     if profile is not None:
         if (profile, config.model) not in PROFILES:
             raise UserError(f"--profile: unknown profile {profile!r} (choose quick, budget, full or dry-run)")
         config = replace(config, profile=profile, **PROFILES[(profile, config.model)])
     if config.model == "seed":
         config = replace(config, warmup=0, augment=False, touch=0)   # one fixed layout, as in 2017: no warm-up, no distortion, no pictures
+    if config.max_seconds and config.touch > TOUCH_PER_SECOND * config.max_seconds:
+        config = replace(config, touch=int(TOUCH_PER_SECOND * config.max_seconds))   # the judge fits the budget
     return config
 
 

@@ -33,8 +33,6 @@ EXAMPLES = ("294+61", "294+61+7+1530")
 PHOTO_NUMBERS, PHOTO_SEED = (294, 61, 7), 3     # the column sum the report photographs
 BUDGET_TARGET = 0.96   # exact sums within the default 10-minute report on 2 CPU cores
 FIGURES_SHARE = 0.10   # of the budget share, kept for 10,000 test sums and the examples: ~12 s on 2 cores
-TOUCH_PER_SECOND = 100  # one-digit judge shapes per second of the training share: a shape costs ~1.5 ms on
-                        # 2 cores, so the judge takes ~15% of the share and the reader the rest
 
 
 QUESTION = ("Design and train a model that takes a sequence of numbers written as MNIST digit images and outputs "
@@ -107,9 +105,8 @@ def _photo_example(ctx: SectionContext, model, data, name: str) -> tuple[str, li
 
 def build(ctx: SectionContext) -> Section:
     ctx.assets_dir.mkdir(parents=True, exist_ok=True)
-    seconds = 0 if ctx.profile == "full" else round(ctx.seconds * (1 - FIGURES_SHARE))
-    touch = min(CalcConfig.touch, TOUCH_PER_SECOND * seconds) if seconds else CalcConfig.touch
-    config = resolve(CalcConfig(max_seconds=seconds, touch=touch), ctx.profile)
+    config = resolve(CalcConfig(max_seconds=0 if ctx.profile == "full" else round(ctx.seconds * (1 - FIGURES_SHARE))),
+                     ctx.profile)
     data = mnist.load()   # once, for training, the examples and the photo
     run, model = _run(ctx, config, data)
     runs = {"expression": run}
