@@ -23,11 +23,16 @@ from neuralab.caption.model import build_model
 from neuralab.core.runs import save_checkpoint
 
 
+def calc_checkpoint(root: Path) -> str:
+    """An untrained calc checkpoint as a served one is made: the default config, one-digit judge and all."""
+    return str(save_checkpoint(root / "calc", SymbolicCalc(CalcConfig().layout, touch=True), kind=CALC, config=CalcConfig()))
+
+
 def files(root: Path) -> dict[str, str]:
     """The hostile files and two untrained checkpoints the rows use."""
     torch.manual_seed(0)
     out = {}
-    out["calc"] = str(save_checkpoint(root / "calc", SymbolicCalc(CalcConfig().layout), kind=CALC, config=CalcConfig()))
+    out["calc"] = calc_checkpoint(root)
     config = make_config("dry-run")
     out["caption"] = str(save_checkpoint(root / "caption", build_model(config), kind=CAPTION, config=config))
     Image.new("1", (20000, 20000)).save(root / "bomb.png")                           # 48 kB, 400 Mpx
