@@ -71,8 +71,7 @@ def _verdict(ours: dict, config: CalcConfig) -> str:
 
 def _command(config: CalcConfig) -> str:
     if config.max_seconds:
-        touch = f" --touch {config.touch}" if config.touch != CalcConfig.touch else ""
-        return f"neuralab calc train --profile budget --max-seconds {config.max_seconds:g}{touch}"
+        return f"neuralab calc train --profile budget --max-seconds {config.max_seconds:g}"   # resolve sizes the judge
     return "neuralab calc train --profile full; neuralab calc train --profile full --format operands --digits 4 --operands 3"
 
 
