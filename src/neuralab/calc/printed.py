@@ -93,13 +93,18 @@ def _runs(f: np.ndarray, length: int, slant: float) -> np.ndarray:
     and paper grain averages away."""
     h, w = f.shape
     shift = np.round(np.arange(w) * np.tan(np.deg2rad(slant))).astype(int)
-    shift -= shift.min()
-    rows = np.arange(h)[:, None] + shift[None, :]                      # (h, w) rows in the sheared array
+    shift -= shift.min()                                               # (w,) each column's first row when sheared
+    starts = np.flatnonzero(np.diff(shift, prepend=-1))                # columns sharing a shift are copied as one block
+    blocks = [(a, b, shift[a]) for a, b in zip(starts, [*starts[1:], w])]
     sheared = np.zeros((h + shift.max(), w), np.float32)
-    sheared[rows, np.arange(w)[None, :]] = f
+    for a, b, down in blocks:
+        sheared[down:down + h, a:b] = f[:, a:b]
     faint = ndimage.uniform_filter1d(sheared, 2 * GRAIN + 1, axis=1) > FAINT
     opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(faint, length, axis=1), length, axis=1)
-    return opened[rows, np.arange(w)[None, :]]
+    out = np.empty((h, w), bool)
+    for a, b, down in blocks:
+        out[:, a:b] = opened[down:down + h, a:b]
+    return out
 
 
 def _areas(runs: np.ndarray, length: int) -> np.ndarray:
@@ -201,8 +206,10 @@ def _printed(lines: np.ndarray, flat: np.ndarray, mask: np.ndarray, vertical: bo
     arrays are transposed when the page's `vertical` lines are sought."""
     written = mask & ~lines
     pen = float(np.percentile(flat[written], 90)) if written.any() else 0.0
-    bridge = np.ones((1, max(3, min(lines.shape) // 12)), bool)       # dashes of one line join
-    labels = label(ndimage.binary_dilation(lines, bridge), connectivity=1) * lines
+    bridge = max(3, min(lines.shape) // 12)                            # dashes of one line join across gaps this long
+    # a dilation by a (1, bridge) line, as a running maximum: its cost does not grow with `bridge`
+    joined = ndimage.maximum_filter1d(lines, bridge, axis=1, mode="constant", origin=bridge % 2 - 1)
+    labels = label(joined, connectivity=1) * lines
     page = mask.shape[1]
     long = []
     for r in regionprops(labels):
