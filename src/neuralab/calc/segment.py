@@ -35,6 +35,7 @@ from skimage.transform import rescale, resize
 from neuralab.calc import joined, printed, sheet
 from neuralab.core import deadline
 from neuralab.core.errors import UserError
+from neuralab.core.images import resized, shrink
 
 WORK_SIDE = 1200       # longer side pictures are scaled down to: a digit of a 10-line page stays ~45 px tall
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
@@ -117,10 +118,11 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
     (not a box holding one digit) the page is turned upright and printed lines are taken out; labels."""
     h, w = gray.shape
     scale = min(WORK_SIDE / max(h, w), 1.0) if max(h, w) > WORK_SIDE else max(MIN_SIDE / min(h, w), 1.0)
-    g = rescale(gray.astype(np.float32), scale, order=1, anti_aliasing=scale < 1) if scale != 1 else gray
-    light_paper = _dark_ink(g)
+    g = shrink(gray, scale) if scale < 1 else rescale(gray.astype(np.float32), scale, order=1) if scale > 1 else gray
+    small = _small(g)
+    light_paper = _dark_ink(small)
     d = 1.0 - g if light_paper else g                                   # (h', w') ink is bright
-    paper = _paper(d) if light_paper else np.full_like(d, np.median(d))
+    paper = _paper(1.0 - small, d.shape) if light_paper else np.full_like(d, np.median(d))
     flat = np.clip((d - paper) / np.maximum(1.0 - paper, 0.05), 0.0, 1.0)
     if flat.max() < MIN_CONTRAST:
         raise UserError(f"{where}: no digit found (the picture holds no ink)")
@@ -180,27 +182,26 @@ def _off_the_page(labels: np.ndarray, flat: np.ndarray, frame_edge: np.ndarray) 
     return labels
 
 
-def _dark_ink(g: np.ndarray) -> bool:
-    """Is the ink darker than its paper? The paper is most of the picture: divided by its own wide
-    blur, light paper stays near 1 and a black background near 0, whatever the light. (The median
-    alone fails on dim photos, whose paper is darker than mid-grey.) Judged at `_small` size: the
-    wide blur costs little there."""
-    small = _small(g)
+def _dark_ink(small: np.ndarray) -> bool:
+    """Is the ink darker than its paper, on the picture at `_small` size (where the wide blur costs
+    little)? The paper is most of the picture: divided by its own wide blur, light paper stays near 1
+    and a black background near 0, whatever the light. (The median alone fails on dim photos, whose
+    paper is darker than mid-grey.)"""
     light = ndimage.gaussian_filter(small, 0.25 * min(small.shape))
     return bool(np.median(small / np.maximum(light, 0.02)) > 0.5)
 
 
 def _small(x: np.ndarray) -> np.ndarray:
     """The picture at 64 pixels on its short side (the scale of paper and light, not of strokes)."""
-    return rescale(x, 64 / min(x.shape), order=1, anti_aliasing=True) if min(x.shape) > 64 else x
+    return shrink(x, 64 / min(x.shape)) if min(x.shape) > 64 else x
 
 
-def _paper(dark: np.ndarray) -> np.ndarray:
-    """The paper's darkness (h, w): a grey opening wider than any stroke, at 1/8 of the size, smoothed."""
-    small = _small(dark)
+def _paper(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The paper's darkness at `shape` (h, w), from the ink's (`_small`): a grey opening wider than any
+    stroke, smoothed, enlarged."""
     size = max(3, round(BACKGROUND * min(small.shape)))
     opened = ndimage.gaussian_filter(ndimage.grey_opening(small, size=(size, size)), size / 2)
-    return resize(opened, dark.shape, order=1)
+    return resized(opened, shape)
 
 
 def _glyphs(ink: _Ink, where: str, most: int | None = None) -> list[_Glyph]:
