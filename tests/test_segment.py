@@ -13,7 +13,7 @@ from scipy import ndimage
 from neuralab.calc.kinds import notebook as notebook_kind
 from neuralab.calc.pages import PAPER, Page, photograph, scan, write_page
 from neuralab.calc.paper import on_paper
-from neuralab.calc.printed import without_printed_lines
+from neuralab.calc.printed import skew, turn, without_printed_lines
 from neuralab.calc.segment import WORK_SIDE, find_digit, find_numbers
 from neuralab.core.errors import UserError
 from neuralab.core.images import read_gray, read_gray_reduced
@@ -459,3 +459,22 @@ def test_the_background_a_leaning_page_leaves_at_its_sides_is_not_read(ink, seed
                         paper="plain", ink=ink)
         tilted = photograph(page, rng, tilt=25.0)
         assert [len(n.digits) for n in find_numbers(as_gray(tilted), "tilted")] == [2, 3, 4], seed
+
+
+@pytest.mark.parametrize("degrees", [-9.6, -2.4, 0.0, 0.8, 4.4, 11.0])
+def test_the_skew_found_turns_lines_of_writing_level(degrees):
+    from skimage.transform import rotate
+
+    rng = np.random.default_rng(int(10 * degrees) % 97)
+    page = np.zeros((600, 900))
+    for top in range(60, 540, 70):                                   # lines of word-like dashes
+        x = 40
+        while x < 820:
+            width = int(rng.integers(30, 90))
+            page[top:top + int(rng.integers(18, 26)), x:x + width] = 1.0
+            x += width + int(rng.integers(10, 40))
+    turned = rotate(page, degrees, resize=True, order=1) > 0.5
+    found = skew(turned)
+    assert abs(found - degrees) <= 0.3
+    assert abs(skew(turn(turned.astype(np.float32), found, order=1)[0] > 0.5)) <= 0.3   # turned by it, level
+

@@ -138,8 +138,8 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
         turned = abs(angle) >= 0.5
         if turned:
             flat, back = printed.turn(flat, angle, order=1)
-            mask = printed.turn(mask.astype(np.float32), angle, order=0)[0] > 0.5
-            frame_edge = printed.turn(frame_edge.astype(np.float32), angle, order=0)[0] > 0.5
+            both = printed.turn(mask + 2 * frame_edge.astype(np.uint8), angle, order=0)[0]   # one turn, two masks
+            mask, frame_edge = (both & 1) > 0, both >= 2
         x0, y0, x1, y1 = (sheet.bounds(g, angle if turned else 0.0, mask.shape) if light_paper
                           else (0, 0, mask.shape[1], mask.shape[0]))   # a desk is darker than light paper
         sheet_only, on_page = np.s_[y0:y1, x0:x1], np.zeros_like(mask)
