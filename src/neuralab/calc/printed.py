@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 from skimage.measure import label, regionprops
-
-from neuralab.core.images import shrink
+from skimage.transform import rescale
 
 MAX_SKEW = 12.0        # degrees: the issue's 10 degree turn, and some slack
 LIGHT = 0.6            # a line under 60% of the pen's ink strength is printed, not written
@@ -75,7 +74,7 @@ def lean(x: np.ndarray, slope: float) -> np.ndarray:
 
 def skew(mask: np.ndarray) -> float:
     """The turn (degrees) that makes the ink's lines horizontal: coarse then fine search."""
-    small = shrink(mask, 240 / max(mask.shape)) if max(mask.shape) > 240 else mask.astype(np.float32)
+    small = rescale(mask.astype(np.float32), min(1.0, 240 / max(mask.shape)), order=1, anti_aliasing=True)
     if small.sum() == 0:
         return 0.0
 

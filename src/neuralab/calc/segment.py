@@ -35,7 +35,7 @@ from skimage.transform import rescale, resize
 from neuralab.calc import joined, printed, sheet
 from neuralab.core import deadline
 from neuralab.core.errors import UserError
-from neuralab.core.images import resized, shrink
+from neuralab.core.images import shrink
 
 WORK_SIDE = 1200       # longer side pictures are scaled down to: a digit of a 10-line page stays ~45 px tall
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
@@ -193,7 +193,7 @@ def _dark_ink(small: np.ndarray) -> bool:
 
 def _small(x: np.ndarray) -> np.ndarray:
     """The picture at 64 pixels on its short side (the scale of paper and light, not of strokes)."""
-    return shrink(x, 64 / min(x.shape)) if min(x.shape) > 64 else x
+    return rescale(x, 64 / min(x.shape), order=1, anti_aliasing=True) if min(x.shape) > 64 else x
 
 
 def _paper(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -201,7 +201,7 @@ def _paper(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     stroke, smoothed, enlarged."""
     size = max(3, round(BACKGROUND * min(small.shape)))
     opened = ndimage.gaussian_filter(ndimage.grey_opening(small, size=(size, size)), size / 2)
-    return resized(opened, shape)
+    return resize(opened, shape, order=1)
 
 
 def _glyphs(ink: _Ink, where: str, most: int | None = None) -> list[_Glyph]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+from skimage.transform import rescale
 
 from neuralab.calc.printed import turn
-from neuralab.core.images import shrink
 
 SIDE = 300        # pixels: edges are sought on a copy this long, the scale of paper and light
 STEP = 0.14       # the desk is at least 14% darker than the page's paper ...
@@ -33,7 +33,7 @@ def bounds(gray: np.ndarray, degrees: float, shape: tuple[int, int]) -> tuple[in
     `shape` (`printed.turn`) -> its box (x0, y0, x1, y1) there: the whole of it where no desk lies
     beyond an edge."""
     factor = min(1.0, SIDE / max(gray.shape))
-    small = shrink(gray, factor) if factor < 1 else gray
+    small = rescale(gray, factor, order=1, anti_aliasing=factor < 1) if factor < 1 else gray
     darkest = float(small.min())                        # what the turn adds at the corners is no paper
     upright = turn(small - darkest, degrees, order=1)[0] + darkest if degrees else small
     (x0, x1), (y0, y1) = _edges(upright), _edges(upright.T)

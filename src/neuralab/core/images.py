@@ -138,16 +138,10 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
     return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def resized(x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(h, w) floats -> `shape` float32 (Pillow's resampling, in C). A reduction takes each pixel as the
-    mean of those it covers (a box filter: the anti-aliasing it needs, at a cost that does not grow
-    with the factor, as a Gaussian prefilter's does); an enlargement is bilinear."""
-    box = shape[0] <= x.shape[0] and shape[1] <= x.shape[1]
-    resample = Image.Resampling.BOX if box else Image.Resampling.BILINEAR
-    return np.asarray(Image.fromarray(np.asarray(x, np.float32)).resize((shape[1], shape[0]), resample))
-
 
 def shrink(x: np.ndarray, factor: float) -> np.ndarray:
-    """(h, w) floats reduced by `factor` < 1 to (round(h * factor), round(w * factor)): `resized`."""
-    return resized(x, (max(1, round(x.shape[0] * factor)), max(1, round(x.shape[1] * factor))))
-
+    """(h, w) floats reduced by `factor` < 1 to (round(h * factor), round(w * factor)) float32, each
+    pixel the mean of those it covers (Pillow's box filter, as `read_gray_reduced` reduces a photo):
+    the anti-aliasing a reduction needs, at a cost that does not grow with the factor."""
+    size = (max(1, round(x.shape[1] * factor)), max(1, round(x.shape[0] * factor)))
+    return np.asarray(Image.fromarray(np.asarray(x, np.float32)).resize(size, Image.Resampling.BOX))
