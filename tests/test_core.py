@@ -13,7 +13,7 @@ from neuralab.cli import app
 from neuralab.core.data import index_batches
 from neuralab.core.errors import UserError
 from neuralab.core.runs import Run, load_checkpoint, save_checkpoint
-from neuralab.core.runtime import seed_everything
+from neuralab.core.runtime import seed_everything, training_precision
 from neuralab.core.train import Loop, evaluator, fit
 
 from .helpers import run_cli
@@ -258,3 +258,14 @@ def test_every_result_file_carries_its_schema_and_one_provenance_sentence():
     assert f"torch {record['machine']['torch']}" in sentence
     assert measured_sentence({"command": "old"}) == ("Measured by `old` (the file predates the provenance record: it "
                                                      "names no date, machine or commit).")
+
+
+def test_bf16_trains_in_fp32_where_the_cpu_has_no_native_bfloat16(monkeypatch):
+    """On an AVX2 CPU oneDNN has no bfloat16 LSTM (caption training raised) and emulates bfloat16
+    convolutions several times slower than fp32: a run asking for bf16 trains in fp32 there."""
+    cpu = torch.device("cpu")
+    for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        monkeypatch.setattr(torch.cpu, name, lambda: False, raising=False)
+    assert training_precision("bf16", cpu) == "fp32" and training_precision("fp32", cpu) == "fp32"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert training_precision("bf16", cpu) == "bf16"

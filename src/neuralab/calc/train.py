@@ -28,7 +28,7 @@ from neuralab.core import mnist
 from neuralab.core.augment import Augment
 from neuralab.core.data import epoch_generator
 from neuralab.core.runs import Run
-from neuralab.core.runtime import MAX_SEED, pick_device, seed_everything
+from neuralab.core.runtime import MAX_SEED, pick_device, seed_everything, training_precision
 from neuralab.core.train import Cosine, Loop, fit
 
 
@@ -57,7 +57,8 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     data = data or mnist.load(data_dir)
     train_bank, val_bank = Bank.train_and_val(data, config.layout.specials, config.holdout)
     seed_everything(config.seed)
-    model = build(config.model, config.layout, config.reader, config.shift, config.views, config.precision,
+    precision = training_precision(config.precision, dev)            # bf16 where it is native, else fp32
+    model = build(config.model, config.layout, config.reader, config.shift, config.views, precision,
                   config.touch > 0).to(dev)
     if resume is not None:
         resume.refuse_other_data(data.sha256)
@@ -96,7 +97,7 @@ def train(config: CalcConfig, runs_root: Path | str = "runs", data_dir: Path | s
     loaded = read_checkpoint(kept, device)           # (model, config, layout, sidecar): read once, scored, handed back
     test = score_loaded(loaded, count=config.test_count, seed=config.test_seed, data=data, device=device)
     test["train_seconds"] = sum(m.get("seconds", 0.0) for m in run.metrics())   # the short starts' too
-    run.finish({"checkpoint": str(kept.resolve()), "test": test, **judged})
+    run.finish({"checkpoint": str(kept.resolve()), "test": test, "precision": precision, **judged})
     return Trained(run, kept, test, loaded[0])
 
 
@@ -109,7 +110,7 @@ def short_starts(config: CalcConfig, run: Run, loop, device: torch.device, data_
     for k in range(1, config.starts + 1):
         seed_everything((config.seed + 7919 * (k - 1)) % (MAX_SEED + 1))
         model = build(config.model, config.layout, config.reader, config.shift, config.views,
-                      config.precision, config.touch > 0).to(device)
+                      training_precision(config.precision, device), config.touch > 0).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         history = fit(run, model, optimizer, loop(f"start{k}", config.start_seconds, schedule=False),
                       kind=KIND, config=config, data_hash=data_hash).history

@@ -29,7 +29,7 @@ from neuralab.core.mnist import MNIST
 from neuralab.core.progress import bar
 from neuralab.core.reader import SymbolNet, random_shift
 from neuralab.core.runs import Run, find_reusable, load_checkpoint
-from neuralab.core.runtime import seed_everything
+from neuralab.core.runtime import seed_everything, training_precision
 from neuralab.core.train import Loop, evaluator, fit
 
 log = logging.getLogger(__name__)
@@ -179,10 +179,11 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
         figures = evaluate_split(m, source, config, "val", config.val_clips, config.seed, device, beam=1)[0]
         return {f"val_{k}": v for k, v in figures.items()}
 
+    precision = training_precision(config.precision, device)        # bf16 where it is native, else fp32
     deadline = t0 + config.max_seconds * (1 - TEST_SHARE) if config.max_seconds else None
     seconds = max(deadline - time.perf_counter(), 1.0) if deadline else 0.0
     loop = Loop(epochs=config.epochs, batches=lambda epoch: _batches(source, config, pool, epoch),
-                step=caption_step(device, pool is not None, config.precision), evaluate=validate, monitor="val_exact_match",
+                step=caption_step(device, pool is not None, precision), evaluate=validate, monitor="val_exact_match",
                 schedule=EpochDecay(config, seconds), deadline=deadline, clip_norm=config.clip_norm)
     result = fit(run, model, optimizer, loop, kind=KIND, config=config, data_hash=source.sha256,
                  resume=resume is not None)
@@ -192,7 +193,7 @@ def train(config: CaptionConfig, data: MNIST, runs_root: Path | str, device: tor
     run.log_metrics({"test_seconds": time.perf_counter() - t1})
     records = run.metrics()                                # summed over sessions, so a resumed run counts all
     pretrained = next((m for m in records if m.get("stage") == "pretrain"), {})
-    run.finish({"split": config.split, **test, "beam": config.beam,
+    run.finish({"split": config.split, **test, "beam": config.beam, "precision": precision,
                 "pretrain_val_accuracy": pretrained.get("val_accuracy"),
                 "train_seconds": sum(m.get("seconds", 0.0) + m.get("cache_seconds", 0.0) for m in records),
                 "wall_seconds": time.perf_counter() - t0 if resume is None else None,

@@ -37,7 +37,7 @@ def train(
     test_count: Optional[int] = typer.Option(None, help="MNIST-test sums behind the final figure (default: from the profile)."),
     keep: Keep = typer.Option("best", help="Checkpoint to score and print: best (on validation sums) or last (the final epoch)."),
     precision: Precision = typer.Option("fp32", help="symbolic: bf16 trains the digit reader under bfloat16 "
-                                        "autocast (faster on AMX CPUs and GPUs); the sums stay fp32."),
+                                        "autocast (faster on AMX CPUs and GPUs; fp32 where bfloat16 is not native); the sums stay fp32."),
     profile: TrainProfile = typer.Option("quick", help="quick: a minute on 2 CPU cores; budget: the report's "
                                          "(ended by --max-seconds); full: the assignment's scale."),
     max_seconds: float = typer.Option(0.0, min=0, max=MAX_BUDGET, help="Stop training after this wall time, "
