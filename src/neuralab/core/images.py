@@ -138,7 +138,6 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
     return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-
 def shrink(x: np.ndarray, factor: float) -> np.ndarray:
     """(h, w) floats reduced by `factor` < 1 to (round(h * factor), round(w * factor)) float32, each
     pixel the mean of those it covers (Pillow's box filter, as `read_gray_reduced` reduces a photo):

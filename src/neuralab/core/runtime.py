@@ -42,7 +42,7 @@ def pick_device(name: str = "auto") -> torch.device:
 def bf16_native(device: torch.device) -> bool:
     """Does `device` compute in bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX-512
     BF16 or AMX? Elsewhere oneDNN emulates it (a vgg reader's training step ran 6x slower than in
-    fp32 on an AVX2 CPU) or has no kernel for it at all (an LSTM raises)."""
+    fp32 on an AVX2 CPU, a local check) or has no kernel for it at all (an LSTM raises)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     checks = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
@@ -51,7 +51,7 @@ def bf16_native(device: torch.device) -> bool:
 
 def training_precision(precision: str, device: torch.device) -> str:
     """The precision a run asking for `precision` trains in on `device`: bf16 only where it is native
-    (`bf16_native`), else fp32, the same model a little slower on a machine with native bf16."""
+    (`bf16_native`), else fp32 (the same model and steps; emulated bf16 is slower, or has no kernel)."""
     return "fp32" if precision == "bf16" and not bf16_native(device) else precision
 
 
