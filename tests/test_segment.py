@@ -477,4 +477,3 @@ def test_the_skew_found_turns_lines_of_writing_level(degrees):
     found = skew(turned)
     assert abs(found - degrees) <= 0.3
     assert abs(skew(turn(turned.astype(np.float32), found, order=1)[0] > 0.5)) <= 0.3   # turned by it, level
-
