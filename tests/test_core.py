@@ -1,12 +1,15 @@
 """The shared core: checkpoints round-trip, resume reproduces an uninterrupted run, every --help works."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import torch
 import typer
+from typer.core import TyperGroup
 from torch import nn
 
 from neuralab.cli import app
@@ -192,8 +195,10 @@ def test_random_sidecar_edits_load_or_give_one_line_naming_the_sidecar(tmp_path,
 
 def all_command_paths(command, prefix=()):
     yield prefix
-    for name, sub in getattr(command, "commands", {}).items():
-        yield from all_command_paths(sub, prefix + (name,))
+    if isinstance(command, TyperGroup):
+        context = typer.Context(command)
+        for name in command.list_commands(context):
+            yield from all_command_paths(command.get_command(context, name), prefix + (name,))
 
 
 @pytest.mark.parametrize("path", list(all_command_paths(typer.main.get_command(app))), ids=" ".join)
@@ -201,6 +206,16 @@ def test_help_works_for_every_command(path):
     result = run_cli([*path, "--help"])
     assert result.exit_code == 0, result.stderr
     assert "Usage:" in result.stdout
+
+
+def test_calc_predict_starts_without_the_other_parts_libraries(tmp_path):
+    """Start-up is most of a one-picture `calc predict`: it must not import what only other parts need."""
+    script = ("import sys\nfrom neuralab.cli import main\ntry:\n"
+              f"    main(['calc', 'predict', '--checkpoint', {str(tmp_path / 'none.safetensors')!r}, '--compose', '1+2'])\n"
+              "except SystemExit as e:\n    print(e.code, sorted(m for m in ('sympy', 'matplotlib') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "none.safetensors" in done.stderr    # the checkpoint was looked for: the command's own imports ran
+    assert done.stdout.split() == ["2", "[]"]
 
 
 def test_unknown_flag_is_one_line_exit_2():

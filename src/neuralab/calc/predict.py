@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 from torch import nn
 
 from neuralab.calc.data import special_images
@@ -156,6 +154,9 @@ def read_numbers(model: nn.Module, groups: list[np.ndarray], device: torch.devic
 def show(groups: list[np.ndarray], answer: Answer, path, pictures: list[Picture] = ()) -> None:
     """Draw each picture with a box and the reading over every digit found, then the digit images as
     the model saw them with their readings, then '= sum'."""
+    from matplotlib.figure import Figure        # here, not above: it costs a second of every start-up that draws nothing
+    from matplotlib.patches import Rectangle
+
     cells = []
     for k, (g, reading) in enumerate(zip(groups, answer.readings)):
         if k:

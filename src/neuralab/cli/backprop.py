@@ -9,11 +9,14 @@ from typing import Optional
 import typer
 
 from neuralab.backprop.answer import solve
-from neuralab.backprop.network import BackpropConfig, parse_list, parse_number
+from neuralab.backprop.network import LOSSES, REDUCTIONS, BackpropConfig, parse_list, parse_number
 from neuralab.backprop.symbolic import num_text
-from neuralab.cli.choices import Loss, Reduction
+from neuralab.cli.choices import choices
 from neuralab.core.errors import UserError
 from neuralab.core.io import check_folder
+
+Loss = choices("Loss", LOSSES)
+Reduction = choices("Reduction", REDUCTIONS)
 
 
 def _config(activations: str, layers: str | None, weights: str, bias: bool, biases: str | None,

@@ -8,13 +8,22 @@ from typing import List, Optional
 
 import typer
 
+from neuralab.calc.config import KEEPS, PRECISIONS, SUPERVISION
+from neuralab.calc.layout import FORMATS, SPECIALS
+from neuralab.calc.models import MODELS
 from neuralab.cli.choices import Device as DeviceName
-from neuralab.cli.choices import DataDir, DeviceFlag
-from neuralab.cli.choices import Format, Keep, Model, Precision, Specials, Supervision, TrainProfile
+from neuralab.cli.choices import DataDir, DeviceFlag, TrainProfile, choices
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.runtime import MAX_SEED
 from neuralab.core.io import check_folder
+
+Model = choices("Model", MODELS)
+Format = choices("Format", FORMATS)
+Specials = choices("Specials", SPECIALS)
+Supervision = choices("Supervision", SUPERVISION)
+Keep = choices("Keep", KEEPS)
+Precision = choices("Precision", PRECISIONS)
 
 app = typer.Typer(no_args_is_help=True, help="The MNIST calculator: handwritten numbers in, their running sum out.")
 

@@ -8,14 +8,18 @@ from typing import Optional
 
 import typer
 
+from neuralab.caption.clips import SPLITS
 from neuralab.caption.config import MAX_CLIPS
+from neuralab.caption.model import ENCODERS
 from neuralab.cli.choices import Device as DeviceName
-from neuralab.cli.choices import DataDir, DeviceFlag
-from neuralab.cli.choices import Encoder, Split, TrainProfile
+from neuralab.cli.choices import DataDir, DeviceFlag, TrainProfile, choices
 from neuralab.core.budget import MAX_BUDGET
 from neuralab.core.errors import UserError
 from neuralab.core.runtime import MAX_SEED
 from neuralab.core.io import check_folder
+
+Split = choices("Split", SPLITS)
+Encoder = choices("Encoder", ENCODERS)
 
 app = typer.Typer(no_args_is_help=True, help="Caption generated clips of moving coloured digits (S2VT design).")
 

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import typer
 
-from neuralab.cli.choices import Level
+from neuralab.backprop.exercise import LEVELS
+from neuralab.cli.choices import choices
 from neuralab.core.grading import grade as grade_answers
 from neuralab.core.grading import MAX_EXERCISES, load_answers, load_key
 from neuralab.core.io import check_folder
+
+Level = choices("Level", LEVELS)
 
 app = typer.Typer(no_args_is_help=True, help="Exercise sheets and answer keys for teachers, and grading.")
 

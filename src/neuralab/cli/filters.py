@@ -8,12 +8,16 @@ from typing import List, Optional
 
 import typer
 
-from neuralab.cli.choices import OutputFormat, Padding, SepiaRange
-from neuralab.filters.apply import apply_files, demo
+from neuralab.cli.choices import choices
+from neuralab.filters.apply import OUTPUT_FORMATS, apply_files, demo
 from neuralab.filters.explain import describe, format_text
 from neuralab.filters.images import sample_photo
-from neuralab.filters.model import FilterConfig
+from neuralab.filters.model import PADDINGS, SEPIA_RANGES, FilterConfig
 from neuralab.core.errors import one_line
+
+Padding = choices("Padding", PADDINGS)
+SepiaRange = choices("SepiaRange", SEPIA_RANGES)
+OutputFormat = choices("OutputFormat", OUTPUT_FORMATS)
 
 app = typer.Typer(no_args_is_help=True, help="A fixed-weight CNN: sepia (1x1 conv), then a 5x5 Gaussian blur.")
 
