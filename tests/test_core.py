@@ -284,3 +284,25 @@ def test_bf16_trains_in_fp32_where_the_cpu_has_no_native_bfloat16(monkeypatch):
     assert training_precision("bf16", cpu) == "fp32" and training_precision("fp32", cpu) == "fp32"
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
     assert training_precision("bf16", cpu) == "bf16"
+
+
+def test_work_spread_over_cores_comes_back_in_order_and_may_spread_again_inside():
+    import threading
+    import time
+
+    from neuralab.core.parallel import cores, each
+
+    def slow_square(k):
+        time.sleep(0.02 * (5 - k))            # the first items finish last
+        return k * k, threading.current_thread().name
+
+    got = each(slow_square, range(5))
+    assert [value for value, _ in got] == [0, 1, 4, 9, 16]
+    if cores() >= 2:
+        assert len({name for _, name in got}) >= 2          # side by side, not one after the other
+    inner = []                  # spreading from inside the pool's threads would wait for ever on a full pool
+    nested = threading.Thread(target=lambda: inner.extend(each(lambda k: each(slow_square, range(k)), [2, 3, 4])),
+                              daemon=True)
+    nested.start()
+    nested.join(30)
+    assert [[value for value, _ in values] for values in inner] == [[0, 1], [0, 1, 4], [0, 1, 4, 9]]

@@ -27,6 +27,8 @@ from scipy import ndimage
 from skimage.measure import label, regionprops
 from skimage.transform import rescale
 
+from neuralab.core.parallel import each
+
 MAX_SKEW = 12.0        # degrees: the issue's 10 degree turn, and some slack
 LIGHT = 0.6            # a line under 60% of the pen's ink strength is printed, not written
 LONG = 0.25            # a printed line spans at least a quarter of the page's side
@@ -82,8 +84,11 @@ def skew(mask: np.ndarray) -> float:
         rows = turn(small, degrees, order=1)[0].sum(1)
         return float(np.square(np.diff(rows)).sum())
 
-    coarse = max(np.arange(-MAX_SKEW, MAX_SKEW + 0.1, 1.0), key=sharpness)
-    return float(max(np.arange(coarse - 0.8, coarse + 0.9, 0.2), key=sharpness))
+    def sharpest(degrees: np.ndarray) -> float:                         # the first of equals, as max() gives
+        return float(degrees[int(np.argmax(each(sharpness, degrees)))])
+
+    coarse = sharpest(np.arange(-MAX_SKEW, MAX_SKEW + 0.1, 1.0))
+    return sharpest(np.arange(coarse - 0.8, coarse + 0.9, 0.2))
 
 
 def _runs(f: np.ndarray, length: int, slant: float) -> np.ndarray:
@@ -118,20 +123,23 @@ def _areas(runs: np.ndarray, length: int) -> np.ndarray:
 def without_printed_lines(flat: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ink `mask` (h, w) of strength `flat` on an upright page, with its printed lines taken out;
     and where those lines ran (h, w), as light as the lines themselves."""
-    side = min(mask.shape)
-    length = max(15, side // 12)
+    length = max(15, min(mask.shape) // 12)
+    # vertical lines are found as horizontal ones of the transposed arrays (views: `out` is written)
+    arrays = {"horizontal": (flat, mask), "vertical": (flat.T, mask.T)}
+    slanted = [(orientation, slant) for orientation, slants in SLANTS.items() for slant in slants]
+    runs = each(lambda task: _runs(arrays[task[0]][0], length, task[1]), slanted)
+
+    def printed(orientation: str) -> list[_Line]:
+        lines = np.logical_or.reduce([r for (o, _), r in zip(slanted, runs) if o == orientation])
+        return _printed(lines & ~_areas(lines, length), *arrays[orientation], vertical=orientation == "vertical")
+
     out = mask.copy()
     bands = []
-    for orientation in ("horizontal", "vertical"):
-        # vertical lines are handled as horizontal ones of the transposed arrays (views: `out` is written)
-        f, m, o = (flat, mask, out) if orientation == "horizontal" else (flat.T, mask.T, out.T)
-        lines = np.zeros_like(m)
-        for slant in SLANTS[orientation]:
-            lines |= _runs(f, length, slant)
-        lines &= ~_areas(lines, length)
+    for orientation, found in zip(arrays, each(printed, list(arrays))):
+        f, m = arrays[orientation]
         band = np.zeros_like(m)
-        for line in _printed(lines, f, m, vertical=orientation == "vertical"):
-            line.take_out(o, m, f, band)
+        for line in found:
+            line.take_out(out if orientation == "horizontal" else out.T, m, f, band)
         bands.append(band if orientation == "horizontal" else band.T)
     out &= ~(bands[0] & bands[1])                   # where a grid's lines cross, each saw the other as a stroke
     return _without_remnants(out, flat, bands[0] | bands[1]), bands[0] | bands[1]

@@ -36,6 +36,7 @@ from neuralab.calc import joined, printed, sheet
 from neuralab.core import deadline
 from neuralab.core.errors import UserError
 from neuralab.core.images import shrink
+from neuralab.core.parallel import each
 
 WORK_SIDE = 1200       # longer side pictures are scaled down to: a digit of a 10-line page stays ~45 px tall
 MIN_SIDE = 256         # shorter side small pictures (a 28x28 array, a canvas box) are scaled up to
@@ -137,8 +138,9 @@ def _ink(gray: np.ndarray, where: str, page: bool = True) -> _Ink:
         frame_edge = np.ones_like(mask)
         turned = abs(angle) >= 0.5
         if turned:
-            flat, back = printed.turn(flat, angle, order=1)
-            both = printed.turn(mask + 2 * frame_edge.astype(np.uint8), angle, order=0)[0]   # one turn, two masks
+            # the ink's strength, and the mask and frame in one uint8 turn, side by side
+            (flat, back), (both, _) = each(lambda job: printed.turn(*job), [
+                (flat, angle, 1), (mask + 2 * frame_edge.astype(np.uint8), angle, 0)])
             mask, frame_edge = (both & 1) > 0, both >= 2
         x0, y0, x1, y1 = (sheet.bounds(g, angle if turned else 0.0, mask.shape) if light_paper
                           else (0, 0, mask.shape[1], mask.shape[0]))   # a desk is darker than light paper
@@ -460,14 +462,15 @@ def find_numbers(gray: np.ndarray, where: str, judge: joined.Judge | None = None
         raise UserError(f"{where}: no digit found (only specks, under {MIN_DIGIT} pixels tall)")
     lines = [_merge(line) for line in _lines(glyphs)]
     page_height = float(np.median([g.height for line in lines for g in line if not g.plus] or [0]))
-    numbers, wide = [], []                                  # wide: (number, digit, glyph, height) per wide glyph
+    found = []                                              # (line, its glyphs, the line's digit height) per number
     for k, line in enumerate(lines):
-        deadline.check(where)
-        found, height = _numbers(line, page_height)
-        for glyphs in found:
-            numbers.append(Number(k, [_digit(ink, g) for g in glyphs]))
-            wide += [(len(numbers) - 1, d, g, height) for d, g in enumerate(glyphs)
-                     if g.box[2] - g.box[0] > joined.WIDE * height]
+        groups, height = _numbers(line, page_height)
+        found += [(k, glyphs, height) for glyphs in groups]
+    deadline.check(where)
+    framed = iter(each(lambda g: _digit(ink, g), [g for _, glyphs, _ in found for g in glyphs]))
+    numbers = [Number(k, [next(framed) for _ in glyphs]) for k, glyphs, _ in found]
+    wide = [(n, d, g, height) for n, (_, glyphs, height) in enumerate(found) for d, g in enumerate(glyphs)
+            if g.box[2] - g.box[0] > joined.WIDE * height]  # (number, digit, glyph, height) per wide glyph
     if not numbers:
         raise UserError(f"{where}: no digit found (the picture holds no ink)")
     if judge is not None and wide:
@@ -478,10 +481,8 @@ def find_numbers(gray: np.ndarray, where: str, judge: joined.Judge | None = None
 def _split_joined(ink: _Ink, numbers: list[Number], wide: list, judge: joined.Judge, where: str) -> None:
     """Replace each wide glyph's digit by the chain of pieces `calc.joined` finds likeliest; every piece
     of every wide glyph is read in one call of the `judge`. `wide`: (number, digit, glyph, height)."""
-    offers = []                                                          # per wide glyph: (spans, crossed, digits)
-    for n, d, g, height in wide:
-        offers.append(_offer(ink, g, height, numbers[n].digits[d]))
-        deadline.check(where)
+    offers = each(lambda job: _offer(ink, job[2], job[3], numbers[job[0]].digits[job[1]]), wide)   # (spans, crossed, digits)
+    deadline.check(where)
     probabilities, one = judge(np.stack([piece.image for _, _, pieces in offers for piece in pieces]))   # (pieces, 10), (pieces,)
     starts = np.cumsum([0] + [len(spans) for spans, _, _ in offers])
     for (n, d, g, height), (spans, crossed, pieces), start in reversed(list(zip(wide, offers, starts))):
