@@ -1,6 +1,8 @@
 """calc.joined, digits that touch: where a shape may be cut, which chain of pieces is chosen, and
 the digit widths it judges pieces by (MNIST-train's own)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -22,6 +24,27 @@ def test_cuts_fall_where_the_ink_is_thinnest():
     assert all(path.shape == (40,) for path in found)     # one column per row, top to bottom
     assert any(30 <= path.min() and path.max() < 40 for path in found)
     assert all(4 <= path.mean() <= 66 for path in found)  # never at the shape's very ends
+
+
+def test_each_columns_seam_is_the_cheapest_of_every_path_through_it():
+    """Against every path there is, on small masks: a path steps at most one column per row, a step
+    aside costs `ASIDE`, each inked pixel it passes 1."""
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        h, w = int(rng.integers(2, 7)), int(rng.integers(1, 6))
+        own = rng.random((h, w)) < 0.5
+        through, paths = joined._seams(own)                            # (w,), (w, h)
+        middle = h // 2
+
+        def cost(path):
+            return sum(own[y, x] for y, x in enumerate(path)) + joined.ASIDE * np.count_nonzero(np.diff(path))
+
+        for x in range(w):
+            every = [p for p in itertools.product(range(w), repeat=h)
+                     if p[middle] == x and all(abs(a - b) <= 1 for a, b in zip(p, p[1:]))]
+            assert through[x] == pytest.approx(min(cost(p) for p in every))
+            assert paths[x][middle] == x and cost(paths[x]) == pytest.approx(through[x])
+            assert all(abs(a - b) <= 1 for a, b in zip(paths[x], paths[x][1:]))
 
 
 def test_a_cut_leans_with_the_gap_where_a_straight_one_would_cross_ink():

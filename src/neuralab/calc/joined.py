@@ -95,10 +95,12 @@ def _descend(own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # walked bottom-up: total[x] is the least cost from (y, x) to the last row
     total = cost[-1].copy()
     steps = np.zeros((h, w), np.int8)                                   # steps[y][x]: from (y - 1, x) to row y
+    left, right = np.full(w, np.inf), np.full(w, np.inf)                # from the column to the left / right
     for y in range(h - 2, -1, -1):
-        options = np.stack([np.r_[np.inf, total[:-1]] + ASIDE, total, np.r_[total[1:], np.inf] + ASIDE])
-        steps[y + 1] = options.argmin(0) - 1
-        total = cost[y] + options.min(0)
+        left[1:], right[:-1] = total[:-1] + ASIDE, total[1:] + ASIDE
+        # the first of equals, as argmin over (left, straight, right) gives: ties keep to the left
+        steps[y + 1] = np.where((left <= total) & (left <= right), -1, np.where(total <= right, 0, 1))
+        total = cost[y] + np.minimum(np.minimum(left, total), right)
     return total, steps
 
 
