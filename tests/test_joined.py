@@ -137,3 +137,13 @@ def test_a_shape_the_judge_finds_several_digits_is_cut_though_the_reader_is_sure
     assert joined.best_chain(width, spans, probabilities, np.ones(3), height, one=np.ones(3)) == [(0, 36)]
     judged = np.array([0.05, 0.99, 0.99])                 # the judge: the whole is not one digit, its pieces are
     assert joined.best_chain(width, spans, probabilities, np.ones(3), height, one=judged) == [(0, 10), (10, 36)]
+
+
+def test_a_shape_the_judge_finds_several_digits_is_cut_even_into_pieces_the_reader_is_unsure_of():
+    height, width = 40, 32                                # a '61' as narrow as a '6', read surely as one
+    spans = [(0, 32), (0, 22), (22, 32)]
+    probabilities = np.stack([one_hot(6, 0.999), one_hot(6, 0.99), one_hot(1, 0.75)])
+    one_digit = np.ones(3)
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height, one=one_digit) == [(0, 32)]
+    several = np.array([0.001, 1.0, 1.0])                 # the judge: the whole is no one digit
+    assert joined.best_chain(width, spans, probabilities, np.ones(3), height, one=several) == [(0, 22), (22, 32)]

@@ -156,12 +156,14 @@ def best_chain(width: int, spans: list[tuple[int, int]], probabilities: np.ndarr
     one digit however surely it is read: where nothing else is offered, unsure pieces are, and the
     reading says how unsure they are. `one` (len(spans),), the one-digit judge's probability that each
     piece is one digit (`calc.touching`), weighs each reading (to the power `JUDGED`): a joined "16"
-    read surely as a 6 is no surer than the judge finds it one digit."""
+    read surely as a 6 is no surer than the judge finds it one digit, and a shape the judge finds
+    several digits is, like one too wide for its reading, offered its unsure pieces."""
+    read = probabilities[spans.index((0, width))].max()                # the reader's own surety of the whole
     if one is not None:
         probabilities = probabilities * one[:, None] ** JUDGED
     chain = _chain(width, spans, probabilities, tall, height, crossed or {}, UNSURE)
     whole = probabilities[spans.index((0, width))]
-    if chain == [(0, width)] and trust(whole, width / height) < UNSURE * whole.max():    # too wide for it
+    if chain == [(0, width)] and trust(whole, width / height) < UNSURE * read:   # too wide for it, or judged several
         chain = _chain(width, spans, probabilities, tall, height, crossed or {}, 0.0)
     return chain
 
