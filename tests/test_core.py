@@ -306,3 +306,15 @@ def test_work_spread_over_cores_comes_back_in_order_and_may_spread_again_inside(
     nested.start()
     nested.join(30)
     assert [[value for value, _ in values] for values in inner] == [[0, 1], [0, 1, 4], [0, 1, 4, 9]]
+
+
+def test_a_deadline_holds_in_the_work_spread_over_cores():
+    import time
+
+    from neuralab.core import deadline
+    from neuralab.core.parallel import each
+
+    with deadline.within(0.0):
+        time.sleep(0.01)
+        with pytest.raises(deadline.TooSlow):
+            each(lambda _: deadline.check("page.jpg"), range(4))

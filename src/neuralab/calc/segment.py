@@ -466,8 +466,12 @@ def find_numbers(gray: np.ndarray, where: str, judge: joined.Judge | None = None
     for k, line in enumerate(lines):
         groups, height = _numbers(line, page_height)
         found += [(k, glyphs, height) for glyphs in groups]
-    deadline.check(where)
-    framed = iter(each(lambda g: _digit(ink, g), [g for _, glyphs, _ in found for g in glyphs]))
+
+    def framed_in_time(glyph: _Glyph) -> Digit:
+        deadline.check(where)
+        return _digit(ink, glyph)
+
+    framed = iter(each(framed_in_time, [g for _, glyphs, _ in found for g in glyphs]))
     numbers = [Number(k, [next(framed) for _ in glyphs]) for k, glyphs, _ in found]
     wide = [(n, d, g, height) for n, (_, glyphs, height) in enumerate(found) for d, g in enumerate(glyphs)
             if g.box[2] - g.box[0] > joined.WIDE * height]  # (number, digit, glyph, height) per wide glyph
@@ -481,8 +485,12 @@ def find_numbers(gray: np.ndarray, where: str, judge: joined.Judge | None = None
 def _split_joined(ink: _Ink, numbers: list[Number], wide: list, judge: joined.Judge, where: str) -> None:
     """Replace each wide glyph's digit by the chain of pieces `calc.joined` finds likeliest; every piece
     of every wide glyph is read in one call of the `judge`. `wide`: (number, digit, glyph, height)."""
-    offers = each(lambda job: _offer(ink, job[2], job[3], numbers[job[0]].digits[job[1]]), wide)   # (spans, crossed, digits)
-    deadline.check(where)
+    def offer_in_time(job: tuple) -> tuple[list, dict[int, int], list[Digit]]:
+        deadline.check(where)
+        n, d, glyph, height = job
+        return _offer(ink, glyph, height, numbers[n].digits[d])
+
+    offers = each(offer_in_time, wide)                                   # per wide glyph: (spans, crossed, digits)
     probabilities, one = judge(np.stack([piece.image for _, _, pieces in offers for piece in pieces]))   # (pieces, 10), (pieces,)
     starts = np.cumsum([0] + [len(spans) for spans, _, _ in offers])
     for (n, d, g, height), (spans, crossed, pieces), start in reversed(list(zip(wide, offers, starts))):

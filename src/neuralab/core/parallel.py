@@ -3,12 +3,14 @@
 scipy.ndimage's filters, labelling and transforms let go of Python's lock while they run, so
 threads run them side by side: a page's straight-run filters at ten slants, say, take about half
 the time on two cores. `each` keeps the order of its items, so a result does not depend on how
-many cores there are. Work given to `each` from inside one of its threads runs there, one item
-after the other: a pool whose threads wait on the same pool could wait for ever.
+many cores there are. Each item runs in a copy of the caller's context, so a request's deadline
+(`core.deadline`) holds in the threads too. Work given to `each` from inside one of its threads
+runs there, one item after the other: a pool whose threads wait on the same pool could wait for ever.
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -36,4 +38,5 @@ def each(work: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(cores(), thread_name_prefix=_PREFIX)
-    return list(_pool.map(work, items))
+    contexts = [contextvars.copy_context() for _ in items]            # one each: a context runs in one thread at a time
+    return list(_pool.map(lambda job: job[0].run(work, job[1]), zip(contexts, items)))
